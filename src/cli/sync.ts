@@ -1,0 +1,92 @@
+import { Command } from 'commander';
+import { loadConfig, sqlitePath, type Env } from '../config.js';
+import { openMirror } from '../db/connection.js';
+import { createClientFromEnv } from '../leeloo/client.js';
+import { createLogger, type Logger } from '../log.js';
+import { countClientEvent } from '../sync/context.js';
+import { resolveStreams, runSync, type RunResult } from '../sync/engine.js';
+import { createProgress } from '../sync/progress.js';
+import { EXIT_FAILED, parseDay, parseStreams, reportFatal } from './common.js';
+
+export interface SyncCliOptions {
+  streams?: string;
+  full?: boolean;
+  since?: string;
+}
+
+/** Shared by `sync` and `demo`: one in-process run against the configured API. */
+export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; trigger: string; tty: boolean }): Promise<RunResult> {
+  resolveStreams(opts.streams, env); // reject bad names before touching the database
+  const mirror = openMirror(sqlitePath(env.DATABASE_URL));
+  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent });
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    logger.warn({ signal: sig }, 'stopping after the current page; the next run resumes from there');
+    abort.abort(new Error(`interrupted by ${sig}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await runSync({
+      mirror,
+      client,
+      env,
+      logger,
+      streams: opts.streams,
+      full: opts.full,
+      since: opts.since,
+      trigger: opts.trigger,
+      signal: abort.signal,
+      progress: createProgress({ tty: opts.tty, logger }),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await client.close();
+    mirror.close();
+  }
+}
+
+export function printRunSummary(result: RunResult, out: NodeJS.WritableStream = process.stdout): void {
+  const rows = result.streams.map((r) => ({
+    stream: r.stream,
+    status: r.status,
+    inserted: r.counters.rowsInserted,
+    updated: r.counters.rowsUpdated,
+    pages: r.counters.pages,
+    requests: r.counters.requests,
+    retries: r.counters.retries,
+  }));
+  const cols = ['stream', 'status', 'inserted', 'updated', 'pages', 'requests', 'retries'] as const;
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i]!)).join('  ').trimEnd();
+  out.write(`${line([...cols])}\n`);
+  for (const r of rows) out.write(`${line(cols.map((c) => String(r[c])))}\n`);
+}
+
+export function syncCommand(): Command {
+  return new Command('sync')
+    .description('run one sync in-process (no Redis needed); applies migrations first')
+    .option('--streams <names>', 'comma-separated streams (table names) to sync; default all')
+    .option('--full', 'ignore cursors and refetch everything, details included')
+    .option('--since <date>', 'lower bound YYYY-MM-DD (UTC) for the date windows of this run')
+    .action(async (o: SyncCliOptions) => {
+      try {
+        const streams = parseStreams(o.streams);
+        const since = parseDay('--since', o.since);
+        const env = loadConfig(process.env, { requireToken: true });
+        const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+        const logger = createLogger({ level: tty && !process.env.LOG_LEVEL ? 'warn' : env.LOG_LEVEL });
+        const result = await syncOnce(env, logger, { streams, full: o.full, since, trigger: 'cli', tty });
+        printRunSummary(result);
+        if (!result.ok) {
+          const failed = result.streams.filter((r) => r.status !== 'succeeded');
+          const first = failed.find((r) => r.status === 'failed') ?? failed[0]!;
+          process.stderr.write(`leeloo-sync: sync failed: ${first.stream}: ${first.error ?? first.status}${failed.length > 1 ? ` (+${failed.length - 1} more streams did not succeed)` : ''}\n`);
+          process.exitCode = EXIT_FAILED;
+        }
+      } catch (err) {
+        reportFatal(err);
+      }
+    });
+}

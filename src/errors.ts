@@ -1,0 +1,127 @@
+/**
+ * Error types shared by every layer. Each error knows whether retrying can help (`permanent`),
+ * so the queues (jobs/) can turn permanent ones into BullMQ's UnrecoverableError without
+ * inspecting messages.
+ */
+
+export abstract class LeelooSyncError extends Error {
+  abstract readonly permanent: boolean;
+  /** One line, safe to print: never contains the token or headers. */
+  override get message(): string {
+    return super.message;
+  }
+}
+
+/** Bad configuration or CLI input: the user must fix something. */
+export class ConfigError extends LeelooSyncError {
+  readonly permanent = true;
+  constructor(
+    message: string,
+    readonly problems: string[] = [message],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Input to an outbound write that must never reach the API. */
+export class ValidationError extends LeelooSyncError {
+  readonly permanent = true;
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${field}: ${detail}`);
+    this.name = 'ValidationError';
+  }
+}
+
+export type ApiErrorKind =
+  | 'http' // non-2xx answer
+  | 'api' // HTTP 2xx but {"status": 0, ...}
+  | 'rate_limited' // 429
+  | 'timeout'
+  | 'network' // connection refused/reset/dropped
+  | 'bad_json' // truncated or non-JSON body where JSON was expected
+  | 'schema'; // JSON that does not match the documented shape
+
+/** HTTP statuses the API uses for requests that will fail the same way every time. */
+const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 422]);
+
+export function isPermanentStatus(status: number): boolean {
+  if (PERMANENT_STATUSES.has(status)) return true;
+  if (status === 408 || status === 429) return false;
+  if (status >= 500) return false;
+  return status >= 400;
+}
+
+export interface ApiErrorInit {
+  kind: ApiErrorKind;
+  method: string;
+  path: string;
+  status?: number;
+  bodyExcerpt?: string;
+  retryAfterMs?: number;
+  /** Whether the request may have been applied by the server before failing (matters for non-idempotent writes). */
+  maybeApplied?: boolean;
+  detail?: string;
+  cause?: unknown;
+}
+
+/**
+ * A failed API call. `path` is the request path without the query's secrets (the token is a
+ * header, never part of the path); the body excerpt is capped.
+ */
+export class ApiError extends LeelooSyncError {
+  readonly kind: ApiErrorKind;
+  readonly method: string;
+  readonly path: string;
+  readonly status: number | undefined;
+  readonly bodyExcerpt: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly maybeApplied: boolean;
+  readonly permanent: boolean;
+
+  constructor(init: ApiErrorInit) {
+    const status = init.status !== undefined ? ` HTTP ${init.status}` : '';
+    const excerpt = init.bodyExcerpt ? `: ${init.bodyExcerpt}` : '';
+    const detail = init.detail ? ` (${init.detail})` : '';
+    super(`${init.method} ${init.path} failed: ${init.kind}${status}${detail}${excerpt}`, {
+      cause: init.cause,
+    });
+    this.name = 'ApiError';
+    this.kind = init.kind;
+    this.method = init.method;
+    this.path = init.path;
+    this.status = init.status;
+    this.bodyExcerpt = init.bodyExcerpt;
+    this.retryAfterMs = init.retryAfterMs;
+    this.maybeApplied = init.maybeApplied ?? false;
+    this.permanent = ApiError.isPermanentKind(init.kind, init.status);
+  }
+
+  static isPermanentKind(kind: ApiErrorKind, status: number | undefined): boolean {
+    switch (kind) {
+      case 'http':
+        return status !== undefined && isPermanentStatus(status);
+      case 'api':
+        // {"status":0} with HTTP 2xx is the API refusing the request (e.g. FORMAT_ERROR);
+        // with a 5xx it is a server fault.
+        return status === undefined || status < 500;
+      case 'schema':
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+/** Whether an unknown thrown value is known to be permanent. Unknown errors are treated as transient. */
+export function isPermanent(err: unknown): boolean {
+  return err instanceof LeelooSyncError ? err.permanent : false;
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

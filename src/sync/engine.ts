@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Env } from '../config.js';
+import type { Mirror } from '../db/connection.js';
+import { ApiError, ConfigError, errorMessage } from '../errors.js';
+import type { LeelooClient } from '../leeloo/client.js';
+import type { Logger } from '../log.js';
+import { attribution, newCounters, type StreamCounters, type StreamDef, type StreamRun, type SyncContext } from './context.js';
+import { Semaphore } from './pool.js';
+import { noProgress, type Progress } from './progress.js';
+import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
+import { StateStore } from './state.js';
+
+export interface SyncOptions {
+  mirror: Mirror;
+  client: LeelooClient;
+  env: Env;
+  logger: Logger;
+  /** Stream names; default: every stream enabled by default (+ accounts with SYNC_ACCOUNTS_V1). */
+  streams?: string[];
+  full?: boolean;
+  since?: Date;
+  trigger?: string;
+  signal?: AbortSignal;
+  progress?: Progress;
+  runId?: string;
+  /** Upper bound of the run's date windows; default now. */
+  runStart?: Date;
+}
+
+export type StreamStatus = 'succeeded' | 'failed' | 'interrupted' | 'skipped';
+
+export interface StreamResult {
+  stream: string;
+  status: StreamStatus;
+  counters: StreamCounters;
+  error?: string;
+  permanent?: boolean;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface RunResult {
+  runId: string;
+  ok: boolean;
+  streams: StreamResult[];
+}
+
+/** Validates stream names (one error listing every unknown name) and orders them by dependency. */
+export function resolveStreams(names: string[] | undefined, env: Pick<Env, 'SYNC_ACCOUNTS_V1'>): StreamDef[] {
+  if (!names || names.length === 0) {
+    return STREAMS.filter((s) => s.defaultEnabled !== false || (s.name === 'accounts' && env.SYNC_ACCOUNTS_V1));
+  }
+  const unknown = names.filter((n) => !streamByName(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(`unknown stream${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${STREAM_NAMES.join(', ')})`);
+  }
+  return STREAMS.filter((s) => names.includes(s.name));
+}
+
+export async function runSync(opts: SyncOptions): Promise<RunResult> {
+  const defs = resolveStreams(opts.streams, opts.env);
+  const runId = opts.runId ?? randomUUID();
+  const runStart = opts.runStart ?? new Date();
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort(opts.signal?.reason ?? new Error('sync interrupted'));
+  if (opts.signal?.aborted) onOuterAbort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const { sqlite } = opts.mirror;
+  const ctx: SyncContext = {
+    mirror: opts.mirror,
+    client: opts.client,
+    env: opts.env,
+    logger: opts.logger,
+    runId,
+    runStart,
+    full: opts.full ?? false,
+    since: opts.since,
+    pool: new Semaphore(opts.env.SYNC_CONCURRENCY),
+    state: new StateStore(sqlite),
+    progress: opts.progress ?? noProgress,
+    signal: abort.signal,
+    selected: new Set(defs.map((d) => d.name)),
+  };
+  const insertRun = sqlite.prepare(
+    `INSERT INTO sync_runs (run_id, stream, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')
+     ON CONFLICT (run_id, stream) DO UPDATE SET started_at = excluded.started_at, status = 'running', error = NULL`,
+  );
+  const finishRun = sqlite.prepare(
+    `UPDATE sync_runs SET finished_at = ?, status = ?, windows = ?, pages = ?, rows_inserted = ?, rows_updated = ?,
+       requests = ?, retries = ?, error = ? WHERE run_id = ? AND stream = ?`,
+  );
+  opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
+
+  const results = new Map<string, Promise<StreamResult>>();
+  const runOne = async (def: StreamDef): Promise<StreamResult> => {
+    const deps = (def.dependsOn ?? []).filter((d) => ctx.selected.has(d));
+    const depResults = await Promise.all(deps.map((d) => results.get(d)!));
+    const startedAt = new Date().toISOString();
+    const counters = newCounters();
+    const failedDep = depResults.find((r) => r.status !== 'succeeded');
+    if (failedDep) {
+      return { stream: def.name, status: 'skipped', counters, error: `${failedDep.stream} did not succeed`, startedAt, finishedAt: startedAt };
+    }
+    insertRun.run(runId, def.name, opts.trigger ?? 'cli', startedAt);
+    const log = opts.logger.child({ stream: def.name });
+    const s: StreamRun = {
+      name: def.name,
+      counters,
+      log,
+      call: (fn) => ctx.pool.run(() => attribution.run(counters, fn)),
+    };
+    let status: StreamStatus = 'succeeded';
+    let error: string | undefined;
+    let permanent: boolean | undefined;
+    try {
+      await attribution.run(counters, () => def.run(ctx, s));
+    } catch (err) {
+      status = ctx.signal.aborted && !(err instanceof ApiError) ? 'interrupted' : 'failed';
+      error = errorMessage(err);
+      permanent = err instanceof ApiError ? err.permanent : undefined;
+      // A refused token or permission fails every stream the same way: stop the others now.
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) abort.abort(err);
+      log.error({ err: error, permanent }, 'stream failed');
+    }
+    const finishedAt = new Date().toISOString();
+    finishRun.run(
+      finishedAt,
+      status,
+      counters.windows,
+      counters.pages,
+      counters.rowsInserted,
+      counters.rowsUpdated,
+      counters.requests,
+      counters.retries,
+      error ?? null,
+      runId,
+      def.name,
+    );
+    log.info({ status, ...counters, ms: Date.parse(finishedAt) - Date.parse(startedAt) }, 'stream finished');
+    return { stream: def.name, status, counters, error, permanent, startedAt, finishedAt };
+  };
+  for (const def of defs) results.set(def.name, runOne(def));
+  const streams = await Promise.all(results.values());
+  opts.signal?.removeEventListener('abort', onOuterAbort);
+  ctx.progress.stop();
+  const ok = streams.every((r) => r.status === 'succeeded');
+  opts.logger.info({ runId, ok, streams: Object.fromEntries(streams.map((r) => [r.stream, r.status])) }, 'sync finished');
+  return { runId, ok, streams };
+}

@@ -1,0 +1,47 @@
+import { normalizeTimestamp } from '../leeloo/dates.js';
+import { clean } from '../leeloo/sentinels.js';
+
+/** Mapping helpers from API payloads (already schema-checked) to SQL row values. */
+export type Item = Record<string, unknown>;
+
+export const asItem = (v: unknown): Item => (v && typeof v === 'object' ? (v as Item) : {});
+
+/** A string value with the API's sentinels ("NOT_DEFINED", "NO_DATA") turned into null. */
+export function str(v: unknown): string | null {
+  const c = clean(v);
+  if (c === null || c === undefined) return null;
+  return typeof c === 'string' ? c : String(c);
+}
+
+export function num(v: unknown): number | null {
+  const c = clean(v);
+  if (c === null || c === undefined || c === '') return null;
+  const n = typeof c === 'number' ? c : Number(c);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function int(v: unknown): number | null {
+  const n = num(v);
+  return n === null ? null : Math.trunc(n);
+}
+
+export function bool01(v: unknown): number | null {
+  if (v === true || v === 'true' || v === 1) return 1;
+  if (v === false || v === 'false' || v === 0) return 0;
+  return null;
+}
+
+/** Any API timestamp form (`2015-04-02T14:20Z`, `…35.035Z`) as full ISO-8601 UTC, or null. */
+export function ts(v: unknown): string | null {
+  return typeof v === 'string' ? normalizeTimestamp(v) : null;
+}
+
+export function json(v: unknown): string | null {
+  return v === undefined || v === null ? null : JSON.stringify(v);
+}
+
+export const rawJson = (v: unknown): string => JSON.stringify(v);
+
+export function array(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}

@@ -1,0 +1,152 @@
+import { ApiError } from '../../errors.js';
+import { chatMessages } from '../../db/schema.js';
+import { deleteMissing } from '../../db/prune.js';
+import { EntityUpserter } from '../../db/upsert.js';
+import type { StreamDef, StreamRun, SyncContext } from '../context.js';
+import { drainDue } from '../due.js';
+import { asItem, bool01, rawJson, str, ts, type Item } from '../map.js';
+
+interface DueChannel {
+  id: string;
+  lmt: string;
+  hwm: string | null;
+}
+
+/**
+ * Chat history is fetched only for channels whose last_message_time moved past the point their
+ * messages were last synced (`messages_synced_lmt`), or that were never synced.
+ *
+ * Every documented example lists messages newest first, but ordering is not documented
+ * (leeloo-api.md, "Ordering is not documented … Verify on each page"). So each page is checked:
+ * while it holds, paging stops once SYNC_CHAT_OVERLAP messages at or before the high-water mark
+ * have been seen; the first out-of-order pair switches that channel to a full pass. After an
+ * incremental pass the channel's mirrored message count must equal the API's totalCount; if it
+ * does not, something was missed (or deleted) and the channel gets a full pass.
+ */
+const stream: StreamDef = {
+  name: 'chat_messages',
+  description:
+    'Chat history of channels with new messages (GET /communication-channels/{id}/chat-messages), incremental by high-water mark.',
+  dependsOn: ['communication_channels'],
+  async run(ctx, s) {
+    const sqlite = ctx.mirror.sqlite;
+    const up = new EntityUpserter(ctx.mirror.db, chatMessages, {
+      columns: ['id', 'channelId', 'text', 'type', 'read', 'createdAt', 'updatedAt', 'createdBy', 'raw', 'syncedAt'],
+    });
+    if (ctx.full) sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL').run();
+    const due = sqlite.prepare(
+      `SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
+       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt)
+       ORDER BY id LIMIT ?`,
+    );
+    const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ?');
+    const done = sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = ?, messages_synced_at = ? WHERE id = ?');
+    const writePage = sqlite.transaction((channelId: string, items: Item[]) => {
+      const now = new Date().toISOString();
+      const r = up.upsert(items.map((m) => messageRow(channelId, m, now)));
+      s.counters.rowsInserted += r.inserted;
+      s.counters.rowsUpdated += r.updated;
+    });
+
+    await drainDue<DueChannel>(ctx, s, {
+      selectDue: (limit, exclude) => (due.all(limit + exclude.size) as DueChannel[]).filter((c) => !exclude.has(c.id)).slice(0, limit),
+      keyOf: (c) => c.id,
+      async process(ch) {
+        let pass: PassOutcome;
+        try {
+          pass = await syncChannel(ctx, s, ch.id, ch.hwm, (items) => writePage(ch.id, items));
+          const mirrored = (count.get(ch.id) as { n: number }).n;
+          if (!pass.full && pass.totalCount !== null && mirrored !== pass.totalCount) {
+            s.log.info({ channelId: ch.id, mirrored, totalCount: pass.totalCount }, 'message count disagrees; full pass of the channel');
+            pass = await syncChannel(ctx, s, ch.id, null, (items) => writePage(ch.id, items));
+          }
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) {
+            s.log.info({ channelId: ch.id }, 'channel has no chat history any more (404); marking it synced');
+            done.run(ch.lmt, new Date().toISOString(), ch.id);
+            return;
+          }
+          throw err;
+        }
+        sqlite.transaction(() => {
+          // A full pass that saw the whole history, unchanged, may drop messages the API no longer has.
+          if (pass.full && pass.complete && (count.get(ch.id) as { n: number }).n > pass.seen.size) {
+            deleteMissing(sqlite, 'chat_messages', 'id', pass.seen, `channel_id = '${ch.id.replace(/'/g, "''")}'`);
+          }
+          done.run(ch.lmt, new Date().toISOString(), ch.id);
+        })();
+      },
+    });
+  },
+};
+
+interface PassOutcome {
+  full: boolean;
+  totalCount: number | null;
+  complete: boolean;
+  seen: Set<string>;
+}
+
+async function syncChannel(
+  ctx: SyncContext,
+  s: StreamRun,
+  channelId: string,
+  hwm: string | null,
+  write: (items: Item[]) => void,
+): Promise<PassOutcome> {
+  const overlap = Math.max(1, ctx.env.SYNC_CHAT_OVERLAP);
+  let full = hwm === null;
+  let prev: string | null = null;
+  let atOrBeforeMark = 0;
+  let firstTotal: number | null = null;
+  let lastTotal: number | null = null;
+  let received = 0;
+  const seen = new Set<string>();
+  const pages = ctx.client.chatMessagePages(channelId, { pageSize: ctx.env.LEELOO_PAGE_SIZE });
+  const next = () => s.call(() => pages.next());
+  try {
+    for (let r = await next(); !r.done; r = await next()) {
+      const page = r.value;
+      s.counters.pages++;
+      firstTotal ??= page.totalCount;
+      lastTotal = page.totalCount;
+      const items = page.items as unknown as Item[];
+      for (const m of items) {
+        const created = ts(m.createdAt);
+        if (created !== null && prev !== null && created > prev && !full) {
+          s.log.info({ channelId }, 'chat messages are not newest first; full pass of the channel');
+          full = true;
+        }
+        if (created !== null) prev = created;
+        if (hwm !== null && created !== null && created <= hwm) atOrBeforeMark++;
+        seen.add(String(m.id));
+      }
+      received += items.length;
+      write(items);
+      ctx.progress.tick(s.name, items.length);
+      if (!full && atOrBeforeMark >= overlap) break;
+    }
+  } finally {
+    await pages.return(undefined as never);
+  }
+  const complete = full && firstTotal !== null && firstTotal === lastTotal && seen.size === firstTotal && received === firstTotal;
+  return { full, totalCount: firstTotal, complete, seen };
+}
+
+function messageRow(channelId: string, m: Item, syncedAt: string) {
+  const links = asItem(m.links);
+  return {
+    id: m.id,
+    channelId,
+    text: typeof m.text === 'string' ? m.text : str(m.text),
+    type: str(m.type),
+    read: bool01(m.read),
+    createdAt: ts(m.createdAt),
+    updatedAt: ts(m.updatedAt),
+    createdBy: str(asItem(links.createdBy).id),
+    raw: rawJson(m),
+    syncedAt,
+  };
+}
+
+export default stream;
