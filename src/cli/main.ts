@@ -4,17 +4,27 @@ import { demoCommand } from './demo.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 
-const program = new Command('leeloo-sync')
-  .description('Mirror a Leeloo.ai company into SQL and send write-backs to it.')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride((err) => {
-    // commander's own usage errors (unknown option, missing argument) are bad input: exit 2.
-    process.exit(err.exitCode === 0 ? 0 : 2);
-  });
+/**
+ * The commands that need no queue. jobs/main.ts (the composition root, the only code that
+ * imports bullmq) adds the worker and queue commands and runs the program.
+ */
+export function buildProgram(): Command {
+  const program = new Command('leeloo-sync').description('Mirror a Leeloo.ai company into SQL and send write-backs to it.');
+  program.addCommand(syncCommand());
+  program.addCommand(statusCommand());
+  program.addCommand(demoCommand());
+  program.addCommand(simCommand());
+  return program;
+}
 
-program.addCommand(syncCommand());
-program.addCommand(statusCommand());
-program.addCommand(demoCommand());
-program.addCommand(simCommand());
+/** commander's own usage errors (unknown option, missing argument) are bad input: exit 2. */
+function usageExits(cmd: Command): void {
+  cmd.showHelpAfterError('(run with --help for usage)').exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  for (const sub of cmd.commands) usageExits(sub);
+}
 
-await program.parseAsync(process.argv);
+export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  // Applied last, so commands added by jobs/ get it too (addCommand does not inherit settings).
+  usageExits(program);
+  await program.parseAsync(argv);
+}

@@ -8,7 +8,7 @@
  *   joins instead.
  */
 import { sql } from 'drizzle-orm';
-import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex, check } from 'drizzle-orm/sqlite-core';
 
 const raw = () => text('raw').notNull();
 const syncedAt = () => text('synced_at').notNull();
@@ -302,7 +302,10 @@ export const syncRuns = sqliteTable(
   (t) => [index('sync_runs_stream_started_idx').on(t.stream, t.startedAt), uniqueIndex('sync_runs_run_stream_idx').on(t.runId, t.stream)],
 );
 
-/** Outbound write requests (issue: write-backs). Rows may be inserted by plain SQL. */
+/**
+ * The outbox of write-backs (src/writes/). Rows may be inserted by plain SQL, so the status is
+ * CHECKed: a misspelt status would otherwise leave a row that nothing ever picks up.
+ */
 export const outboundWrites = sqliteTable(
   'outbound_writes',
   {
@@ -318,8 +321,15 @@ export const outboundWrites = sqliteTable(
     createdAt: text('created_at').notNull().default(sqlNowDefault()),
     updatedAt: text('updated_at').notNull().default(sqlNowDefault()),
     completedAt: text('completed_at'),
+    // Set (to a token) while a request is on its way, cleared with its outcome: a row found with it
+    // set was interrupted mid-attempt (worker killed), so the API may or may not have applied it.
+    inflightAt: text('inflight_at'),
   },
-  (t) => [uniqueIndex('outbound_writes_idempotency_key_idx').on(t.idempotencyKey), index('outbound_writes_status_idx').on(t.status)],
+  (t) => [
+    uniqueIndex('outbound_writes_idempotency_key_idx').on(t.idempotencyKey),
+    index('outbound_writes_status_idx').on(t.status),
+    check('outbound_writes_status_check', sql`status IN ('pending', 'queued', 'succeeded', 'failed', 'dead', 'ambiguous', 'cancelled')`),
+  ],
 );
 
 function sqlNowDefault() {

@@ -3,6 +3,9 @@ import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import type { Db } from './connection.js';
 
+/** A named parameter usable anywhere drizzle takes SQL (prepared statements fill it at run time). */
+export const ph = (name: string): SQL => sql`${sql.placeholder(name)}`;
+
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
 export const SQLITE_MAX_VARIABLES = 32_766;
 const MAX_ROWS_PER_STATEMENT = 500;
@@ -42,7 +45,7 @@ export class EntityUpserter {
   ) {
     const t = table as SQLiteTable & Record<string, SQLiteColumn>;
     if (!t.id || !t.raw) throw new Error(`${getTableConfig(table).name}: an entity table needs id and raw columns`);
-    this.table = t as SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
+    this.table = t as unknown as SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
     for (const c of opts.columns) {
       if (!(c in t)) throw new Error(`${getTableConfig(table).name} has no column ${c}`);
     }

@@ -2,54 +2,63 @@ import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
 import { forEachConcurrent } from './pool.js';
 
 export interface DueSpec<K> {
-  /** Up to `limit` keys whose work is due, none of them in `exclude`. Synchronous SQL. */
-  selectDue(limit: number, exclude: ReadonlySet<string>): K[];
+  /** Up to `limit` due keys greater than `after`, in key order. Synchronous SQL. */
+  selectDue(limit: number, after: string): K[];
   keyOf(k: K): string;
-  /** Fetches and commits one key; on success the key must no longer be due. */
+  /** Fetches and commits one key; on success the key is no longer due. */
   process(k: K): Promise<void>;
 }
 
 const BATCH = 256;
+/** Sweeps after the producer is done: the second picks up keys that changed during the first. */
+const FINAL_SWEEPS = 2;
 
 /**
  * Works through rows marked due in the mirror (people whose details are stale, channels with new
  * messages, orders that changed). The marks live in SQL, so a killed run resumes exactly where it
- * stopped. With `producer`, keys keep becoming due until it settles (details of a people page are
- * fetched while later pages are still being listed).
+ * stopped. Keys are walked in order with a keyset cursor, so memory stays flat however many are
+ * due. While `producer` runs (the list still being read), sweeps repeat as new keys become due;
+ * keys that keep changing stay due for the next run instead of being chased forever.
  */
 export async function drainDue<K>(ctx: SyncContext, s: StreamRun, spec: DueSpec<K>, producer?: Promise<unknown>): Promise<void> {
-  let producing = producer !== undefined;
-  let producerError: unknown;
+  // An object, so TypeScript does not narrow fields that the producer's callbacks change.
+  const prod: { running: boolean; failed?: { err: unknown } } = { running: producer !== undefined };
   const settled = producer?.then(
     () => {
-      producing = false;
+      prod.running = false;
     },
     (err) => {
-      producing = false;
-      producerError = err;
+      prod.running = false;
+      prod.failed = { err };
     },
   );
-  // Keys that stayed due after processing (changed again meanwhile) are retried once the
-  // producer is done, not spun on.
-  const attempted = new Set<string>();
+  let finalSweeps = 0;
   for (;;) {
-    throwIfAborted(ctx.signal);
-    if (producerError) throw producerError;
-    const wasProducing = producing;
-    const batch = spec.selectDue(BATCH, attempted);
-    if (batch.length === 0) {
-      if (!wasProducing) {
-        if (attempted.size === 0) break;
-        attempted.clear();
-        if (spec.selectDue(1, attempted).length === 0) break;
-        continue;
-      }
-      await Promise.race([settled, new Promise((r) => setTimeout(r, 25))]);
+    // One sweep over the due keys, in key order.
+    const producingAtStart = prod.running;
+    let after = '';
+    let processed = 0;
+    for (;;) {
+      throwIfAborted(ctx.signal);
+      rethrowProducer(prod);
+      const batch = spec.selectDue(BATCH, after);
+      if (batch.length === 0) break;
+      after = spec.keyOf(batch[batch.length - 1]!);
+      processed += batch.length;
+      await forEachConcurrent(batch, ctx.pool.size * 2, (k) => spec.process(k));
+    }
+    rethrowProducer(prod);
+    if (producingAtStart) {
+      if (processed === 0) await Promise.race([settled, new Promise((r) => setTimeout(r, 25))]);
       continue;
     }
-    for (const k of batch) attempted.add(spec.keyOf(k));
-    await forEachConcurrent(batch, ctx.pool.size, (k) => spec.process(k));
+    finalSweeps++;
+    if (processed === 0 || finalSweeps >= FINAL_SWEEPS) break;
   }
   if (settled) await settled;
-  if (producerError) throw producerError;
+  rethrowProducer(prod);
+}
+
+function rethrowProducer(prod: { failed?: { err: unknown } }): void {
+  if (prod.failed) throw prod.failed.err;
 }

@@ -89,6 +89,12 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     `UPDATE sync_runs SET finished_at = ?, status = ?, windows = ?, pages = ?, rows_inserted = ?, rows_updated = ?,
        requests = ?, retries = ?, error = ? WHERE run_id = ? AND stream = ?`,
   );
+  // A run of these streams still marked running was killed (one run of a stream at a time is
+  // the rule: the worker enforces it with locks), so its rows say so.
+  const markStale = sqlite.prepare(`UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running' AND stream = ?`);
+  sqlite.transaction(() => {
+    for (const d of defs) markStale.run(runStart.toISOString(), d.name);
+  })();
   opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
 
   const results = new Map<string, Promise<StreamResult>>();

@@ -37,13 +37,9 @@ interface RowStreamBase<T> {
   defaultEnabled?: boolean;
 }
 
-function upsertRows<T>(ctx: SyncContext, s: StreamRun, up: EntityUpserter, map: (item: T, syncedAt: string) => RowOf, items: T[]) {
+function upsertRows<T>(up: EntityUpserter, map: (item: T, syncedAt: string) => RowOf, items: T[]) {
   const now = new Date().toISOString();
-  const r = up.upsert(items.map((i) => map(i, now)));
-  s.counters.rowsInserted += r.inserted;
-  s.counters.rowsUpdated += r.updated;
-  ctx.progress.tick(s.name, items.length);
-  return r;
+  return up.upsert(items.map((i) => map(i, now)));
 }
 
 /** A small list answered in one request (tags, connections, template categories): replace it whole. */
@@ -59,7 +55,10 @@ export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(c
       s.counters.pages++;
       s.counters.windows++;
       ctx.mirror.sqlite.transaction(() => {
-        upsertRows(ctx, s, up, def.map, items);
+        const r = upsertRows(up, def.map, items);
+        s.counters.rowsInserted += r.inserted;
+        s.counters.rowsUpdated += r.updated;
+        ctx.progress.tick(s.name, items.length);
         deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', items.map((i) => String(i.id)));
       })();
     },
@@ -80,7 +79,7 @@ export function pagedRefreshStream<T extends Item>(
       await runFullList(ctx, s, {
         fetchPage: (offset, limit) => def.page(ctx.client, offset, limit),
         idOf: (i) => String(i.id),
-        writePage: (items) => upsertRows(ctx, s, up, def.map, items),
+        writePage: (items) => upsertRows(up, def.map, items),
         deleteMissing: (seen) => deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', seen),
         resumable: def.resumable,
       });

@@ -1,3 +1,4 @@
+import { ceilDay, floorDay } from '../leeloo/dates.js';
 import type { Page } from '../leeloo/paginate.js';
 import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
 import { pagedPass } from './paging.js';
@@ -149,12 +150,4 @@ async function scanWindow<T>(
       );
     }
   }
-}
-
-export function floorDay(d: Date): Date {
-  return new Date(Math.floor(d.getTime() / DAY) * DAY);
-}
-
-export function ceilDay(d: Date): Date {
-  return new Date(Math.ceil(d.getTime() / DAY) * DAY);
 }

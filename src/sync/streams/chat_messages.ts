@@ -36,7 +36,7 @@ const stream: StreamDef = {
     if (ctx.full) sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL').run();
     const due = sqlite.prepare(
       `SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
-       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt)
+       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND id > ?
        ORDER BY id LIMIT ?`,
     );
     const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ?');
@@ -49,7 +49,7 @@ const stream: StreamDef = {
     });
 
     await drainDue<DueChannel>(ctx, s, {
-      selectDue: (limit, exclude) => (due.all(limit + exclude.size) as DueChannel[]).filter((c) => !exclude.has(c.id)).slice(0, limit),
+      selectDue: (limit, after) => due.all(after, limit) as DueChannel[],
       keyOf: (c) => c.id,
       async process(ch) {
         let pass: PassOutcome;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { ApiError } from '../../errors.js';
 import { orders } from '../../db/schema.js';
-import { EntityUpserter } from '../../db/upsert.js';
+import { EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef } from '../context.js';
 import { drainDue } from '../due.js';
 import { runFullList } from '../fulllist.js';
@@ -25,14 +25,14 @@ const stream: StreamDef = {
     const detail = ctx.mirror.db
       .update(orders)
       .set({
-        description: sql.placeholder('description'),
-        paymentMethod: sql.placeholder('paymentMethod'),
-        detailRaw: sql.placeholder('detailRaw'),
-        detailsSyncedAt: sql.placeholder('at'),
+        description: ph('description'),
+        paymentMethod: ph('paymentMethod'),
+        detailRaw: ph('detailRaw'),
+        detailsSyncedAt: ph('at'),
       })
       .where(sql`${orders.id} = ${sql.placeholder('id')} AND ${orders.raw} = ${sql.placeholder('raw')}`)
       .prepare();
-    const due = ctx.mirror.sqlite.prepare('SELECT id, raw FROM orders WHERE details_synced_at IS NULL ORDER BY id LIMIT ?');
+    const due = ctx.mirror.sqlite.prepare('SELECT id, raw FROM orders WHERE details_synced_at IS NULL AND id > ? ORDER BY id LIMIT ?');
     const markGone = ctx.mirror.sqlite.prepare("UPDATE orders SET details_synced_at = ? WHERE id = ?");
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE orders SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
 
@@ -62,8 +62,7 @@ const stream: StreamDef = {
       ctx,
       s,
       {
-        selectDue: (limit, exclude) =>
-          (due.all(limit + exclude.size) as { id: string; raw: string }[]).filter((r) => !exclude.has(r.id)).slice(0, limit),
+        selectDue: (limit, after) => due.all(after, limit) as { id: string; raw: string }[],
         keyOf: (r) => r.id,
         async process({ id, raw }) {
           let d: Item;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { ApiError } from '../../errors.js';
 import { customFields, people, personContactedUsers, personTags, subscriptions } from '../../db/schema.js';
 import type { Mirror } from '../../db/connection.js';
-import { ChildReplacer, EntityUpserter } from '../../db/upsert.js';
+import { ChildReplacer, EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef } from '../context.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
@@ -57,20 +57,20 @@ class PeopleWriter {
     this.detail = db
       .update(people)
       .set({
-        name: sql.placeholder('name'),
-        email: sql.placeholder('email'),
-        phone: sql.placeholder('phone'),
-        gender: sql.placeholder('gender'),
-        locale: sql.placeholder('locale'),
-        profileImage: sql.placeholder('profileImage'),
-        createdAt: sql.placeholder('createdAt'),
-        updatedAt: sql.placeholder('updatedAt'),
-        detailRaw: sql.placeholder('detailRaw'),
-        detailsSyncedAt: sql.placeholder('detailsSyncedAt'),
+        name: ph('name'),
+        email: ph('email'),
+        phone: ph('phone'),
+        gender: ph('gender'),
+        locale: ph('locale'),
+        profileImage: ph('profileImage'),
+        createdAt: ph('createdAt'),
+        updatedAt: ph('updatedAt'),
+        detailRaw: ph('detailRaw'),
+        detailsSyncedAt: ph('detailsSyncedAt'),
       })
       .where(sql`${people.id} = ${sql.placeholder('id')} AND ${people.raw} = ${sql.placeholder('raw')}`)
       .prepare();
-    this.due = m.sqlite.prepare('SELECT id, raw FROM people WHERE details_synced_at IS NULL ORDER BY id LIMIT ?');
+    this.due = m.sqlite.prepare('SELECT id, raw FROM people WHERE details_synced_at IS NULL AND id > ? ORDER BY id LIMIT ?');
     const deletes = ['people', 'person_tags', 'custom_fields', 'subscriptions', 'person_contacted_users'].map((t) =>
       m.sqlite.prepare(`DELETE FROM ${t} WHERE ${t === 'people' ? 'id' : 'person_id'} = ?`),
     );
@@ -185,8 +185,7 @@ const stream: StreamDef = {
       ctx,
       s,
       {
-        selectDue: (limit, exclude) =>
-          (w.due.all(limit + exclude.size) as { id: string; raw: string }[]).filter((r) => !exclude.has(r.id)).slice(0, limit),
+        selectDue: (limit, after) => w.due.all(after, limit) as { id: string; raw: string }[],
         keyOf: (r) => r.id,
         process: async ({ id, raw }) => {
           let detail: Item;

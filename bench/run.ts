@@ -1,0 +1,59 @@
+/**
+ * `npm run bench`: performance targets as ratios against a baseline measured in the same run
+ * (never absolute timings). Options: --quick (smaller sizes), --rss 10000,100000.
+ */
+import { benchUpsert } from './upsert.js';
+import { benchRss, benchSync } from './sync.js';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const rssArg = args[args.indexOf('--rss') + 1];
+const rssSizes = args.includes('--rss') && rssArg ? rssArg.split(',').map(Number) : quick ? [2000, 10000] : [10000, 100000];
+
+const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+const lines: string[] = [];
+const row = (name: string, value: string, target: string, ok: boolean) => {
+  const line = `| ${name} | ${value} | ${target} | ${verdict(ok)} |`;
+  lines.push(line);
+  console.log(line);
+};
+
+console.log('| measure | value | target | |');
+console.log('|---|---|---|---|');
+
+const up = benchUpsert(quick ? 20_000 : 50_000);
+row('upsert rows/s, mirror vs raw prepared inserts', `${up.ratio.toFixed(2)} (${up.mirrorRowsPerSec} vs ${up.rawRowsPerSec} rows/s)`, '≥ 0.70', up.ratio >= 0.7);
+
+const s = await benchSync({ people: quick ? 500 : 2000, latencyMs: 15, concurrency: 8, pageSize: 100 });
+row(
+  `full-sync wall time vs request-bound floor (${s.people} people, ${s.latencyMs} ms latency, concurrency ${s.concurrency})`,
+  `${s.wallVsFloor.toFixed(2)} (${s.fullMs} ms vs ${s.floorMs} ms; ${s.fullRequests} requests, minimal ${s.minimalFullRequests})`,
+  '≤ 1.25',
+  s.wallVsFloor <= 1.25,
+);
+row(
+  'requests of an incremental run after 1% activity vs the minimal set',
+  `${s.incrementalVsMinimal.toFixed(2)} (${s.incrementalRequests} vs ${s.minimalIncrementalRequests})`,
+  '≤ 1.15',
+  s.incrementalVsMinimal <= 1.15,
+);
+
+const rss: { people: number; maxRssMb: number; ms: number; requests: number }[] = [];
+for (const n of rssSizes) rss.push(await benchRss(n));
+const peak = Math.max(...rss.map((r) => r.maxRssMb));
+const flat = rss.length < 2 || rss.at(-1)!.maxRssMb <= rss[0]!.maxRssMb * 1.5;
+row(
+  `peak RSS of a full sync at ${rss.map((r) => r.people).join(' / ')} people`,
+  `${rss.map((r) => `${r.maxRssMb} MB (${r.requests} requests, ${(r.ms / 1000).toFixed(0)} s)`).join(' / ')}`,
+  '≤ 256 MB and flat',
+  peak <= 256 && flat,
+);
+
+try {
+  const { benchWrites } = (await import('./writes.js')) as { benchWrites: () => Promise<{ writesPerSecond: number; simRateLimit: number; ratio: number; share429: number }> };
+  const w = await benchWrites();
+  row('write-backs/s vs the simulator’s rate limit', `${w.ratio.toFixed(2)} (${w.writesPerSecond.toFixed(1)}/s vs ${w.simRateLimit}/s)`, '≥ 0.95', w.ratio >= 0.95);
+  row('share of write requests answered 429', `${(w.share429 * 100).toFixed(2)}%`, '≤ 1%', w.share429 <= 0.01);
+} catch (err) {
+  if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+}

@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/leeloo-sync.js', import.meta.url));
+
+export interface SimProcess {
+  url: string;
+  token: string;
+  counts(): Promise<Record<string, number>>;
+  resetCounts(): Promise<void>;
+  activity(a: Record<string, number>): Promise<{ messagedChannelIds: string[]; newPersonIds: string[]; changedOrderIds: string[]; newOrderIds: string[] }>;
+  stop(): Promise<void>;
+}
+
+/** The simulator in its own process (`leeloo-sync sim`), driven through its /__sim/ control routes. */
+export async function startSimProcess(args: string[]): Promise<SimProcess> {
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`simulator did not start: ${out}`)), 120_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/[\d.:]+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`simulator exited with ${code}: ${out}`)));
+  });
+  const ctl = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}/__sim/${path}`, {
+      method,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`simulator control ${path}: HTTP ${res.status}`);
+    return res.json() as Promise<unknown>;
+  };
+  return {
+    url,
+    token: 'sim-token',
+    counts: async () => {
+      const j = (await ctl('GET', 'counts')) as Record<string, unknown>;
+      return ((j.counts ?? j) as Record<string, number>);
+    },
+    resetCounts: async () => {
+      await ctl('POST', 'reset-counts');
+    },
+    activity: async (a) => (await ctl('POST', 'activity', a)) as never,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,182 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { startSimProcess } from './sim-process.js';
+
+const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
+
+export interface ChildRun {
+  ok: boolean;
+  ms: number;
+  requests: number;
+  maxRssMb: number;
+  failed: string[];
+}
+
+function runChild(env: Record<string, string>): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      try {
+        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChildRun;
+        if (!r.ok) reject(new Error(`bench sync failed: ${r.failed.join('; ')}`));
+        else resolve(r);
+      } catch {
+        reject(new Error(`bench sync exited with ${code}: ${out}`));
+      }
+    });
+  });
+}
+
+interface Shape {
+  people: number;
+  channelPages: number;
+  channels: number;
+  orders: number;
+  users: number;
+  tunnels: number;
+  categories: number;
+}
+
+function shapeOf(dbPath: string, pageSize: number): Shape {
+  const db = new Database(dbPath, { readonly: true });
+  const one = (q: string) => (db.prepare(q).get() as { n: number }).n;
+  const shape = {
+    people: one('SELECT count(*) AS n FROM people'),
+    channels: one('SELECT count(*) AS n FROM communication_channels'),
+    // One request per channel at least (an empty history is still asked for), more for long ones.
+    channelPages: one(
+      `SELECT coalesce(sum(max(1, (n + ${pageSize} - 1) / ${pageSize})), 0) AS n
+       FROM (SELECT c.id, count(m.id) AS n FROM communication_channels c LEFT JOIN chat_messages m ON m.channel_id = c.id GROUP BY c.id)`,
+    ),
+    orders: one('SELECT count(*) AS n FROM orders'),
+    users: one('SELECT count(*) AS n FROM users'),
+    tunnels: one('SELECT count(*) AS n FROM tunnels'),
+    categories: one('SELECT count(*) AS n FROM template_categories'),
+  };
+  db.close();
+  return shape;
+}
+
+const pages = (n: number, ps: number) => Math.max(1, Math.ceil(n / ps));
+
+/** Requests for reference data: tags, users, tunnels (+ detail and stats each), connections, categories (+ templates each). */
+const referenceRequests = (s: Shape, ps: number) => 1 + pages(s.users, ps) + pages(s.tunnels, ps) + 2 * s.tunnels + 1 + 1 + s.categories;
+
+export interface SyncBench {
+  people: number;
+  latencyMs: number;
+  concurrency: number;
+  fullMs: number;
+  fullRequests: number;
+  minimalFullRequests: number;
+  floorMs: number;
+  wallVsFloor: number;
+  incrementalRequests: number;
+  minimalIncrementalRequests: number;
+  incrementalVsMinimal: number;
+  maxRssMb: number;
+}
+
+/** Full-sync wall time vs the request-bound floor, then an incremental run after 1% activity. */
+export async function benchSync(opts: { people: number; latencyMs: number; concurrency: number; pageSize: number }): Promise<SyncBench> {
+  const { people, latencyMs, concurrency, pageSize } = opts;
+  const sim = await startSimProcess(['--people', String(people), '--latency', String(latencyMs), '--seed', '42']);
+  const dir = mkdtempSync(join(tmpdir(), 'ls-bench-'));
+  const dbPath = join(dir, 'bench.db');
+  const env = {
+    LEELOO_API_URL: sim.url,
+    LEELOO_API_TOKEN: sim.token,
+    DATABASE_URL: dbPath,
+    LEELOO_RATE_LIMIT: '100000',
+    LEELOO_PAGE_SIZE: String(pageSize),
+    SYNC_CONCURRENCY: String(concurrency),
+  };
+  try {
+    const full = await runChild(env);
+    const shape = shapeOf(dbPath, pageSize);
+    const minimalFull =
+      pages(shape.people, pageSize) +
+      shape.people +
+      pages(shape.channels, pageSize) +
+      shape.channelPages +
+      pages(shape.orders, pageSize) +
+      shape.orders +
+      referenceRequests(shape, pageSize);
+    const floorMs = (minimalFull * latencyMs) / concurrency;
+
+    const report = await sim.activity({
+      messages: Math.max(1, Math.round(shape.channels * 0.01)),
+      newPeople: Math.max(1, Math.round(shape.people * 0.001)),
+      orderChanges: Math.max(1, Math.round(shape.orders * 0.01)),
+      newOrders: Math.max(1, Math.round(shape.orders * 0.001)),
+    });
+    await sim.resetCounts();
+    await runChild(env);
+    const counts = await sim.counts();
+    const incrementalRequests = Object.entries(counts)
+      .filter(([k]) => /^(GET|POST|PUT|DELETE) /.test(k))
+      .reduce((a, [, v]) => a + v, 0);
+    const after = shapeOf(dbPath, pageSize);
+    const db = new Database(dbPath, { readonly: true });
+    const personOf = db.prepare('SELECT person_id AS p FROM communication_channels WHERE id = ?');
+    const changedPeople = new Set<string>(report.newPersonIds);
+    for (const c of report.messagedChannelIds) changedPeople.add((personOf.get(c) as { p: string }).p);
+    const newChannels = (db.prepare(`SELECT count(*) AS n FROM communication_channels WHERE person_id IN (${report.newPersonIds.map(() => '?').join(',') || "''"})`).get(...report.newPersonIds) as { n: number }).n;
+    db.close();
+    const dueChannels = new Set(report.messagedChannelIds).size + newChannels;
+    const changedOrders = new Set([...report.changedOrderIds, ...report.newOrderIds]).size;
+    const minimalIncremental =
+      pages(changedPeople.size, pageSize) +
+      changedPeople.size +
+      pages(dueChannels, pageSize) +
+      dueChannels +
+      pages(after.orders, pageSize) +
+      changedOrders +
+      referenceRequests(after, pageSize);
+    return {
+      people,
+      latencyMs,
+      concurrency,
+      fullMs: Math.round(full.ms),
+      fullRequests: full.requests,
+      minimalFullRequests: minimalFull,
+      floorMs: Math.round(floorMs),
+      wallVsFloor: full.ms / floorMs,
+      incrementalRequests,
+      minimalIncrementalRequests: minimalIncremental,
+      incrementalVsMinimal: incrementalRequests / minimalIncremental,
+      maxRssMb: Math.round(full.maxRssMb),
+    };
+  } finally {
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Peak RSS of a full sync of `people` (no latency: as fast as the simulator answers). */
+export async function benchRss(people: number): Promise<{ people: number; maxRssMb: number; ms: number; requests: number }> {
+  const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
+  const dir = mkdtempSync(join(tmpdir(), 'ls-bench-'));
+  try {
+    const r = await runChild({
+      LEELOO_API_URL: sim.url,
+      LEELOO_API_TOKEN: sim.token,
+      DATABASE_URL: join(dir, 'rss.db'),
+      LEELOO_RATE_LIMIT: '100000',
+      SYNC_CONCURRENCY: '8',
+    });
+    return { people, maxRssMb: Math.round(r.maxRssMb), ms: Math.round(r.ms), requests: r.requests };
+  } finally {
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

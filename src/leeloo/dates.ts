@@ -1,0 +1,94 @@
+import { ValidationError } from '../errors.js';
+import { isSentinel } from './sentinels.js';
+
+export type DateFormat = 'datetime' | 'date';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The API writes timestamps in several shapes: `2020-02-06T11:30:30.035Z` (most lists),
+ * `2015-04-02T14:20Z` (order/tunnel/user examples, no seconds) and `2018-06-27 07:32` (the
+ * paymentDate example, space separated, no zone). The docs say all dates are UTC, so a missing
+ * zone means UTC. Offsets, if the API ever sends them, are honoured.
+ */
+const TIMESTAMP =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/** Any API timestamp form as full ISO-8601 UTC (`YYYY-MM-DDTHH:mm:ss.sssZ`), or null. */
+export function normalizeTimestamp(value: unknown): string | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    const d = new Date(value);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+  if (typeof value !== 'string' || isSentinel(value)) return null;
+  const m = TIMESTAMP.exec(value.trim());
+  if (!m) return null;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', frac = '', zone = 'Z'] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+  const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
+  let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Reject 2021-02-30 and the like instead of letting Date roll them over.
+  const check = new Date(Date.UTC(year, month - 1, day));
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
+  const z = zone.toUpperCase();
+  if (z !== 'Z' && z !== 'UTC' && z !== 'GMT') {
+    const sign = z.startsWith('-') ? -1 : 1;
+    const digits = z.slice(1).replace(':', '');
+    const offH = Number(digits.slice(0, 2));
+    const offM = Number(digits.slice(2, 4) || '0');
+    if (offH > 23 || offM > 59) return null;
+    t -= sign * (offH * 60 + offM) * 60_000;
+  }
+  const out = new Date(t);
+  return Number.isNaN(out.getTime()) ? null : out.toISOString();
+}
+
+function assertValid(d: Date, field: string): void {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new ValidationError(field, 'is not a valid date');
+}
+
+/** Midnight UTC at or before `d`. */
+export function floorDay(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / DAY_MS) * DAY_MS);
+}
+
+/** Midnight UTC at or after `d` (`d` itself when it already is a midnight). */
+export function ceilDay(d: Date): Date {
+  return new Date(Math.ceil(d.getTime() / DAY_MS) * DAY_MS);
+}
+
+/**
+ * A bound of `filter[last_message][from|to]`. The docs show `YYYY-MM-DD` and call the people
+ * parameter "js_date", so both forms are offered. In date mode the bounds are widened to whole
+ * days (from floored, to ceiled) so the window the caller asked for is never narrowed; the
+ * caller sees extra records at the edges, never missing ones.
+ */
+export function formatFilterDate(d: Date, format: DateFormat, edge: 'from' | 'to'): string {
+  assertValid(d, `filter[last_message][${edge}]`);
+  if (format === 'datetime') return d.toISOString();
+  const day = edge === 'from' ? floorDay(d) : ceilDay(d);
+  return day.toISOString().slice(0, 10);
+}
+
+/** `paymentDate` of POST /orders/{id}: the docs' example is `2018-06-27 07:32` (UTC). */
+export function formatPaymentDate(d: Date | string): string {
+  if (typeof d === 'string') return d;
+  assertValid(d, 'paymentDate');
+  const iso = d.toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** `transactionDate` of POST /orders: documented as `2020-02-04T11:46:48.803Z`. */
+export function formatIsoDate(d: Date | string, field: string): string {
+  if (typeof d === 'string') return d;
+  assertValid(d, field);
+  return d.toISOString();
+}

@@ -1,0 +1,251 @@
+import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { ApiError, type ApiErrorKind } from '../errors.js';
+import { scrub } from '../log.js';
+import { parseRetryAfter } from './retry.js';
+
+export const DEFAULT_BASE_URL = 'https://api.leeloo.ai';
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const EXCERPT_MAX = 200;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  /** Path with ids filled in, e.g. `/api/v2/people/5e1c…`; used in errors (never the query). */
+  path: string;
+  /** Encoded query string without the leading `?`. */
+  query?: string;
+  json?: unknown;
+  /** Sent as multipart/form-data; undefined values are left out. */
+  form?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  /** Whether the request changes state: its ambiguous failures are marked `maybeApplied`. */
+  write: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** The parsed JSON envelope, already known to be an object without `status: 0`. */
+  body: Record<string, unknown>;
+}
+
+export interface HttpTransportOptions {
+  baseUrl: string;
+  token: string;
+  timeoutMs?: number;
+  /** For tests or a shared pool; the transport closes only an agent it created. */
+  dispatcher?: Dispatcher;
+}
+
+/**
+ * Errors thrown before the request could reach the server: DNS failure, refused or unreachable
+ * connection, connect timeout, a closed client. Safe to resend any request after these.
+ */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_CLOSED',
+  'UND_ERR_DESTROYED',
+]);
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+class TimeoutSignal extends Error {
+  constructor() {
+    super('request timed out');
+  }
+}
+
+/**
+ * One HTTP exchange with the Leeloo API, turned into a parsed envelope or an ApiError. No
+ * retries here (see client.ts). Everything that leaves this module in an error is scrubbed of
+ * the token; headers are never included.
+ */
+export class HttpTransport {
+  readonly baseUrl: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+
+  constructor(opts: HttpTransportOptions) {
+    // The client appends /api/v2/…; tolerate `https://host/` and `https://host//`.
+    this.baseUrl = (opts.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (opts.dispatcher) {
+      this.dispatcher = opts.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = new Agent({
+        keepAliveTimeout: 10_000,
+        keepAliveMaxTimeout: 60_000,
+        // Our own deadline (below) covers the whole exchange; these only back it up.
+        headersTimeout: this.timeoutMs + 1_000,
+        bodyTimeout: this.timeoutMs + 1_000,
+        // A connect timeout is reported separately because it proves the request was not sent.
+        connect: { timeout: Math.min(this.timeoutMs, 10_000) },
+      });
+      this.ownsDispatcher = true;
+    }
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const url = `${this.baseUrl}${req.path}${req.query ? `?${req.query}` : ''}`;
+    const headers: Record<string, string> = {
+      'x-leeloo-authtoken': this.token,
+      accept: 'application/json',
+      'user-agent': 'leeloo-sync',
+    };
+    let body: string | FormData | undefined;
+    if (req.form) {
+      const fd = new FormData();
+      for (const [k, v] of Object.entries(req.form)) if (v !== undefined) fd.append(k, v);
+      body = fd; // undici sets the multipart content-type with its boundary
+    } else if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+
+    req.signal?.throwIfAborted();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new TimeoutSignal()), this.timeoutMs);
+    const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
+    let status: number;
+    let text: string;
+    let retryAfter: string | string[] | undefined;
+    try {
+      const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
+      status = res.statusCode;
+      retryAfter = res.headers['retry-after'];
+      text = await res.body.text();
+    } catch (err) {
+      if (req.signal?.aborted) throw req.signal.reason;
+      throw this.transportError(req, err, deadline.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.interpret(req, status, text, retryAfter);
+  }
+
+  private transportError(req: HttpRequest, err: unknown, timedOut: boolean): ApiError {
+    const code = (err as { code?: unknown } | null)?.code;
+    const c = typeof code === 'string' ? code : undefined;
+    const notSent = c !== undefined && NOT_SENT_CODES.has(c);
+    let kind: ApiErrorKind = 'network';
+    let detail: string;
+    if (timedOut || (c !== undefined && TIMEOUT_CODES.has(c))) {
+      kind = 'timeout';
+      detail = `no complete answer within ${this.timeoutMs} ms`;
+    } else if (c === 'UND_ERR_CONNECT_TIMEOUT') {
+      kind = 'timeout';
+      detail = 'connect timeout';
+    } else {
+      const msg = err instanceof Error ? err.message : String(err);
+      detail = c && !msg.includes(c) ? `${c}: ${msg}` : msg;
+    }
+    return new ApiError({
+      kind,
+      method: req.method,
+      path: req.path,
+      detail: this.clean(detail, 160),
+      maybeApplied: req.write && !notSent,
+      cause: err,
+    });
+  }
+
+  private interpret(req: HttpRequest, status: number, text: string, retryAfterHeader: string | string[] | undefined): HttpResponse {
+    const base = { method: req.method, path: req.path, status, bodyExcerpt: this.excerpt(text) };
+    const retryAfterMs = parseRetryAfter(retryAfterHeader);
+    if (status === 429) {
+      // Plain text "Too many requests, please try again later." on the real API; refused before
+      // processing, so even a non-idempotent write was not applied.
+      return fail(new ApiError({ ...base, kind: 'rate_limited', retryAfterMs, maybeApplied: false }));
+    }
+    let parsed: unknown;
+    let parsedOk = true;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsedOk = false;
+    }
+    if (status < 200 || status >= 300) {
+      return fail(
+        new ApiError({
+          ...base,
+          kind: 'http',
+          retryAfterMs: status >= 500 || status === 408 ? retryAfterMs : undefined,
+          // A 4xx is a refusal; a 5xx may come after the server did the work.
+          maybeApplied: req.write && status >= 500,
+        }),
+      );
+    }
+    if (!parsedOk) {
+      // 2xx but not JSON: a body cut short by a dropped connection or a proxy page. The server
+      // answered 2xx, so a write most likely was applied.
+      return fail(new ApiError({ ...base, kind: 'bad_json', detail: text.length === 0 ? 'empty body' : 'not valid JSON', maybeApplied: req.write }));
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return fail(new ApiError({ ...base, kind: 'schema', detail: 'expected a JSON object {status, data}', maybeApplied: req.write }));
+    }
+    const env = parsed as Record<string, unknown>;
+    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (leeloo-api.md).
+    if (env.status === 0 || env.status === '0' || env.status === false) {
+      return fail(new ApiError({ ...base, kind: 'api', detail: apiErrorCode(env.error), maybeApplied: false }));
+    }
+    return { status, body: env };
+  }
+
+  /** A single line of at most EXCERPT_MAX characters with the token removed. */
+  excerpt(text: string): string | undefined {
+    if (!text) return undefined;
+    return this.clean(text, EXCERPT_MAX);
+  }
+
+  private clean(text: string, max: number): string {
+    let t = this.token ? text.split(this.token).join('[REDACTED]') : text;
+    t = scrub(t).replace(/\s+/g, ' ').trim();
+    return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+}
+
+function fail(err: ApiError): never {
+  throw err;
+}
+
+function apiErrorCode(error: unknown): string | undefined {
+  if (error && typeof error === 'object') {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return typeof error === 'string' ? error.slice(0, 80) : undefined;
+}
+
+export type QueryValue = string | number | readonly string[] | undefined | null;
+
+/**
+ * `key=value` pairs joined with `&`, keys with literal brackets as the docs write them
+ * (`filter[last_message][from]`). An array value is one comma-separated list (`include=a,b`,
+ * v1 `filter[tags]=a,b`) with literal commas; repeat a key for repeatable parameters.
+ */
+export function buildQuery(params: readonly (readonly [string, QueryValue])[]): string {
+  const out: string[] = [];
+  for (const [k, v] of params) {
+    if (v === undefined || v === null) continue;
+    const value = typeof v === 'string' || typeof v === 'number' ? encodeURIComponent(String(v)) : v.map((x) => encodeURIComponent(x)).join(',');
+    out.push(`${encodeKey(k)}=${value}`);
+  }
+  return out.join('&');
+}
+
+function encodeKey(k: string): string {
+  return encodeURIComponent(k).replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+}

@@ -1,0 +1,234 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { errorMessage } from '../errors.js';
+import { applyActivity, randomActivity } from './activity.js';
+import { FaultPlan, RateLimiter, TOO_MANY_REQUESTS, serverErrorBody, type Fault } from './faults.js';
+import { HttpFailure, parseBody, readBody, type Body } from './http.js';
+import { checkKnobs } from './knobs.js';
+import { STREAM, rngFor, type Rng } from './random.js';
+import { matchRoute } from './routes/index.js';
+import type { SimStore } from './types.js';
+import type { ActivityReport, ActivityRequest, SimKnobs, WriteLogEntry } from './types.js';
+import type { World } from './world.js';
+
+interface Answer {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function json(status: number, body: unknown): Answer {
+  return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
+}
+
+/**
+ * The HTTP side: routing, auth, counters, the write log, faults, latency and the rate limit.
+ * Control routes under /__sim/ skip all of that (no token, never faulted or counted).
+ */
+export class SimServer {
+  readonly http: Server;
+  private readonly counts = new Map<string, number>();
+  private limited = 0;
+  private readonly log: WriteLogEntry[] = [];
+  private readonly faults: FaultPlan;
+  private readonly limiter = new RateLimiter();
+  private readonly activityRng: Rng;
+  private readonly writeRng: Rng;
+  private readonly sockets = new Set<Socket>();
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  private closing = false;
+
+  constructor(
+    private readonly w: World,
+    readonly knobs: SimKnobs,
+    private readonly token: string,
+    private readonly store: SimStore,
+  ) {
+    this.faults = new FaultPlan(w.seed);
+    this.activityRng = rngFor(w.seed, STREAM.activity);
+    this.writeRng = rngFor(w.seed, STREAM.writes);
+    this.http = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        if (!res.headersSent && !res.destroyed) this.send(res, json(500, { status: 0, error: { code: 'INTERNAL_ERROR', message: errorMessage(err) } }));
+      });
+    });
+    this.http.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  activity(a: ActivityRequest): ActivityReport {
+    return applyActivity(this.w, this.activityRng, a);
+  }
+
+  requestCounts(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  rateLimitedCount(): number {
+    return this.limited;
+  }
+
+  resetCounts(): void {
+    this.counts.clear();
+    this.limited = 0;
+  }
+
+  writeLog(): WriteLogEntry[] {
+    return this.log.map((e) => ({ ...e }));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const [t, resolve] of this.timers) {
+      clearTimeout(t);
+      resolve();
+    }
+    this.timers.clear();
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.http.closeAllConnections();
+    await closed;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        resolve();
+      }, ms);
+      this.timers.set(t, resolve);
+    });
+  }
+
+  private send(res: ServerResponse, a: Answer): void {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(a.status, { 'content-type': a.contentType, 'content-length': Buffer.byteLength(a.body), ...a.headers });
+    res.end(a.body);
+  }
+
+  private async answer(res: ServerResponse, a: Answer | 'drop'): Promise<void> {
+    await this.sleep(this.knobs.latencyMs);
+    if (a === 'drop') {
+      // No answer at all: the client sees the connection close (ECONNRESET / "other side closed").
+      res.socket?.destroy();
+      return;
+    }
+    if (a.status === 429) this.limited++;
+    this.send(res, a);
+  }
+
+  private tooMany(retryAfter: number): Answer {
+    // Plain text, not JSON (leeloo-api.md, "When throttled").
+    return { status: 429, contentType: 'text/plain; charset=utf-8', body: TOO_MANY_REQUESTS, headers: { 'retry-after': String(retryAfter) } };
+  }
+
+  private serverError(f: Fault): Answer {
+    const { contentType, body } = serverErrorBody(f.status);
+    return { status: f.status, contentType, body };
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    if (path.startsWith('/__sim/')) return this.control(req, res, method, path);
+
+    const match = matchRoute(method, path);
+    const key = `${method} ${match ? match.route.template : '(unmatched)'}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const raw = await readBody(req).catch((e: unknown) => e);
+
+    const now = Date.now();
+    if (!this.limiter.admit(this.knobs.rateLimitRps, now)) return this.answer(res, this.tooMany(this.limiter.retryAfter(now)));
+
+    const fault = this.faults.decide(this.knobs);
+    const write = match?.route.write === true;
+    if (fault?.kind === '429') return this.answer(res, this.tooMany(this.knobs.retryAfterSeconds));
+    if ((fault?.kind === '5xx' || fault?.kind === 'drop') && !(write && fault.applied)) {
+      return this.answer(res, fault.kind === 'drop' ? 'drop' : this.serverError(fault));
+    }
+
+    let result: Answer;
+    try {
+      if (raw instanceof Error || raw instanceof HttpFailure) throw raw;
+      result = await this.run(req, url, match, raw as Buffer, fault);
+    } catch (err) {
+      result = err instanceof HttpFailure ? json(err.status, err.body) : json(500, { status: 0, error: { code: 'INTERNAL_ERROR', message: errorMessage(err) } });
+    }
+
+    if (fault?.kind === 'drop') return this.answer(res, 'drop');
+    if (fault?.kind === '5xx') return this.answer(res, this.serverError(fault));
+    if (fault?.kind === 'truncated') result = { ...result, body: result.body.slice(0, Math.floor(result.body.length / 2)) };
+    if (fault?.kind === 'slow') await this.sleep(this.knobs.slowMs);
+    return this.answer(res, result);
+  }
+
+  private async run(req: IncomingMessage, url: URL, match: ReturnType<typeof matchRoute>, raw: Buffer, fault: Fault | null): Promise<Answer> {
+    const given = req.headers['x-leeloo-authtoken'];
+    const token = Array.isArray(given) ? given[0] : given;
+    if (!token) throw new HttpFailure(401, { status: 0, error: { fields: { authToken: 'REQUIRED' }, code: 'FORMAT_ERROR' } });
+    if (token !== this.token) throw new HttpFailure(401, { status: 0, error: { code: 'UNAUTHORIZED' } });
+    if (!match) throw new HttpFailure(404, { status: 0, error: { code: 'NOT_FOUND' } });
+    const { route, params } = match;
+    const body: Body = route.write ? await parseBody(raw, req.headers['content-type']) : {};
+    if (route.list && this.knobs.activityPerListRequest > 0) randomActivity(this.w, this.activityRng, this.knobs.activityPerListRequest);
+    const out = route.handle({ w: this.w, knobs: this.knobs, query: url.searchParams, params, body, rng: this.writeRng });
+    if (route.write) {
+      const entry: WriteLogEntry = { seq: this.log.length + 1, method: route.method, route: route.template, params: { ...params }, body, at: new Date().toISOString() };
+      if (fault) entry.fault = fault.kind;
+      this.log.push(entry);
+    }
+    return json(200, out);
+  }
+
+  private async control(req: IncomingMessage, res: ServerResponse, method: string, path: string): Promise<void> {
+    const name = path.slice('/__sim/'.length);
+    let body: Body = {};
+    try {
+      if (method === 'POST') body = await parseBody(await readBody(req), req.headers['content-type'] ?? 'application/json');
+      const a = this.controlAnswer(method, name, body);
+      this.send(res, a ? json(200, a) : json(404, { error: 'unknown control route' }));
+    } catch (err) {
+      this.send(res, json(400, { error: err instanceof HttpFailure ? err.body : errorMessage(err) }));
+    }
+  }
+
+  private controlAnswer(method: string, name: string, body: Body): unknown {
+    switch (`${method} ${name}`) {
+      case 'GET health':
+        return { ok: true, people: this.w.people.length, channels: this.w.channels.length };
+      case 'GET counts':
+        return { counts: this.requestCounts(), rateLimited: this.limited };
+      case 'POST reset-counts':
+        this.resetCounts();
+        return { ok: true };
+      case 'GET knobs':
+        return this.knobs;
+      case 'POST knobs':
+        Object.assign(this.knobs, checkKnobs(body));
+        return this.knobs;
+      case 'POST activity': {
+        const req: ActivityRequest = {};
+        for (const k of ['messages', 'newPeople', 'orderChanges', 'newOrders'] as const) {
+          const v = body[k];
+          if (v === undefined) continue;
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1_000_000) throw new Error(`${k} must be a whole number from 0 to 1000000`);
+          req[k] = v;
+        }
+        return this.activity(req);
+      }
+      case 'GET write-log':
+        return this.writeLog();
+      case 'GET store-counts':
+        return this.store.counts();
+      default:
+        return undefined;
+    }
+  }
+}

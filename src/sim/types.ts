@@ -1,0 +1,161 @@
+import type {
+  AccountDetailJson,
+  AccountListItemJson,
+  ChannelListItemJson,
+  CommentJson,
+  ConnectionJson,
+  MessageJson,
+  Offer,
+  OrderDetailJson,
+  OrderListItemJson,
+  PaymentCredit,
+  PersonDetailJson,
+  PersonListItemJson,
+  TagJson,
+  TemplateCategoryJson,
+  TemplateJson,
+  TrafficSourceJson,
+  TunnelDetailJson,
+  TunnelListItemJson,
+  TunnelStatsJson,
+  UserJson,
+} from './model.js';
+
+export type FaultKind = '5xx' | '429' | 'truncated' | 'drop' | 'slow';
+export const FAULT_KINDS: readonly FaultKind[] = ['5xx', '429', 'truncated', 'drop', 'slow'];
+
+export interface SimKnobs {
+  /** Max items per page, whatever `limit` asks; null = no cap. */
+  pageCap: number | null;
+  /** Added to every API answer. */
+  latencyMs: number;
+  /** Probability (0..1) that a request gets one of `faultKinds`. */
+  faultRate: number;
+  faultKinds: FaultKind[];
+  /** Delay of the 'slow' fault. */
+  slowMs: number;
+  /** Retry-After of the '429' fault. */
+  retryAfterSeconds: number;
+  /** Server-side limit (requests) over a sliding 1 s window; null = none. */
+  rateLimitRps: number | null;
+  /** Order of chat messages: newest first (as every documented example) or oldest first. */
+  messagesOrder: 'newest' | 'oldest';
+  /** Random activity events applied on each list request; a fraction is a probability. */
+  activityPerListRequest: number;
+}
+
+export interface SimOptions {
+  seed?: number;
+  people?: number;
+  now?: Date;
+  token?: string;
+  host?: string;
+  port?: number;
+  knobs?: Partial<SimKnobs>;
+}
+
+export interface ActivityRequest {
+  messages?: number;
+  newPeople?: number;
+  orderChanges?: number;
+  newOrders?: number;
+}
+
+export interface ActivityReport {
+  messagedChannelIds: string[];
+  newPersonIds: string[];
+  changedOrderIds: string[];
+  newOrderIds: string[];
+}
+
+export interface WriteLogEntry {
+  seq: number;
+  method: string;
+  /** Route template, e.g. `/api/v2/people/:id/add-tag`. */
+  route: string;
+  /** Path ids by name (`id`). */
+  params: Record<string, string>;
+  /** The parsed body (JSON, or form fields as strings). */
+  body: unknown;
+  /** When the write was applied (ISO). */
+  at: string;
+  /** Set when the client did not get a clean answer although the write was applied ('drop', '5xx', 'truncated'). */
+  fault?: FaultKind;
+}
+
+export interface SimCounts {
+  people: number;
+  channels: number;
+  /** Computed from the channels: generated histories are not materialised to count them. */
+  messages: number;
+  orders: number;
+  users: number;
+  tags: number;
+  tunnels: number;
+  leadgentools: number;
+  trafficSources: number;
+  connections: number;
+  templateCategories: number;
+  templates: number;
+  comments: number;
+}
+
+/**
+ * Read access to the simulated company as the API serves it: every object is a fresh copy in the
+ * documented JSON shape, lists in the order the API lists them (newest first).
+ */
+export interface SimStore {
+  /** GET /people items, all of them (no window), newest lastMessageTime first. */
+  peopleList(): Generator<PersonListItemJson>;
+  /** GET /people/{id}?include=contactedUsers,orders without `status`. */
+  personDetail(id: string): PersonDetailJson | undefined;
+  channelsList(): Generator<ChannelListItemJson>;
+  /** The whole chat of a channel, newest first (whatever the messagesOrder knob says). */
+  chatMessages(channelId: string): MessageJson[] | undefined;
+  ordersList(): Generator<OrderListItemJson>;
+  orderDetail(id: string): OrderDetailJson | undefined;
+  tags(): TagJson[];
+  users(): UserJson[];
+  user(id: string): UserJson | undefined;
+  tunnelsList(): TunnelListItemJson[];
+  /** GET /tunnels/{id}?include=leadgentools without `status`: {data, linked}. */
+  tunnelDetail(id: string): TunnelDetailJson | undefined;
+  /** GET /tunnels/{id}/stats `data`. */
+  tunnelStats(id: string): TunnelStatsJson[] | undefined;
+  /** GET /tunnels/stats `data`. */
+  allTunnelStats(): TunnelStatsJson[];
+  connections(): ConnectionJson[];
+  templateCategories(): TemplateCategoryJson[];
+  templates(categoryId: string): TemplateJson[] | undefined;
+  /** v1 GET /accounts items, newest lastMessageTime first. */
+  accountsList(): Generator<AccountListItemJson>;
+  /** v1 GET /accounts/{id}?include=contactedUsers,orders without `status`. */
+  accountDetail(id: string): AccountDetailJson | undefined;
+  counts(): SimCounts;
+  tagIdByName(name: string): string | undefined;
+  /** Not readable through the API: comments stored by add-comment, oldest first. */
+  comments(personId: string): CommentJson[];
+  /** Not listable through the API: a leadgentool's traffic sources (POST create-traffic-source adds one). */
+  trafficSources(leadgentoolId: string): TrafficSourceJson[];
+  /** Not listable through the API: the offers POST /orders accepts as offerId. */
+  offers(): Offer[];
+  /** Not listable through the API: the payment systems POST /orders accepts as paymentCreditsId. */
+  paymentCredits(): PaymentCredit[];
+  /** The user the token belongs to: author of sent messages, comments and traffic sources. */
+  apiUserId(): string;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:PORT — clients append /api/v2/... and /api/v1/... */
+  url: string;
+  token: string;
+  knobs: SimKnobs;
+  setKnobs(k: Partial<SimKnobs>): void;
+  store: SimStore;
+  activity(a: ActivityRequest): ActivityReport;
+  requestCounts(): Record<string, number>;
+  rateLimitedCount(): number;
+  resetCounts(): void;
+  writeLog(): WriteLogEntry[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,103 @@
+import { KIND, indexOf, type Kind } from './ids.js';
+import type {
+  Channel,
+  Connection,
+  Leadgentool,
+  Offer,
+  Order,
+  PaymentCredit,
+  Person,
+  Source,
+  TagJson,
+  Template,
+  TemplateCategory,
+  TrafficSource,
+  Tunnel,
+  User,
+} from './model.js';
+import { NewestFirst } from './sorted.js';
+
+/**
+ * The whole simulated company: records, lookups and the newest-first orders that lists are
+ * served from. Pure state; generate.ts fills it, mutate.ts changes it, render.ts shows it.
+ */
+export class World {
+  readonly people: Person[] = [];
+  readonly channels: Channel[] = [];
+  readonly orders: Order[] = [];
+  readonly peopleByLmt = new NewestFirst<Person>((p) => p.lmt);
+  readonly channelsByLmt = new NewestFirst<Channel>((c) => c.lmt);
+  readonly ordersByCreated = new NewestFirst<Order>((o) => o.createdAt);
+
+  readonly users: User[] = [];
+  readonly tunnels: Tunnel[] = [];
+  readonly tags: TagJson[] = [];
+  readonly connections: Connection[] = [];
+  readonly categories: TemplateCategory[] = [];
+  readonly offers: Offer[] = [];
+  readonly paymentCredits: PaymentCredit[] = [];
+
+  readonly usersById = new Map<string, User>();
+  readonly tunnelsById = new Map<string, Tunnel>();
+  readonly leadgentoolsById = new Map<string, Leadgentool>();
+  readonly trafficSourcesById = new Map<string, TrafficSource>();
+  readonly tagsById = new Map<string, TagJson>();
+  readonly tagsByName = new Map<string, TagJson>();
+  readonly connectionsById = new Map<string, Connection>();
+  readonly connectionBySource = new Map<Source, Connection>();
+  readonly categoriesById = new Map<string, TemplateCategory>();
+  readonly templatesById = new Map<string, Template>();
+  readonly offersById = new Map<string, Offer>();
+  readonly paymentCreditsById = new Map<string, PaymentCredit>();
+
+  companyId = '';
+  /** The platform user the API token belongs to: author of messages, comments, traffic sources. */
+  apiUserId = '';
+
+  private readonly nextIndex = new Map<Kind, number>();
+
+  constructor(
+    readonly seed: number,
+    /** The simulator's `now`: every generated timestamp is at least a minute before it. */
+    readonly now: number,
+  ) {}
+
+  /** A fresh index for ids of kinds that have no array of their own. */
+  allocate(kind: Kind): number {
+    const n = this.nextIndex.get(kind) ?? 0;
+    this.nextIndex.set(kind, n + 1);
+    return n;
+  }
+
+  person(id: string): Person | undefined {
+    const p = this.people[indexOf(id, KIND.person)];
+    return p && p.id === id ? p : undefined;
+  }
+
+  channel(id: string): Channel | undefined {
+    const c = this.channels[indexOf(id, KIND.channel)];
+    return c && c.id === id ? c : undefined;
+  }
+
+  order(id: string): Order | undefined {
+    const o = this.orders[indexOf(id, KIND.order)];
+    return o && o.id === id ? o : undefined;
+  }
+
+  /** Appends a person and its channels to the arrays and the newest-first lists. */
+  addPerson(p: Person): void {
+    this.people.push(p);
+    this.peopleByLmt.insert(p);
+    for (const c of p.channels) this.addChannel(c);
+  }
+
+  addChannel(c: Channel): void {
+    this.channels.push(c);
+    this.channelsByLmt.insert(c);
+  }
+
+  addOrder(o: Order): void {
+    this.orders.push(o);
+    this.ordersByCreated.insert(o);
+  }
+}

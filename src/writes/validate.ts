@@ -1,0 +1,185 @@
+/**
+ * Validation of write requests, the same for every way in (typed function, CLI, SQL INSERT):
+ * run at enqueue time, and again by the worker before sending, so a row inserted by SQL with
+ * bad input ends `failed` with the message and never reaches the API.
+ */
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import * as f from './fields.js';
+import { KIND_INFO, WRITE_KINDS, isWriteKind, type WriteKind } from './kinds.js';
+
+/** Tag names resolve through the mirrored tags table; add-tag/remove-tag take ids (docs 20, 21). */
+const tagRef = z.object({ tag: z.string().trim().min(1, 'must not be empty').optional(), tag_id: f.hexId.optional(), tag_name: z.string().optional() });
+
+const schemas = {
+  'add-tag': z.strictObject(tagRef.shape),
+  'remove-tag': z.strictObject(tagRef.shape),
+  'add-comment': z.strictObject({ text: f.text }),
+  'update-person': z
+    .strictObject({
+      phone: f.phone.optional(),
+      email: f.email.optional(),
+      custom_fields: z
+        .array(
+          z.strictObject({
+            type: f.customFieldType,
+            name: f.text,
+            value: z.union([z.string(), z.number()], { error: 'must be text or a number' }).transform(String),
+          }),
+          { error: 'must be a list of {type, name, value}' },
+        )
+        .min(1, 'must not be empty')
+        .optional(),
+    })
+    .refine((p) => p.phone !== undefined || p.email !== undefined || p.custom_fields !== undefined, 'needs at least one of phone, email, custom_fields'),
+  // POST /people: only connected_users_ids is optional ("NOTE: connected_users_ids - is not required").
+  'create-person': z.strictObject({ name: f.text, email: f.email, phone: f.phone, connected_users_ids: f.idList.optional() }),
+  'add-sms-connection': z.strictObject({
+    connection_id: f.hexId,
+    data: z
+      .array(z.strictObject({ name: f.text, phone: f.phone, email: f.email.optional() }), { error: 'must be a list of {name, phone, email?}' })
+      .min(1, 'must list at least one contact')
+      .max(1000, 'must list at most 1000 contacts per write'),
+    tags: z.array(z.string().trim().min(1, 'must not be empty'), { error: 'must be a list of tag names or ids' }).optional(),
+  }),
+  'update-order': z.strictObject({
+    status: f.orderStatus,
+    price: f.price.optional(),
+    currency: f.currency.optional(),
+    paymentDate: f.paymentDate.optional(),
+    userComments: z.string({ error: 'must be text' }).optional(),
+  }),
+  'create-order': z.strictObject({
+    offerId: f.hexId,
+    paymentCreditsId: f.hexId,
+    email: f.email.optional(),
+    phone: f.phone.optional(),
+    transactionDate: f.isoDate.optional(),
+    isNotifyAccount: f.flag.optional(),
+    managerId: f.hexId.optional(),
+  }),
+  'send-message': z.strictObject({ text: f.text }),
+  'send-template': z.strictObject({
+    template_id: f.hexId,
+    variables: z.record(z.string(), z.union([z.string(), z.number()]).transform(String), { error: 'must be an object of text values' }).optional(),
+  }),
+  'manual-subscribe': z.strictObject({ tunnel_id: f.hexId, tunnel_block_id: f.hexId }),
+  'create-traffic-source': z.strictObject({ name: f.text, description: z.string({ error: 'must be text' }).optional() }),
+} satisfies Record<WriteKind, z.ZodType>;
+
+type Parsed<K extends WriteKind> = z.output<(typeof schemas)[K]>;
+
+/** Payloads after validation: what the worker sends. */
+export interface NormalizedPayloads {
+  'add-tag': { tag_id: string; tag_name: string | null };
+  'remove-tag': { tag_id: string; tag_name: string | null };
+  'add-comment': Parsed<'add-comment'>;
+  'update-person': Parsed<'update-person'>;
+  'create-person': Parsed<'create-person'>;
+  'add-sms-connection': Omit<Parsed<'add-sms-connection'>, 'tags'> & { tags?: string[] };
+  'update-order': Parsed<'update-order'>;
+  'create-order': Parsed<'create-order'>;
+  'send-message': Parsed<'send-message'>;
+  'send-template': Parsed<'send-template'>;
+  'manual-subscribe': Parsed<'manual-subscribe'>;
+  'create-traffic-source': Parsed<'create-traffic-source'>;
+}
+
+export type NormalizedWrite = { [K in WriteKind]: { kind: K; target: string; payload: NormalizedPayloads[K] } }[WriteKind];
+
+/** Looks tags up in the mirror. */
+export interface TagLookup {
+  nameOf(id: string): string | undefined;
+  idsOf(name: string): string[];
+}
+
+export function mirrorTags(sqlite: Database.Database): TagLookup {
+  const byId = sqlite.prepare('SELECT name FROM tags WHERE id = ?').pluck();
+  const byName = sqlite.prepare('SELECT id FROM tags WHERE name = ? ORDER BY id').pluck();
+  return {
+    nameOf: (id) => byId.get(id) as string | undefined,
+    idsOf: (name) => byName.all(name) as string[],
+  };
+}
+
+/** A tag name or id → its id; an unknown name is refused (the mirror's tags table is the only way to resolve it). */
+export function resolveTag(field: string, value: string, tags: TagLookup): { id: string; name: string | null } {
+  const v = value.trim();
+  if (f.HEX_ID.test(v)) {
+    const id = v.toLowerCase();
+    const name = tags.nameOf(id);
+    if (name !== undefined) return { id, name };
+    if (tags.idsOf(v).length === 0) return { id, name: null }; // a tag newer than the last sync
+  }
+  const ids = tags.idsOf(v);
+  if (ids.length === 1) return { id: ids[0] as string, name: v };
+  if (ids.length > 1) throw new ValidationError(field, `the name "${v}" matches ${ids.length} tags (${ids.join(', ')}); give the tag's id instead`);
+  throw new ValidationError(field, `unknown tag "${v}": not in the mirrored tags table (names are case-sensitive; sync the tags stream if it is new)`);
+}
+
+/**
+ * Validates and normalizes one request. `payload` may be a parsed object or the JSON text of
+ * the payload column. Throws ValidationError naming the first bad field.
+ */
+export function normalizeWrite(kind: unknown, target: unknown, payload: unknown, tags: TagLookup): NormalizedWrite {
+  if (!isWriteKind(kind)) {
+    throw new ValidationError('kind', `${kind === undefined || kind === null || kind === '' ? 'is required' : `unknown operation "${String(kind)}"`}; one of ${WRITE_KINDS.join(', ')}`);
+  }
+  const role = KIND_INFO[kind].target;
+  const t = f.hexId.safeParse(target);
+  if (!t.success) throw new ValidationError(`${role} (target_id)`, t.error.issues[0]?.message ?? 'must be a 24-hex id');
+  let body = payload;
+  if (typeof payload === 'string') {
+    try {
+      body = JSON.parse(payload === '' ? '{}' : payload) as unknown;
+    } catch {
+      throw new ValidationError('payload', 'is not valid JSON');
+    }
+  }
+  if (body === undefined || body === null) body = {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('payload', 'must be a JSON object');
+  const parsed = schemas[kind].safeParse(body);
+  if (!parsed.success) throw toValidationError(parsed.error.issues);
+  const p = parsed.data as Record<string, unknown>;
+
+  switch (kind) {
+    case 'add-tag':
+    case 'remove-tag': {
+      const ref = p as z.output<typeof tagRef>;
+      if (ref.tag_id !== undefined) {
+        return { kind, target: t.data, payload: { tag_id: ref.tag_id, tag_name: ref.tag_name ?? tags.nameOf(ref.tag_id) ?? null } };
+      }
+      if (ref.tag === undefined) throw new ValidationError('tag', 'is required (a tag name or id)');
+      const r = resolveTag('tag', ref.tag, tags);
+      return { kind, target: t.data, payload: { tag_id: r.id, tag_name: r.name } };
+    }
+    case 'add-sms-connection': {
+      const sms = p as Parsed<'add-sms-connection'>;
+      // "tags here are ids" (leeloo-api.md, POST /people/sms), unlike person objects, which carry names.
+      const ids = sms.tags?.map((tag, i) => resolveTag(`tags[${i}]`, tag, tags).id);
+      const out: NormalizedPayloads['add-sms-connection'] = { connection_id: sms.connection_id, data: sms.data };
+      if (ids) out.tags = ids;
+      return { kind, target: t.data, payload: out };
+    }
+    default:
+      return { kind, target: t.data, payload: p } as NormalizedWrite;
+  }
+}
+
+function toValidationError(issues: readonly z.core.$ZodIssue[]): ValidationError {
+  const issue = issues[0];
+  if (!issue) return new ValidationError('payload', 'is invalid');
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    return new ValidationError(path === '' ? key : `${path}.${key}`, 'is not a field of this operation');
+  }
+  return new ValidationError(path === '' ? 'payload' : path, issue.message);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out;
+}

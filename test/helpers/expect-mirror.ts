@@ -1,0 +1,169 @@
+import type Database from 'better-sqlite3';
+import { expect } from 'vitest';
+import type { Simulator } from '../../src/sim/index.js';
+
+type Obj = Record<string, unknown>;
+const SENTINELS = new Set(['NOT_DEFINED', 'NO_DATA']);
+const clean = (v: unknown) => (typeof v === 'string' && SENTINELS.has(v) ? null : (v ?? null));
+const iso = (v: unknown) => (typeof v === 'string' && v ? new Date(v).toISOString() : null);
+const sortBy = <T extends Obj>(rows: T[], ...keys: string[]) =>
+  [...rows].sort((a, b) => {
+    for (const k of keys) {
+      const x = String(a[k]);
+      const y = String(b[k]);
+      if (x !== y) return x < y ? -1 : 1;
+    }
+    return 0;
+  });
+
+function all(sqlite: Database.Database, q: string): Obj[] {
+  return sqlite.prepare(q).all() as Obj[];
+}
+
+/**
+ * Asserts the mirror equals the simulator's data: every table's ids and the fields BI users rely
+ * on, computed from the simulator's own store (not from the sync's mappers).
+ */
+export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts: { details?: boolean; messages?: boolean } = {}) {
+  const store = sim.store;
+  const people = [...store.peopleList()] as Obj[];
+  expect(all(sqlite, 'SELECT id, name, email, phone, last_message_time FROM people ORDER BY id')).toEqual(
+    sortBy(
+      people.map((p) => ({ id: p.id, name: p.name ?? null, email: clean(p.email), phone: clean(p.phone), last_message_time: iso(p.lastMessageTime) })),
+      'id',
+    ),
+  );
+  expect(all(sqlite, 'SELECT person_id, tag FROM person_tags ORDER BY person_id, tag')).toEqual(
+    sortBy(
+      people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
+      'person_id',
+      'tag',
+    ),
+  );
+
+  if (opts.details !== false) {
+    const details = people.map((p) => (store.personDetail(String(p.id)) as { data: Obj }).data);
+    expect(all(sqlite, 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people ORDER BY id')).toEqual(
+      sortBy(
+        details.map((d) => ({
+          id: d.id,
+          gender: clean(d.gender),
+          locale: d.locale ?? null,
+          profile_image: clean(d.profileImage),
+          created_at: iso(d.created_at),
+          updated_at: iso(d.updated_at),
+        })),
+        'id',
+      ),
+    );
+    expect(all(sqlite, 'SELECT person_id, name, type, value FROM custom_fields ORDER BY person_id, ordinal')).toEqual(
+      sortBy(details, 'id').flatMap((d) =>
+        ((d.custom_fields as Obj[]) ?? []).map((f) => ({
+          person_id: d.id,
+          name: f.name,
+          type: f.type ?? null,
+          value: typeof f.value === 'string' ? f.value : JSON.stringify(f.value),
+        })),
+      ),
+    );
+    expect(all(sqlite, 'SELECT person_id, tunnel_id, account_id FROM subscriptions ORDER BY person_id, ordinal')).toEqual(
+      sortBy(details, 'id').flatMap((d) =>
+        ((d.subscribeHistory as Obj[]) ?? []).map((h) => ({ person_id: d.id, tunnel_id: h.tunnelId ?? null, account_id: h.accountId ?? null })),
+      ),
+    );
+  }
+
+  const channels = [...store.channelsList()] as Obj[];
+  expect(all(sqlite, 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL ORDER BY id')).toEqual(
+    sortBy(
+      channels.map((c) => ({
+        id: c.id,
+        person_id: c.person_id,
+        name: c.name ?? null,
+        source: c.from ?? null,
+        bot_status: c.botStatus ?? null,
+        last_message_time: iso(c.lastMessageTime),
+        created_at: iso(c.createdAt),
+      })),
+      'id',
+    ),
+  );
+  expect(all(sqlite, 'SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL')).toEqual([{ n: 0 }]);
+
+  if (opts.messages !== false) {
+    const expected: Obj[] = [];
+    for (const c of channels) {
+      for (const m of store.chatMessages(String(c.id)) as Obj[]) {
+        expected.push({ id: m.id, channel_id: c.id, text: m.text ?? null, type: m.type ?? null, created_at: iso(m.createdAt) });
+      }
+    }
+    const actual = all(sqlite, 'SELECT id, channel_id, text, type, created_at FROM chat_messages ORDER BY id');
+    expect(actual.length).toBe(expected.length);
+    expect(actual).toEqual(sortBy(expected, 'id'));
+  }
+
+  const orders = [...store.ordersList()] as Obj[];
+  expect(all(sqlite, 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders ORDER BY id')).toEqual(
+    sortBy(
+      orders.map((o) => ({
+        id: o.id,
+        person_id: o.person_id ?? null,
+        title: o.title ?? null,
+        price: o.price === undefined || o.price === null ? null : Number(o.price),
+        currency: o.currency ?? null,
+        status: o.status ?? null,
+        created_at: iso(o.createdAt),
+        updated_at: iso(o.updatedAt),
+      })),
+      'id',
+    ),
+  );
+  if (opts.details !== false) {
+    expect(all(sqlite, 'SELECT id, description, payment_method FROM orders ORDER BY id')).toEqual(
+      sortBy(
+        orders.map((o) => {
+          const d = store.orderDetail(String(o.id)) as Obj;
+          return { id: o.id, description: clean(d.description), payment_method: clean(d.paymentMethod) };
+        }),
+        'id',
+      ),
+    );
+  }
+
+  expect(all(sqlite, 'SELECT id, name FROM tags ORDER BY id')).toEqual(sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id'));
+  expect(all(sqlite, 'SELECT id, name, created_at FROM users ORDER BY id')).toEqual(
+    sortBy([...store.users()].map((u) => ({ id: (u as Obj).id, name: (u as Obj).name, created_at: iso((u as Obj).createdAt) })), 'id'),
+  );
+  const tunnels = [...store.tunnelsList()] as Obj[];
+  expect(all(sqlite, 'SELECT id, name FROM tunnels ORDER BY id')).toEqual(sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id'));
+  expect(all(sqlite, 'SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id')).toEqual(
+    sortBy(
+      tunnels.flatMap((t) =>
+        ((store.tunnelDetail(String(t.id)) as { linked: { leadgentools: Obj[] } }).linked.leadgentools ?? []).map((l) => ({
+          id: l.id,
+          tunnel_id: t.id,
+          name: l.name,
+          type: l.type ?? null,
+        })),
+      ),
+      'id',
+    ),
+  );
+  expect(all(sqlite, 'SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id')).toEqual(
+    sortBy(
+      tunnels.map((t) => ({ tunnel_id: t.id, subscribers: ((store.tunnelStats(String(t.id)) as Obj[])[0] as Obj).subscribers })),
+      'tunnel_id',
+    ),
+  );
+  expect(all(sqlite, 'SELECT id, type, name FROM connections ORDER BY id')).toEqual(
+    sortBy((store.connections() as Obj[]).map((c) => ({ id: c.id, type: c.type, name: c.name })), 'id'),
+  );
+  const cats = store.templateCategories() as Obj[];
+  expect(all(sqlite, 'SELECT id, name FROM template_categories ORDER BY id')).toEqual(sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id'));
+  expect(all(sqlite, 'SELECT id, category_id, message_name FROM message_templates ORDER BY id')).toEqual(
+    sortBy(
+      cats.flatMap((c) => (store.templates(String(c.id)) as Obj[]).map((t) => ({ id: t.id, category_id: c.id, message_name: t.message_name }))),
+      'id',
+    ),
+  );
+}

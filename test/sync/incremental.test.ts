@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { expectMirrorMatches } from '../helpers/expect-mirror.js';
+import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+
+describe('incremental sync', () => {
+  let sim: Simulator;
+  const db = tempDbPath();
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 11, people: 200 });
+    const { result, mirror } = await syncWith(sim, db.path);
+    mirror.close();
+    expect(failures(result)).toEqual([]);
+  });
+  afterAll(async () => {
+    await sim.close();
+    db.cleanup();
+  });
+
+  it('after activity fetches only what changed, and matches again', async () => {
+    const report = sim.activity({ messages: 12, newPeople: 4, orderChanges: 5, newOrders: 3 });
+    const channels = [...sim.store.channelsList()] as { id: string; person_id: string }[];
+    const personOf = new Map(channels.map((c) => [c.id, c.person_id]));
+    const changedPeople = new Set([...report.messagedChannelIds.map((c) => personOf.get(c)!), ...report.newPersonIds]);
+    const dueChannels = new Set([
+      ...report.messagedChannelIds,
+      ...channels.filter((c) => report.newPersonIds.includes(c.person_id)).map((c) => c.id),
+    ]);
+    const changedOrders = new Set([...report.changedOrderIds, ...report.newOrderIds]);
+    const orders = [...sim.store.ordersList()].length;
+
+    sim.resetCounts();
+    const { result, mirror } = await syncWith(sim, db.path);
+    try {
+      expect(failures(result)).toEqual([]);
+      const counts = sim.requestCounts();
+      expect(counts['GET /api/v2/people/:id']).toBe(changedPeople.size);
+      expect(counts['GET /api/v2/orders/:id']).toBe(changedOrders.size);
+      // One page per channel with new messages: each page reaches back past the high-water mark.
+      const chat = counts['GET /api/v2/communication-channels/:id/chat-messages'] ?? 0;
+      expect(chat).toBeGreaterThanOrEqual(dueChannels.size);
+      expect(chat).toBeLessThanOrEqual(dueChannels.size + 4);
+      // The changed people fit in one window: a page or two, not a re-read of the company.
+      expect(counts['GET /api/v2/people']).toBeLessThanOrEqual(2);
+      expect(counts['GET /api/v2/communication-channels']).toBeLessThanOrEqual(2);
+      // Orders have no date filter: the whole list, once.
+      expect(counts['GET /api/v2/orders']).toBe(Math.ceil(orders / 50));
+      expectMirrorMatches(mirror.sqlite, sim);
+    } finally {
+      mirror.close();
+    }
+  });
+});
