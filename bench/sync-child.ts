@@ -10,7 +10,8 @@ const env = loadConfig(process.env, { requireToken: true });
 const started = performance.now();
 const result = await syncOnce(env, silentLogger, { trigger: 'bench', tty: false, full: process.env.BENCH_FULL === '1' });
 const ms = performance.now() - started;
+const cpu = process.cpuUsage();
 const requests = result.streams.reduce((a, s) => a + s.counters.requests, 0);
 process.stdout.write(
-  `${JSON.stringify({ ok: result.ok, ms, requests, maxRssMb: process.resourceUsage().maxRSS / 1024, failed: result.streams.filter((s) => s.status !== 'succeeded').map((s) => `${s.stream}: ${s.error}`) })}\n`,
+  `${JSON.stringify({ ok: result.ok, ms, cpuMs: (cpu.user + cpu.system) / 1000, requests, maxRssMb: process.resourceUsage().maxRSS / 1024, failed: result.streams.filter((s) => s.status !== 'succeeded').map((s) => `${s.stream}: ${s.error}`) })}\n`,
 );

@@ -64,7 +64,7 @@ export const envSchema = z.object({
   LEELOO_API_TOKEN: z.string().trim().min(1, 'must not be empty').optional(),
   LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
-  LEELOO_RATE_LIMIT: numIn(0.1, 10_000).default(10),
+  LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
   LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
 

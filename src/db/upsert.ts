@@ -1,4 +1,5 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
+import { and, eq, Param, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import type { Db } from './connection.js';
@@ -26,17 +27,54 @@ export interface EntityUpserterOptions {
 }
 
 /**
+ * A statement built once by drizzle and run by better-sqlite3 with positional arguments: drizzle
+ * writes the SQL (names, quoting, conflict clauses) and a plan maps each `?` to a row's column,
+ * so the hot path is one array fill per batch instead of a named-parameter object.
+ */
+interface Compiled {
+  stmt: Database.Statement;
+  /** Per `?`: [row index, column] of the batch, or a constant drizzle inlined. */
+  plan: ([number, string] | { value: unknown })[];
+}
+
+function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; params: unknown[] } }): Compiled {
+  const q = query.toSQL();
+  const plan = q.params.map((p): [number, string] | { value: unknown } => {
+    // drizzle wraps a value bound to a column in a Param (value + the column's encoder).
+    const v = p instanceof Param ? p.value : p;
+    if (v instanceof Placeholder) {
+      const [row, col] = (v as Placeholder<string>).name.split(':') as [string, string];
+      return [Number(row), col];
+    }
+    return { value: p instanceof Param ? p.encoder.mapToDriverValue(v) : v };
+  });
+  return { stmt: sqlite.prepare(q.sql), plan };
+}
+
+function args(c: Compiled, rows: RowOf[]): unknown[] {
+  const out = new Array<unknown>(c.plan.length);
+  for (let k = 0; k < c.plan.length; k++) {
+    const p = c.plan[k]!;
+    out[k] = Array.isArray(p) ? (rows[p[0]]![p[1]] ?? null) : p.value;
+  }
+  return out;
+}
+
+const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
+
+/**
  * Upserts entity rows keyed by `id` whose change is detected by `raw`: new rows are inserted in
  * multi-row statements (chunked under SQLite's bound-variable limit); existing rows are updated
  * only when their payload differs, so an unchanged re-fetch writes nothing and counts as
  * unchanged. Statements are prepared once per chunk size. Synchronous: call inside a transaction.
  */
 export class EntityUpserter {
-  private readonly inserts = new Map<number, { all(p: Record<string, unknown>): { id: string }[] }>();
-  private readonly update: { run(p: Record<string, unknown>): { changes: number } };
+  private readonly inserts = new Map<number, Compiled>();
+  private readonly update: Compiled;
   private readonly columns: string[];
   private readonly chunk: number;
   private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
+  private readonly sqlite: Database.Database;
 
   constructor(
     private readonly db: Db,
@@ -50,35 +88,34 @@ export class EntityUpserter {
       if (!(c in t)) throw new Error(`${getTableConfig(table).name} has no column ${c}`);
     }
     if (!opts.columns.includes('id') || !opts.columns.includes('raw')) throw new Error('columns must include id and raw');
+    this.sqlite = (db as unknown as { $client: Database.Database }).$client;
     this.columns = opts.columns;
     this.chunk = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / this.columns.length)));
     const set: Record<string, unknown> = {};
-    for (const c of this.columns) if (c !== 'id') set[c] = sql.placeholder(c);
+    for (const c of this.columns) if (c !== 'id') set[c] = slot(0, c);
     Object.assign(set, opts.onChange ?? {});
-    this.update = this.db
-      .update(this.table)
-      .set(set)
-      .where(and(eq(this.table.id, sql.placeholder('id')), sql`${this.table.raw} IS NOT ${sql.placeholder('raw')}`))
-      .prepare() as unknown as { run(p: Record<string, unknown>): { changes: number } };
+    this.update = compile(
+      this.sqlite,
+      this.db
+        .update(this.table)
+        .set(set)
+        .where(and(eq(this.table.id, slot(0, 'id')), sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`)),
+    );
   }
 
-  private insertFor(n: number) {
-    let stmt = this.inserts.get(n);
-    if (!stmt) {
+  private insertFor(n: number): Compiled {
+    let c = this.inserts.get(n);
+    if (!c) {
       const values = Array.from({ length: n }, (_, i) => {
         const v: Record<string, unknown> = {};
-        for (const c of this.columns) v[c] = sql.placeholder(`${c}${i}`);
+        for (const col of this.columns) v[col] = slot(i, col);
         return v;
       });
-      stmt = this.db
-        .insert(this.table)
-        .values(values as never)
-        .onConflictDoNothing()
-        .returning({ id: this.table.id })
-        .prepare() as unknown as { all(p: Record<string, unknown>): { id: string }[] };
-      this.inserts.set(n, stmt);
+      c = compile(this.sqlite, this.db.insert(this.table).values(values as never).onConflictDoNothing().returning({ id: this.table.id }));
+      c.stmt.pluck();
+      this.inserts.set(n, c);
     }
-    return stmt;
+    return c;
   }
 
   upsert(rows: RowOf[]): UpsertResult {
@@ -87,18 +124,15 @@ export class EntityUpserter {
     // the last occurrence wins, as it would with one statement per row.
     const unique = dedupeById(rows);
     for (let start = 0; start < unique.length; start += this.chunk) {
-      const part = unique.slice(start, start + this.chunk);
-      const params: Record<string, unknown> = {};
-      part.forEach((row, i) => {
-        for (const c of this.columns) params[`${c}${i}`] = row[c] ?? null;
-      });
-      const insertedIds = new Set(this.insertFor(part.length).all(params).map((r) => r.id));
-      result.inserted += insertedIds.size;
+      const part = unique.length <= this.chunk ? unique : unique.slice(start, start + this.chunk);
+      const ins = this.insertFor(part.length);
+      const insertedIds = ins.stmt.all(args(ins, part)) as string[];
+      result.inserted += insertedIds.length;
+      if (insertedIds.length === part.length) continue;
+      const inserted = new Set(insertedIds);
       for (const row of part) {
-        if (insertedIds.has(row.id as string)) continue;
-        const p: Record<string, unknown> = {};
-        for (const c of this.columns) p[c] = row[c] ?? null;
-        if (this.update.run(p).changes > 0) result.updated++;
+        if (inserted.has(row.id as string)) continue;
+        if (this.update.stmt.run(args(this.update, [row])).changes > 0) result.updated++;
         else result.unchanged++;
       }
     }
@@ -107,9 +141,12 @@ export class EntityUpserter {
 }
 
 function dedupeById(rows: RowOf[]): RowOf[] {
-  const seen = new Map<unknown, RowOf>();
-  for (const r of rows) seen.set(r.id, r);
-  return seen.size === rows.length ? rows : [...seen.values()];
+  const ids = new Set<unknown>();
+  for (const r of rows) ids.add(r.id);
+  if (ids.size === rows.length) return rows;
+  const last = new Map<unknown, RowOf>();
+  for (const r of rows) last.set(r.id, r);
+  return [...last.values()];
 }
 
 /**
@@ -117,9 +154,10 @@ function dedupeById(rows: RowOf[]): RowOf[] {
  * returns the whole list, so delete-then-insert is exact. Synchronous: call inside a transaction.
  */
 export class ChildReplacer {
-  private readonly del: { run(p: Record<string, unknown>): unknown };
-  private readonly inserts = new Map<number, { run(p: Record<string, unknown>): unknown }>();
+  private readonly del: Compiled;
+  private readonly inserts = new Map<number, Compiled>();
   private readonly chunk: number;
+  private readonly sqlite: Database.Database;
 
   constructor(
     private readonly db: Db,
@@ -130,33 +168,31 @@ export class ChildReplacer {
     const t = table as SQLiteTable & Record<string, SQLiteColumn>;
     const parent = t[parentColumn];
     if (!parent) throw new Error(`${getTableConfig(table).name} has no column ${parentColumn}`);
-    this.del = db.delete(table).where(eq(parent, sql.placeholder('parent'))).prepare() as never;
+    this.sqlite = (db as unknown as { $client: Database.Database }).$client;
+    this.del = compile(this.sqlite, db.delete(table).where(eq(parent, slot(0, parentColumn))));
     this.chunk = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
   }
 
-  private insertFor(n: number) {
-    let stmt = this.inserts.get(n);
-    if (!stmt) {
+  private insertFor(n: number): Compiled {
+    let c = this.inserts.get(n);
+    if (!c) {
       const values = Array.from({ length: n }, (_, i) => {
         const v: Record<string, unknown> = {};
-        for (const c of this.columns) v[c] = sql.placeholder(`${c}${i}`);
+        for (const col of this.columns) v[col] = slot(i, col);
         return v;
       });
-      stmt = this.db.insert(this.table).values(values as never).onConflictDoNothing().prepare() as never;
-      this.inserts.set(n, stmt!);
+      c = compile(this.sqlite, this.db.insert(this.table).values(values as never).onConflictDoNothing());
+      this.inserts.set(n, c);
     }
-    return stmt!;
+    return c;
   }
 
   replace(parentId: string, rows: RowOf[]): void {
-    this.del.run({ parent: parentId });
+    this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
     for (let start = 0; start < rows.length; start += this.chunk) {
-      const part = rows.slice(start, start + this.chunk);
-      const params: Record<string, unknown> = {};
-      part.forEach((row, i) => {
-        for (const c of this.columns) params[`${c}${i}`] = c === this.parentColumn ? parentId : (row[c] ?? null);
-      });
-      this.insertFor(part.length).run(params);
+      const part = rows.slice(start, start + this.chunk).map((r) => ({ ...r, [this.parentColumn]: parentId }));
+      const ins = this.insertFor(part.length);
+      ins.stmt.run(args(ins, part));
     }
   }
 }

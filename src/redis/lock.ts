@@ -74,6 +74,9 @@ export interface HeldLock {
 export type AcquireResult = { ok: true; lease: StreamLease } | { ok: false; held: HeldLock[] };
 
 export class StreamLocks {
+  /** Leases of this process still running, so a reconnect can re-assert them at once. */
+  private readonly active = new Set<StreamLease>();
+
   constructor(private readonly opts: StreamLocksOptions) {
     if (!(opts.ttlMs >= 100)) throw new RangeError(`lock ttl must be at least 100 ms (got ${opts.ttlMs})`);
   }
@@ -88,13 +91,26 @@ export class StreamLocks {
     const value = `${randomUUID()} ${owner.replace(/\s+/g, ' ')}`;
     const keys = unique.map((s) => this.key(s));
     const reply = (await this.opts.redis.eval(ACQUIRE, keys.length, ...keys, value, this.opts.ttlMs)) as (string | number)[];
-    if (reply.length === 0) return { ok: true, lease: new StreamLease(this.opts, unique, keys, value) };
+    if (reply.length === 0) {
+      const lease = new StreamLease(this.opts, unique, keys, value, () => this.active.delete(lease));
+      this.active.add(lease);
+      return { ok: true, lease };
+    }
     const held: HeldLock[] = [];
     for (let i = 0; i < reply.length; i += 2) {
       const holder = String(reply[i + 1]);
       held.push({ stream: unique[Number(reply[i])]!, owner: holder.slice(holder.indexOf(' ') + 1) });
     }
     return { ok: false, held };
+  }
+
+  /**
+   * Renews every running lease now. Called right after a reconnect, before anything can enqueue
+   * new work: a Redis restarted without persistence forgot the locks, and waiting for the next
+   * renewal tick would leave them open to another worker for up to a third of the TTL.
+   */
+  async renewAll(): Promise<void> {
+    await Promise.all([...this.active].map((l) => l.renew()));
   }
 
   /** Who holds which stream now (for the dashboard and logs). */
@@ -126,6 +142,7 @@ export class StreamLease {
     readonly streams: string[],
     private readonly keys: string[],
     private readonly value: string,
+    private readonly onRelease: () => void = () => {},
   ) {
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(opts.ttlMs / 3)));
     this.timer.unref();
@@ -158,6 +175,7 @@ export class StreamLease {
     if (this.released) return;
     this.released = true;
     clearInterval(this.timer);
+    this.onRelease();
     try {
       await withTimeout(this.opts.redis.eval(RELEASE, this.keys.length, ...this.keys, this.value), 2000, 'releasing stream locks');
     } catch (err) {

@@ -28,9 +28,12 @@ export const KIND = {
 
 export type Kind = (typeof KIND)[keyof typeof KIND];
 
-const HEX24 = /^[0-9a-f]{24}$/;
+const HEX24 = /^[0-9a-fA-F]{24}$/;
 
-/** The API's ids are lower-case 24-hex; anything else is a FORMAT_ERROR. */
+/**
+ * 24-hex, either case (an ObjectId parses case-insensitively); anything else is a FORMAT_ERROR.
+ * Callers lower-case an id before looking it up: stored ids are lower-case.
+ */
 export function isObjectId(value: unknown): value is string {
   return typeof value === 'string' && HEX24.test(value);
 }

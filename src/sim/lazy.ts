@@ -43,7 +43,7 @@ function customValue(type: CustomFieldType, p: Person, r: number, now: number): 
     case 'PHONE':
       return `+380${String(Math.floor(r * 1e9)).padStart(9, '0')}`;
     case 'DATE':
-      return new Date(Math.floor(now - r * 3 * 365 * DAY)).toISOString();
+      return new Date(Math.floor(now - DAY - r * 3 * 365 * DAY)).toISOString();
     case 'KEYWORD':
       return ['hello word', 'привет', 'оптовик', 'needs invoice, urgent', '"quoted"'][Math.floor(r * 5)] as string;
     case 'NUMBER':

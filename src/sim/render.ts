@@ -111,7 +111,7 @@ function accountIncludedOrder(o: Order): AccountIncludedOrderJson {
   return { price: o.price, currency: o.currency, paymentMethod: o.paymentMethod, status: o.status, updatedAt: orderTime(o, 'updatedAt') };
 }
 
-function links(w: World, p: Person, contacted: string[]): { contactedUsers: LinkJson<'users'>[]; orders: LinkJson<'orders'>[] } {
+function links(p: Person, contacted: string[]): { contactedUsers: LinkJson<'users'>[]; orders: LinkJson<'orders'>[] } {
   return {
     contactedUsers: contacted.map((id) => ({ type: 'users' as const, id })),
     orders: p.orderIds.map((id) => ({ type: 'orders' as const, id })),
@@ -150,7 +150,7 @@ export function personDetail(w: World, p: Person, include: Include): PersonDetai
       locale: p.locale,
       accounts: accountRefs(p),
       subscribeHistory: x.subscribeHistory.map((e) => subscribeJson(w, e)),
-      links: links(w, p, x.contactedUserIds),
+      links: links(p, x.contactedUserIds),
       custom_fields: x.customFields.map((f) => ({ ...f })),
       created_at: iso(p.createdAt),
       updated_at: iso(p.updatedAt),
@@ -206,7 +206,7 @@ export function accountDetail(w: World, c: Channel, include: Include): AccountDe
           const s = subscribeJson(w, e);
           return { tunnelName: s.tunnelName, leadgentoolName: s.leadgentoolName, trafficSource: s.trafficSource };
         }),
-      links: links(w, p, x.contactedUserIds),
+      links: links(p, x.contactedUserIds),
       custom_fields: customFields,
       createdAt: iso(c.createdAt),
       updatedAt: iso(p.updatedAt),

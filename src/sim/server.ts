@@ -135,7 +135,7 @@ export class SimServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://sim.local');
+    const url = new URL(`http://sim.local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? ''}`);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     if (path.startsWith('/__sim/')) return this.control(req, res, method, path);
 

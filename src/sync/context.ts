@@ -73,6 +73,11 @@ export interface StreamRun {
   log: Logger;
   /** Runs an API call through the shared concurrency pool, attributed to this stream. */
   call<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * For a stream with `feedsFrom`: settles when that stream finishes (rejects if it failed), or
+   * undefined when it is not part of this run. Rows it commits meanwhile may already be worked on.
+   */
+  upstream: Promise<void> | undefined;
 }
 
 export interface StreamDef {
@@ -81,6 +86,11 @@ export interface StreamDef {
   description: string;
   /** Streams that must finish first when both run (their rows drive this one). */
   dependsOn?: string[];
+  /**
+   * A stream whose rows this one works through as they are committed (chat messages of channels
+   * as channel pages land): both start together; see StreamRun.upstream.
+   */
+  feedsFrom?: string;
   /** Off unless named with --streams (the legacy v1 accounts). */
   defaultEnabled?: boolean;
   run(ctx: SyncContext, s: StreamRun): Promise<void>;

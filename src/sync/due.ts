@@ -36,17 +36,22 @@ export async function drainDue<K>(ctx: SyncContext, s: StreamRun, spec: DueSpec<
   for (;;) {
     // One sweep over the due keys, in key order.
     const producingAtStart = prod.running;
-    let after = '';
     let processed = 0;
-    for (;;) {
-      throwIfAborted(ctx.signal);
-      rethrowProducer(prod);
-      const batch = spec.selectDue(BATCH, after);
-      if (batch.length === 0) break;
-      after = spec.keyOf(batch[batch.length - 1]!);
-      processed += batch.length;
-      await forEachConcurrent(batch, ctx.pool.size * 2, (k) => spec.process(k));
-    }
+    // Keys stream into the workers batch by batch, without a barrier between batches; keys in
+    // flight sort before the keyset cursor, so none is selected twice within a sweep.
+    const keys = function* () {
+      let after = '';
+      for (;;) {
+        throwIfAborted(ctx.signal);
+        rethrowProducer(prod);
+        const batch = spec.selectDue(BATCH, after);
+        if (batch.length === 0) return;
+        after = spec.keyOf(batch[batch.length - 1]!);
+        processed += batch.length;
+        yield* batch;
+      }
+    };
+    await forEachConcurrent(keys(), ctx.pool.size * 2, (k) => spec.process(k));
     rethrowProducer(prod);
     if (producingAtStart) {
       if (processed === 0) await Promise.race([settled, new Promise((r) => setTimeout(r, 25))]);

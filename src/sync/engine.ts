@@ -114,7 +114,13 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       counters,
       log,
       call: (fn) => ctx.pool.run(() => attribution.run(counters, fn)),
+      upstream: undefined,
     };
+    const feeder = def.feedsFrom && ctx.selected.has(def.feedsFrom) ? results.get(def.feedsFrom) : undefined;
+    s.upstream = feeder?.then((r) => {
+      if (r.status !== 'succeeded') throw new Error(`${r.stream} did not succeed`);
+    });
+    s.upstream?.catch(() => undefined); // observed by the stream; a rejection here is not unhandled
     let status: StreamStatus = 'succeeded';
     let error: string | undefined;
     let permanent: boolean | undefined;

@@ -11,7 +11,11 @@ export interface CliResult {
 }
 
 /** Runs the real CLI in a child process; `killAfterMs` SIGKILLs it mid-run. */
-export function runCli(args: string[], env: Record<string, string | undefined>, opts: { killAfterMs?: number; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined>,
+  opts: { killAfterMs?: number; killWhen?: () => boolean; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
@@ -22,10 +26,16 @@ export function runCli(args: string[], env: Record<string, string | undefined>, 
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const killer = opts.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs) : undefined;
+    const poll = opts.killWhen
+      ? setInterval(() => {
+          if (opts.killWhen!()) child.kill('SIGKILL');
+        }, 5)
+      : undefined;
     const guard = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(killer);
+      clearInterval(poll);
       clearTimeout(guard);
       resolve({ code, signal, stdout, stderr });
     });

@@ -13,6 +13,15 @@ async function attempt(sim: Simulator, path: string, init: RequestInit = {}): Pr
   }
 }
 
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('faults, latency and rate limits', () => {
   let sim: Simulator;
   afterEach(() => sim.close());
@@ -80,7 +89,7 @@ describe('faults, latency and rate limits', () => {
       try {
         for (let i = 0; i < 120; i++) {
           const r = await attempt(s, '/api/v2/tags');
-          outcomes.push(r === 'dropped' ? 'drop' : r.status >= 500 ? '5xx' : r.status === 429 ? '429' : r.text.endsWith('}') ? 'ok' : 'truncated');
+          outcomes.push(r === 'dropped' ? 'drop' : r.status >= 500 ? '5xx' : r.status === 429 ? '429' : parses(r.text) ? 'ok' : 'truncated');
         }
       } finally {
         await s.close();

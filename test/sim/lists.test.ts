@@ -208,6 +208,10 @@ describe('errors', () => {
       expect(r.status, path).toBe(404);
       expect(r.json).toEqual({ status: 0, error: { code: 'NOT_FOUND' } });
     }
+    // ObjectIds parse case-insensitively.
+    const upper = await get(sim, `/api/v2/people/${[...sim.store.peopleList()][0]!.id.toUpperCase()}`);
+    expect(upper.status).toBe(200);
+    expect(upper.json.data.id).toBe([...sim.store.peopleList()][0]!.id);
     // A person id is not a channel id.
     const person = [...sim.store.peopleList()][0]!.id;
     expect((await get(sim, `/api/v2/communication-channels/${person}/chat-messages`)).status).toBe(404);

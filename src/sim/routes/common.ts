@@ -33,7 +33,7 @@ export const DEFAULT_LIMIT = 20;
 export function pathId(ctx: Ctx, docName: string): string {
   const id = ctx.params.id ?? '';
   if (!isObjectId(id)) throw formatError({ [docName]: 'INVALID' });
-  return id;
+  return id.toLowerCase();
 }
 
 /** A body id: required, 24-hex. */
@@ -43,8 +43,9 @@ export function bodyId(body: Body, name: string, required = true): string | unde
     if (required) throw formatError({ [name]: 'REQUIRED' });
     return undefined;
   }
-  if (!isObjectId(typeof v === 'string' ? v.trim() : v)) throw formatError({ [name]: 'INVALID' });
-  return (v as string).trim();
+  const s = typeof v === 'string' ? v.trim() : v;
+  if (!isObjectId(s)) throw formatError({ [name]: 'INVALID' });
+  return s.toLowerCase();
 }
 
 export function found<T>(v: T | undefined): T {

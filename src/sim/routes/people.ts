@@ -93,7 +93,7 @@ function postPerson(ctx: Ctx): unknown {
   const lgtId = bodyId(body, 'leadgentool_id') as string;
   const users = (listField(body, 'connected_users_ids') ?? []).map((u) => {
     if (!isObjectId(u)) throw formatError({ connected_users_ids: 'INVALID' });
-    return u;
+    return u.toLowerCase();
   });
   found(w.leadgentoolsById.get(lgtId));
   for (const u of users) found(w.usersById.get(u));
@@ -124,7 +124,7 @@ function postSms(ctx: Ctx): unknown {
   const lgtId = bodyId(body, 'leadgentool_id') as string;
   const tagIds = (listField(body, 'tags') ?? []).map((t) => {
     if (!isObjectId(t)) throw formatError({ tags: 'INVALID' });
-    return t;
+    return t.toLowerCase();
   });
   const conn = found(w.connectionsById.get(connId));
   found(w.leadgentoolsById.get(lgtId));

@@ -27,7 +27,7 @@ const stream: StreamDef = {
   name: 'chat_messages',
   description:
     'Chat history of channels with new messages (GET /communication-channels/{id}/chat-messages), incremental by high-water mark.',
-  dependsOn: ['communication_channels'],
+  feedsFrom: 'communication_channels',
   async run(ctx, s) {
     const sqlite = ctx.mirror.sqlite;
     const up = new EntityUpserter(ctx.mirror.db, chatMessages, {
@@ -76,7 +76,7 @@ const stream: StreamDef = {
           done.run(ch.lmt, new Date().toISOString(), ch.id);
         })();
       },
-    });
+    }, s.upstream);
   },
 };
 

@@ -1,0 +1,96 @@
+import { Queue } from 'bullmq';
+import { Command } from 'commander';
+import { EXIT_FAILED, parsePositiveInt, parseStreams, reportFatal } from '../src/cli/common.js';
+import { loadConfig, type Env } from '../src/config.js';
+import { ConfigError, errorMessage } from '../src/errors.js';
+import { createLogger, silentLogger } from '../src/log.js';
+import { createRedis, redactRedisUrl, waitForRedis } from '../src/redis/connection.js';
+import { resolveStreams } from '../src/sync/engine.js';
+import { SYNC_JOB_OPTIONS, SYNC_QUEUE, syncNowDeduplicationId, type SyncJobData, type SyncJobResult } from './queues.js';
+import { startWorker } from './runtime.js';
+
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('run the queue worker: nightly and frequent syncs, sync-now requests, dashboard and /metrics (needs Redis)')
+    .option('--lock-ms <ms>', 'job and stream lock TTL: how soon a dead worker\'s job is taken over (default 30000)')
+    .option('--stalled-ms <ms>', 'how often to look for jobs of dead workers (default: the lock TTL, at most 30000)')
+    .action(async (o: { lockMs?: string; stalledMs?: string }) => {
+      let runtime: Awaited<ReturnType<typeof startWorker>> | undefined;
+      try {
+        const lockMs = parsePositiveInt('--lock-ms', o.lockMs, 3_600_000);
+        const stalledMs = parsePositiveInt('--stalled-ms', o.stalledMs, 3_600_000);
+        if (lockMs !== undefined && lockMs < 500) throw new ConfigError(`--lock-ms must be at least 500 (got ${lockMs})`);
+        const env = loadConfig(process.env, { requireToken: true });
+        const logger = createLogger({ level: env.LOG_LEVEL });
+        runtime = await startWorker({ env, logger, tuning: { lockMs, stalledMs } });
+        const rt = runtime;
+        let stopping = false;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            logger.warn({ signal }, 'second signal: exiting now');
+            process.exit(EXIT_FAILED);
+          }
+          stopping = true;
+          logger.info({ signal }, 'signal received');
+          // Backstop: whatever hangs, the process is gone shortly after its timeout.
+          setTimeout(() => process.exit(EXIT_FAILED), env.WORKER_SHUTDOWN_TIMEOUT_MS + 2000).unref();
+          void rt.close(env.WORKER_SHUTDOWN_TIMEOUT_MS).then(
+            ({ graceful }) => process.exit(graceful ? 0 : EXIT_FAILED),
+            () => process.exit(EXIT_FAILED),
+          );
+        };
+        process.on('SIGTERM', onSignal);
+        process.on('SIGINT', onSignal);
+        await rt.ready;
+      } catch (err) {
+        await runtime?.close(2000).catch(() => undefined);
+        reportFatal(err);
+      }
+    });
+}
+
+/** Adds one sync job for the workers; returns its id and whether an identical request was already queued. */
+export async function enqueueSyncNow(env: Env, opts: { streams?: string[]; full?: boolean }): Promise<{ id: string; deduplicated: boolean }> {
+  resolveStreams(opts.streams, env); // unknown names are bad input (exit 2), not a failed job later
+  const redis = createRedis(env.REDIS_URL, { name: 'sync-now', logger: silentLogger, failFast: true });
+  try {
+    await waitForRedis(redis, 5000).catch((err: unknown) => {
+      throw new Error(`Redis unavailable at ${redactRedisUrl(env.REDIS_URL)}: ${errorMessage(err)}`);
+    });
+    const queue = new Queue<SyncJobData, SyncJobResult>(SYNC_QUEUE, { connection: redis, prefix: env.REDIS_PREFIX, defaultJobOptions: SYNC_JOB_OPTIONS });
+    try {
+      const data: SyncJobData = { trigger: 'manual', ...(opts.streams ? { streams: opts.streams } : {}), ...(opts.full ? { full: true } : {}) };
+      const jobId = `sync-now-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+      const job = await queue.add('sync-now', data, {
+        jobId,
+        // At most one waiting request per stream set and mode; one asked for while the same
+        // runs is kept and starts when that run ends (it may have started before the change
+        // the user wants to see).
+        deduplication: { id: syncNowDeduplicationId(opts.streams, opts.full ?? false), keepLastIfActive: true },
+      });
+      return { id: String(job.id), deduplicated: job.id !== jobId };
+    } finally {
+      await queue.close();
+    }
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function syncNowCommand(): Command {
+  return new Command('sync-now')
+    .description('ask the worker for an immediate sync; prints the job id (needs Redis and a running worker)')
+    .option('--streams <names>', 'comma-separated streams (table names) to sync; default all')
+    .option('--full', 'ignore cursors and refetch everything, details included')
+    .action(async (o: { streams?: string; full?: boolean }) => {
+      try {
+        const streams = parseStreams(o.streams);
+        const env = loadConfig(process.env);
+        const { id, deduplicated } = await enqueueSyncNow(env, { streams, full: o.full });
+        process.stdout.write(`${id}\n`);
+        if (deduplicated) process.stderr.write(`leeloo-sync: the same sync was already queued as job ${id}; not added twice\n`);
+      } catch (err) {
+        reportFatal(err);
+      }
+    });
+}

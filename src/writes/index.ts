@@ -1,0 +1,20 @@
+/** Write-backs to Leeloo through the outbox (outbound_writes). See README "Write-backs". */
+export * from './kinds.js';
+export { normalizeWrite, resolveTag, mirrorTags, type NormalizedWrite, type NormalizedPayloads, type TagLookup } from './validate.js';
+export {
+  enqueueWrite,
+  enqueueWrites,
+  getWrite,
+  listWrites,
+  countWrites,
+  retryWrite,
+  cancelWrite,
+  jobIdOf,
+  type OutboxRow,
+  type EnqueueOptions,
+  type ListFilter,
+} from './store.js';
+export { deliver, type DeliveryOutcome, type DeliverOptions } from './deliver.js';
+export { backoffDelay, retryDelayFor, DEFAULT_WRITE_BACKOFF, type WriteBackoff } from './backoff.js';
+export { reflectWrite, PROVISIONAL_MESSAGE_PREFIX } from './reflect.js';
+export { registerWriteMetrics, type WriteMetrics } from './metrics.js';
