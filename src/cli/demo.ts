@@ -8,12 +8,17 @@ import { startSimulator } from '../sim/index.js';
 import { EXIT_FAILED, parsePositiveInt, reportFatal } from './common.js';
 import { printRunSummary, syncOnce } from './sync.js';
 
-export const DEMO_QUERY = `SELECT c.source AS channel, count(DISTINCT c.person_id) AS people, count(m.id) AS messages,
-       round(avg(o.price), 2) AS avg_order_price
+export const DEMO_QUERY = `WITH msgs AS (SELECT channel_id, count(*) AS n FROM chat_messages GROUP BY channel_id),
+     buyers AS (SELECT DISTINCT person_id FROM orders)
+SELECT c.source AS messenger,
+       count(*) AS channels,
+       sum(coalesce(m.n, 0)) AS messages,
+       round(100.0 * count(DISTINCT b.person_id) / count(DISTINCT c.person_id), 1) AS pct_people_with_orders
 FROM communication_channels c
-LEFT JOIN chat_messages m ON m.channel_id = c.id
-LEFT JOIN orders o ON o.person_id = c.person_id
-GROUP BY c.source ORDER BY messages DESC`;
+LEFT JOIN msgs m ON m.channel_id = c.id
+LEFT JOIN buyers b ON b.person_id = c.person_id
+GROUP BY c.source
+ORDER BY messages DESC`;
 
 /**
  * The README demo: the simulator, a fresh SQLite file and the main sync job, all in-process;
@@ -32,7 +37,11 @@ export function demoCommand(): Command {
         const sim = await startSimulator({ people, seed: 42 });
         try {
           process.stdout.write(`simulator: ${sim.url} (${people} people)\nmirror:    ${path}\n\n`);
-          const env = loadConfig({ ...process.env, LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: path }, { requireToken: true });
+          // The simulator has no rate limit; the default 10 requests/s is meant for the real API.
+          const env = loadConfig(
+            { LEELOO_RATE_LIMIT: '500', SYNC_CONCURRENCY: '8', ...process.env, LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: path },
+            { requireToken: true },
+          );
           const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
           const started = Date.now();
           const result = await syncOnce(env, logger, { trigger: 'demo', tty: Boolean(process.stderr.isTTY) });
@@ -48,7 +57,7 @@ export function demoCommand(): Command {
               const { n } = m.sqlite.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number };
               process.stdout.write(`  ${name.padEnd(26)} ${n}\n`);
             }
-            process.stdout.write(`\nSample query: messages, people and average order price per messenger\n${DEMO_QUERY}\n\n`);
+            process.stdout.write(`\nSample query: channels, messages and the share of people who ordered, per messenger\n${DEMO_QUERY}\n\n`);
             console.table(m.sqlite.prepare(DEMO_QUERY).all());
           } finally {
             m.close();

@@ -24,6 +24,11 @@ export interface EntityUpserterOptions {
   columns: string[];
   /** Extra assignments applied only when an existing row's `raw` changed (e.g. mark details due). */
   onChange?: Record<string, SQL | null>;
+  /**
+   * Rows another stream created as stubs (raw NULL, e.g. channels known from a person's
+   * `accounts`) count as inserted, not updated, when this stream first writes them.
+   */
+  adoptStubs?: boolean;
 }
 
 /**
@@ -71,6 +76,7 @@ const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
 export class EntityUpserter {
   private readonly inserts = new Map<number, Compiled>();
   private readonly update: Compiled;
+  private readonly adopt: Compiled | undefined;
   private readonly columns: string[];
   private readonly chunk: number;
   private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
@@ -101,6 +107,15 @@ export class EntityUpserter {
         .set(set)
         .where(and(eq(this.table.id, slot(0, 'id')), sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`)),
     );
+    if (opts.adoptStubs) {
+      this.adopt = compile(
+        this.sqlite,
+        this.db
+          .update(this.table)
+          .set(set)
+          .where(and(eq(this.table.id, slot(0, 'id')), sql`${this.table.raw} IS NULL`)),
+      );
+    }
   }
 
   private insertFor(n: number): Compiled {
@@ -132,7 +147,8 @@ export class EntityUpserter {
       const inserted = new Set(insertedIds);
       for (const row of part) {
         if (inserted.has(row.id as string)) continue;
-        if (this.update.stmt.run(args(this.update, [row])).changes > 0) result.updated++;
+        if (this.adopt && this.adopt.stmt.run(args(this.adopt, [row])).changes > 0) result.inserted++;
+        else if (this.update.stmt.run(args(this.update, [row])).changes > 0) result.updated++;
         else result.unchanged++;
       }
     }

@@ -12,6 +12,7 @@ const stream: StreamDef = {
   async run(ctx, s) {
     const up = new EntityUpserter(ctx.mirror.db, communicationChannels, {
       columns: ['id', 'personId', 'name', 'source', 'botStatus', 'lastMessageTime', 'createdAt', 'utmMarks', 'raw', 'syncedAt'],
+      adoptStubs: true,
     });
     await runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
