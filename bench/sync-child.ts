@@ -13,5 +13,5 @@ const ms = performance.now() - started;
 const cpu = process.cpuUsage();
 const requests = result.streams.reduce((a, s) => a + s.counters.requests, 0);
 process.stdout.write(
-  `${JSON.stringify({ ok: result.ok, ms, cpuMs: (cpu.user + cpu.system) / 1000, requests, maxRssMb: process.resourceUsage().maxRSS / 1024, failed: result.streams.filter((s) => s.status !== 'succeeded').map((s) => `${s.stream}: ${s.error}`) })}\n`,
+  `${JSON.stringify({ ok: result.ok, ms, meanInFlight: result.meanInFlight, cpuMs: (cpu.user + cpu.system) / 1000, requests, maxRssMb: process.resourceUsage().maxRSS / 1024, failed: result.streams.filter((s) => s.status !== 'succeeded').map((s) => `${s.stream}: ${s.error}`) })}\n`,
 );

@@ -11,6 +11,8 @@ const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
 export interface ChildRun {
   ok: boolean;
   ms: number;
+  cpuMs: number;
+  meanInFlight: number;
   requests: number;
   maxRssMb: number;
   failed: string[];
@@ -84,6 +86,8 @@ export interface SyncBench {
   minimalIncrementalRequests: number;
   incrementalVsMinimal: number;
   maxRssMb: number;
+  cpuMs: number;
+  meanInFlight: number;
 }
 
 /** Full-sync wall time vs the request-bound floor, then an incremental run after 1% activity. */
@@ -155,6 +159,8 @@ export async function benchSync(opts: { people: number; latencyMs: number; concu
       minimalIncrementalRequests: minimalIncremental,
       incrementalVsMinimal: incrementalRequests / minimalIncremental,
       maxRssMb: Math.round(full.maxRssMb),
+      cpuMs: Math.round(full.cpuMs),
+      meanInFlight: Number(full.meanInFlight.toFixed(2)),
     };
   } finally {
     await sim.stop();

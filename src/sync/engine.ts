@@ -43,6 +43,8 @@ export interface RunResult {
   runId: string;
   ok: boolean;
   streams: StreamResult[];
+  /** Mean API requests in flight over the run (≤ SYNC_CONCURRENCY). */
+  meanInFlight: number;
 }
 
 /** Validates stream names (one error listing every unknown name) and orders them by dependency. */
@@ -156,6 +158,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   opts.signal?.removeEventListener('abort', onOuterAbort);
   ctx.progress.stop();
   const ok = streams.every((r) => r.status === 'succeeded');
-  opts.logger.info({ runId, ok, streams: Object.fromEntries(streams.map((r) => [r.stream, r.status])) }, 'sync finished');
-  return { runId, ok, streams };
+  const meanInFlight = ctx.pool.meanInFlight();
+  opts.logger.info({ runId, ok, meanInFlight, streams: Object.fromEntries(streams.map((r) => [r.stream, r.status])) }, 'sync finished');
+  return { runId, ok, streams, meanInFlight };
 }

@@ -6,6 +6,10 @@
 export class Semaphore {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
+  /** ∫ active dt (ms), for the mean number of requests in flight over a run. */
+  private busyMs = 0;
+  private since = performance.now();
+  private readonly created = performance.now();
 
   constructor(readonly size: number) {
     if (size < 1) throw new Error('semaphore size must be at least 1');
@@ -20,7 +24,21 @@ export class Semaphore {
     }
   }
 
+  /** Mean requests in flight since creation: how well a run used its concurrency. */
+  meanInFlight(): number {
+    this.account();
+    const span = performance.now() - this.created;
+    return span > 0 ? this.busyMs / span : 0;
+  }
+
+  private account(): void {
+    const now = performance.now();
+    this.busyMs += this.active * (now - this.since);
+    this.since = now;
+  }
+
   private acquire(): Promise<void> {
+    this.account();
     if (this.active < this.size) {
       this.active++;
       return Promise.resolve();
@@ -29,6 +47,7 @@ export class Semaphore {
   }
 
   private release(): void {
+    this.account();
     const next = this.waiters.shift();
     if (next) next();
     else this.active--;

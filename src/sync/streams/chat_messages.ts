@@ -3,6 +3,7 @@ import { chatMessages } from '../../db/schema.js';
 import { deleteMissing } from '../../db/prune.js';
 import { EntityUpserter } from '../../db/upsert.js';
 import type { StreamDef, StreamRun, SyncContext } from '../context.js';
+import { CommitBatcher } from '../batch.js';
 import { drainDue } from '../due.js';
 import { asItem, bool01, rawJson, str, ts, type Item } from '../map.js';
 
@@ -41,12 +42,14 @@ const stream: StreamDef = {
     );
     const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ?');
     const done = sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = ?, messages_synced_at = ? WHERE id = ?');
-    const writePage = sqlite.transaction((channelId: string, items: Item[]) => {
-      const now = new Date().toISOString();
-      const r = up.upsert(items.map((m) => messageRow(channelId, m, now)));
-      s.counters.rowsInserted += r.inserted;
-      s.counters.rowsUpdated += r.updated;
-    });
+    const batch = new CommitBatcher(sqlite);
+    const writePage = (channelId: string, items: Item[]) =>
+      batch.run(() => {
+        const now = new Date().toISOString();
+        const r = up.upsert(items.map((m) => messageRow(channelId, m, now)));
+        s.counters.rowsInserted += r.inserted;
+        s.counters.rowsUpdated += r.updated;
+      });
 
     await drainDue<DueChannel>(ctx, s, {
       selectDue: (limit, after) => due.all(after, limit) as DueChannel[],
@@ -63,18 +66,18 @@ const stream: StreamDef = {
         } catch (err) {
           if (err instanceof ApiError && err.status === 404) {
             s.log.info({ channelId: ch.id }, 'channel has no chat history any more (404); marking it synced');
-            done.run(ch.lmt, new Date().toISOString(), ch.id);
+            await batch.run(() => done.run(ch.lmt, new Date().toISOString(), ch.id));
             return;
           }
           throw err;
         }
-        sqlite.transaction(() => {
+        await batch.run(() => {
           // A full pass that saw the whole history, unchanged, may drop messages the API no longer has.
           if (pass.full && pass.complete && (count.get(ch.id) as { n: number }).n > pass.seen.size) {
             deleteMissing(sqlite, 'chat_messages', 'id', pass.seen, `channel_id = '${ch.id.replace(/'/g, "''")}'`);
           }
           done.run(ch.lmt, new Date().toISOString(), ch.id);
-        })();
+        });
       },
     }, s.upstream);
   },
@@ -92,7 +95,7 @@ async function syncChannel(
   s: StreamRun,
   channelId: string,
   hwm: string | null,
-  write: (items: Item[]) => void,
+  write: (items: Item[]) => Promise<void>,
 ): Promise<PassOutcome> {
   const overlap = Math.max(1, ctx.env.SYNC_CHAT_OVERLAP);
   let full = hwm === null;
@@ -122,7 +125,7 @@ async function syncChannel(
         seen.add(String(m.id));
       }
       received += items.length;
-      write(items);
+      await write(items);
       ctx.progress.tick(s.name, items.length);
       if (!full && atOrBeforeMark >= overlap) break;
     }

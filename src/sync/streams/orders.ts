@@ -3,6 +3,7 @@ import { ApiError } from '../../errors.js';
 import { orders } from '../../db/schema.js';
 import { EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef } from '../context.js';
+import { CommitBatcher } from '../batch.js';
 import { drainDue } from '../due.js';
 import { runFullList } from '../fulllist.js';
 import { firstPage } from '../kinds.js';
@@ -32,6 +33,7 @@ const stream: StreamDef = {
       })
       .where(sql`${orders.id} = ${sql.placeholder('id')} AND ${orders.raw} = ${sql.placeholder('raw')}`)
       .prepare();
+    const batch = new CommitBatcher(ctx.mirror.sqlite);
     const due = ctx.mirror.sqlite.prepare('SELECT id, raw FROM orders WHERE details_synced_at IS NULL AND id > ? ORDER BY id LIMIT ?');
     const markGone = ctx.mirror.sqlite.prepare("UPDATE orders SET details_synced_at = ? WHERE id = ?");
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE orders SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
@@ -71,19 +73,19 @@ const stream: StreamDef = {
           } catch (err) {
             if (err instanceof ApiError && err.status === 404) {
               // Listed but not readable: keep the list row, stop asking until it changes.
-              markGone.run(new Date().toISOString(), id);
+              await batch.run(() => markGone.run(new Date().toISOString(), id));
               return;
             }
             throw err;
           }
-          const applied = detail.run({
+          const applied = await batch.run(() => detail.run({
             id,
             raw,
             description: str(d.description),
             paymentMethod: str(d.paymentMethod),
             detailRaw: rawJson(d),
             at: new Date().toISOString(),
-          }).changes;
+          }).changes);
           if (applied) s.counters.rowsUpdated++;
           ctx.progress.tick(s.name, 1);
         },

@@ -4,6 +4,7 @@ import { customFields, people, personContactedUsers, personTags, subscriptions }
 import type { Mirror } from '../../db/connection.js';
 import { ChildReplacer, EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef } from '../context.js';
+import { CommitBatcher } from '../batch.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
 import { array, asItem, json, rawJson, str, ts, type Item } from '../map.js';
@@ -174,6 +175,7 @@ const stream: StreamDef = {
     'People by last_message windows (GET /people), with person_tags; details (GET /people/{id}) for new or changed people fill custom_fields, subscriptions and person_contacted_users.',
   async run(ctx, s) {
     const w = new PeopleWriter(ctx.mirror);
+    const batch = new CommitBatcher(ctx.mirror.sqlite);
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
     const listing = runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
@@ -194,13 +196,13 @@ const stream: StreamDef = {
           } catch (err) {
             // Listed a moment ago, gone now: the person was deleted in Leeloo.
             if (err instanceof ApiError && err.status === 404) {
-              w.remove(id);
+              await batch.run(() => w.remove(id));
               s.log.info({ personId: id }, 'person no longer exists; removed from the mirror');
               return;
             }
             throw err;
           }
-          const applied = ctx.mirror.sqlite.transaction(() => w.writeDetail(id, raw, detail))();
+          const applied = await batch.run(() => w.writeDetail(id, raw, detail));
           if (applied) s.counters.rowsUpdated++;
           ctx.progress.tick(s.name, 1);
         },
