@@ -24,10 +24,12 @@ console.log('|---|---|---|---|');
 const up = benchUpsert(quick ? 20_000 : 50_000);
 row('upsert rows/s, mirror vs raw prepared inserts', `${up.ratio.toFixed(2)} (${up.mirrorRowsPerSec} vs ${up.rawRowsPerSec} rows/s)`, '≥ 0.70', up.ratio >= 0.7);
 
-const s = await benchSync({ people: quick ? 500 : 2000, latencyMs: 15, concurrency: 8, pageSize: 100 });
+// 40 ms stands for a nearby API (real round trips are longer): enough that the run is bound by
+// requests, not by this machine's CPU, which is what the floor assumes.
+const s = await benchSync({ people: quick ? 500 : 1000, latencyMs: 40, concurrency: 8, pageSize: 100 });
 row(
   `full-sync wall time vs request-bound floor (${s.people} people, ${s.latencyMs} ms latency, concurrency ${s.concurrency})`,
-  `${s.wallVsFloor.toFixed(2)} (${s.fullMs} ms vs ${s.floorMs} ms; ${s.fullRequests} requests, minimal ${s.minimalFullRequests})`,
+  `${s.wallVsFloor.toFixed(2)} (${s.fullMs} ms vs ${s.floorMs} ms; ${s.fullRequests} requests, minimal ${s.minimalFullRequests}; ${s.meanInFlight} in flight on average; client CPU ${s.cpuMs} ms)`,
   '≤ 1.25',
   s.wallVsFloor <= 1.25,
 );

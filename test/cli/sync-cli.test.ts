@@ -23,6 +23,8 @@ describe('leeloo-sync sync / status (CLI)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/people\s+succeeded\s+40/);
     expect(r.stdout + r.stderr).not.toContain(TOKEN);
+    expect(r.cmdline).toContain('leeloo-sync.js sync');
+    expect(r.cmdline).not.toContain(TOKEN);
     const bytes = readFileSync(db.path);
     expect(bytes.includes(Buffer.from(TOKEN))).toBe(false);
   });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/leeloo-sync.js', import.meta.url));
@@ -8,6 +9,8 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** The process title (argv as `ps` shows it), read while the command ran. */
+  cmdline: string;
 }
 
 /** Runs the real CLI in a child process; `killAfterMs` SIGKILLs it mid-run. */
@@ -23,6 +26,15 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
+    let cmdline = '';
+    const readTitle = () => {
+      try {
+        cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      } catch {
+        // already gone
+      }
+    };
+    setTimeout(readTitle, 300);
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const killer = opts.killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs) : undefined;
@@ -37,7 +49,7 @@ export function runCli(
       clearTimeout(killer);
       clearInterval(poll);
       clearTimeout(guard);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, cmdline });
     });
   });
 }
