@@ -16,6 +16,7 @@ export function workerCommand(): Command {
     .option('--stalled-ms <ms>', 'how often to look for jobs of dead workers (default: the lock TTL, at most 30000)')
     .action(async (o: { lockMs?: string; stalledMs?: string }) => {
       let runtime: Awaited<ReturnType<typeof startWorker>> | undefined;
+      let stopping = false;
       try {
         const lockMs = parsePositiveInt('--lock-ms', o.lockMs, 3_600_000);
         const stalledMs = parsePositiveInt('--stalled-ms', o.stalledMs, 3_600_000);
@@ -24,7 +25,6 @@ export function workerCommand(): Command {
         const logger = createLogger({ level: env.LOG_LEVEL });
         runtime = await startWorker({ env, logger, tuning: { lockMs, stalledMs } });
         const rt = runtime;
-        let stopping = false;
         const onSignal = (signal: NodeJS.Signals) => {
           if (stopping) {
             logger.warn({ signal }, 'second signal: exiting now');
@@ -43,6 +43,8 @@ export function workerCommand(): Command {
         process.on('SIGINT', onSignal);
         await rt.ready;
       } catch (err) {
+        // A boot cut short by a signal is not an error: the signal handler reports and exits.
+        if (stopping) return;
         await runtime?.close(2000).catch(() => undefined);
         reportFatal(err);
       }

@@ -57,6 +57,12 @@ function throttledErrorLog(logger: Logger, what: string) {
     const now = Date.now();
     if ((last.get(msg) ?? 0) > now - 60_000) return;
     last.set(msg, now);
+    if (/^Missing key for job/.test(msg)) {
+      // The job vanished from Redis under a running worker: Redis restarted without persistence
+      // or was flushed. What the run wrote is in the mirror; the next trigger continues from it.
+      logger.warn({ err: msg }, 'a running job vanished from Redis (restarted without persistence?); its synced data is kept in the mirror');
+      return;
+    }
     logger.warn({ err: msg }, `${what} error`);
   };
 }

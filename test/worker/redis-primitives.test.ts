@@ -52,7 +52,6 @@ describe('StreamLocks', () => {
     const got = await locks.acquire(['orders'], 'dying worker');
     if (!got.ok) throw new Error('expected the lock');
     // Simulate death: stop renewing without releasing.
-    (got.lease as unknown as { timer: NodeJS.Timeout }).timer.unref();
     clearInterval((got.lease as unknown as { timer: NodeJS.Timeout }).timer);
     expect((await locks.acquire(['orders'], 'other')).ok).toBe(false);
     await sleep(450);
@@ -66,21 +65,25 @@ describe('StreamLocks', () => {
 
   it('keeps a lock alive past its TTL by renewing, and reports a takeover as lost', async () => {
     const redis = client();
-    const locks = new StreamLocks({ redis, prefix, ttlMs: 300, logger: silentLogger });
+    const locks = new StreamLocks({ redis, prefix, ttlMs: 400, logger: silentLogger });
     const got = await locks.acquire(['users'], 'long run');
     if (!got.ok) throw new Error('expected the lock');
-    await sleep(700);
+    await sleep(1000);
     expect(await locks.holders(['users'])).toEqual([{ stream: 'users', owner: 'long run' }]);
+    // From here on renewals are explicit, so the timer cannot report the takeover first.
+    clearInterval((got.lease as unknown as { timer: NodeJS.Timeout }).timer);
     const lost: string[][] = [];
     got.lease.onLost((s) => lost.push(s));
     await redis.set(locks.key('users'), 'intruder-token someone else', 'PX', 5000);
     expect(await got.lease.renew()).toEqual(['users']);
     expect(lost).toEqual([['users']]);
+    expect(got.lease.lost).toEqual(['users']);
     // A vanished key (Redis restarted without persistence) is taken back, not reported lost.
     await redis.del(locks.key('users'));
     expect(await got.lease.renew()).toEqual([]);
     expect(await locks.holders(['users'])).toEqual([{ stream: 'users', owner: 'long run' }]);
     await got.lease.release();
+    expect(await locks.holders(['users'])).toEqual([]);
   });
 });
 
@@ -116,19 +119,19 @@ describe('RedisRateLimiter', () => {
   }
 
   it('gives several processes one budget together, where separate buckets would each take the full rate', async () => {
-    const shared = await Promise.all([0, 1, 2].map(async () => new RedisRateLimiter({ redis: await limiterClient(), prefix: `${prefix}-rl1`, rate, logger: silentLogger })));
-    const sharedTimes = await hammer(shared, 1500);
-    // 40/s with a burst of 2, measured in any 1 s window: never more than rate + burst (+1 for timer slack).
-    expect(peak(sharedTimes, 1000)).toBeLessThanOrEqual(rate + 3);
+    const shared = await Promise.all([0, 1, 2].map(async () => new RedisRateLimiter({ redis: await limiterClient(), prefix: `${prefix}:rl1`, rate, logger: silentLogger })));
+    const sharedTimes = await hammer(shared, 1200);
+    // 40/s with a burst of 2 in any 1 s window, plus slack for timers that fire late on a busy machine.
+    expect(peak(sharedTimes, 1000)).toBeLessThanOrEqual(rate * 1.2);
     expect(sharedTimes.length).toBeGreaterThan(rate); // and it does let requests through
 
     const separate = [0, 1, 2].map(() => new TokenBucketRateLimiter({ rate }));
-    const separateTimes = await hammer(separate, 1500);
+    const separateTimes = await hammer(separate, 1200);
     expect(peak(separateTimes, 1000)).toBeGreaterThan(2 * rate);
   });
 
   it('pauses every process for a 429 Retry-After told to one of them', async () => {
-    const p = `${prefix}-rl2`;
+    const p = `${prefix}:rl2`;
     const a = new RedisRateLimiter({ redis: await limiterClient(), prefix: p, rate: 1000, logger: silentLogger });
     const b = new RedisRateLimiter({ redis: await limiterClient(), prefix: p, rate: 1000, logger: silentLogger });
     await b.acquire();
