@@ -10,10 +10,7 @@ export function queueBoard(queues: Queue[], basePath: string): { basePath: strin
   serverAdapter.setBasePath(basePath);
   createBullBoard({
     queues: queues.map((q) => new BullMQAdapter(q)),
-    // @bull-board/express 9.10.1 nests its own @bull-board/api 9.10.1 next to our 9.10.2: the
-    // two BaseAdapter declarations differ only in private fields, so the types disagree while
-    // the objects work together.
-    serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+    serverAdapter,
     options: { uiConfig: { boardTitle: 'leeloo-sync' } },
   });
   return { basePath, router: serverAdapter.getRouter() as RequestHandler };
