@@ -67,6 +67,19 @@ function args(c: Compiled, rows: RowOf[]): unknown[] {
 
 const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
 
+/** `n` rows of placeholders for `columns`, as drizzle's insert().values() takes them. */
+function valueSlots(n: number, columns: string[]): Record<string, unknown>[] {
+  return Array.from({ length: n }, (_, i) => {
+    const v: Record<string, unknown> = {};
+    for (const col of columns) v[col] = slot(i, col);
+    return v;
+  });
+}
+
+const rowsPerStatement = (columns: string[]) => Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
+
+const clientOf = (db: Db) => (db as unknown as { $client: Database.Database }).$client;
+
 /**
  * Upserts entity rows keyed by `id` whose change is detected by `raw`: new rows are inserted in
  * multi-row statements (chunked under SQLite's bound-variable limit); existing rows are updated
@@ -94,9 +107,9 @@ export class EntityUpserter {
       if (!(c in t)) throw new Error(`${getTableConfig(table).name} has no column ${c}`);
     }
     if (!opts.columns.includes('id') || !opts.columns.includes('raw')) throw new Error('columns must include id and raw');
-    this.sqlite = (db as unknown as { $client: Database.Database }).$client;
+    this.sqlite = clientOf(db);
     this.columns = opts.columns;
-    this.chunk = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / this.columns.length)));
+    this.chunk = rowsPerStatement(this.columns);
     const set: Record<string, unknown> = {};
     for (const c of this.columns) if (c !== 'id') set[c] = slot(0, c);
     Object.assign(set, opts.onChange ?? {});
@@ -121,11 +134,7 @@ export class EntityUpserter {
   private insertFor(n: number): Compiled {
     let c = this.inserts.get(n);
     if (!c) {
-      const values = Array.from({ length: n }, (_, i) => {
-        const v: Record<string, unknown> = {};
-        for (const col of this.columns) v[col] = slot(i, col);
-        return v;
-      });
+      const values = valueSlots(n, this.columns);
       c = compile(this.sqlite, this.db.insert(this.table).values(values as never).onConflictDoNothing().returning({ id: this.table.id }));
       c.stmt.pluck();
       this.inserts.set(n, c);
@@ -184,20 +193,15 @@ export class ChildReplacer {
     const t = table as SQLiteTable & Record<string, SQLiteColumn>;
     const parent = t[parentColumn];
     if (!parent) throw new Error(`${getTableConfig(table).name} has no column ${parentColumn}`);
-    this.sqlite = (db as unknown as { $client: Database.Database }).$client;
+    this.sqlite = clientOf(db);
     this.del = compile(this.sqlite, db.delete(table).where(eq(parent, slot(0, parentColumn))));
-    this.chunk = Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
+    this.chunk = rowsPerStatement(columns);
   }
 
   private insertFor(n: number): Compiled {
     let c = this.inserts.get(n);
     if (!c) {
-      const values = Array.from({ length: n }, (_, i) => {
-        const v: Record<string, unknown> = {};
-        for (const col of this.columns) v[col] = slot(i, col);
-        return v;
-      });
-      c = compile(this.sqlite, this.db.insert(this.table).values(values as never).onConflictDoNothing());
+      c = compile(this.sqlite, this.db.insert(this.table).values(valueSlots(n, this.columns) as never).onConflictDoNothing());
       this.inserts.set(n, c);
     }
     return c;
