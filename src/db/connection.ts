@@ -37,6 +37,9 @@ export function openMirror(path: string, opts: OpenOptions = {}): Mirror {
     // NORMAL is durable in WAL mode except for the last transactions on power loss, which a
     // resumable sync re-fetches anyway.
     sqlite.pragma('synchronous = NORMAL');
+    // Checkpoint every ~32 MB of WAL instead of 4 MB: a sync rewrites hot index pages many times
+    // over, and each checkpoint copies and fsyncs; fewer, larger ones halve the commit cost.
+    sqlite.pragma('wal_autocheckpoint = 8000');
   }
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle({ client: sqlite, schema });
