@@ -12,6 +12,7 @@ RUN apt-get update \
 # Dependencies first, so code changes do not reinstall them. tsx (a runtime dependency) runs
 # the TypeScript sources directly: there is no build step.
 COPY package.json package-lock.json ./
+COPY stubs ./stubs
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY tsconfig.json ./
