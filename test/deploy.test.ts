@@ -130,6 +130,14 @@ describe('Dockerfile', () => {
     const copied = lines.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
     for (const p of ['package.json', 'package-lock.json', 'bin', 'src', 'jobs', 'migrations']) expect(copied, p).toContain(p);
     for (const p of copied) expect(existsSync(new URL(p, root)), p).toBe(true);
+    // npm ci resolves local `file:` overrides, so they must be in the image before it runs.
+    const pkg = JSON.parse(read('package.json')) as { overrides?: Record<string, string> };
+    const npmCi = lines.findIndex((l) => /^RUN npm ci\b/.test(l));
+    const copiedBeforeCi = lines.slice(0, npmCi).filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
+    for (const spec of Object.values(pkg.overrides ?? {}).filter((v) => v.startsWith('file:'))) {
+      const dir = spec.slice('file:'.length).replace(/^\.\//, '').split('/')[0]!;
+      expect(copiedBeforeCi, spec).toContain(dir);
+    }
     // A host's node_modules or database must never end up in the image.
     for (const p of ['node_modules', 'data', '*.db']) expect(ignore).toContain(p);
   });
