@@ -15,12 +15,10 @@ import { RedisRateLimiter } from '../src/redis/rate-limiter.js';
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';
+import { createWritesModule } from './writes.js';
 
-/**
- * The queues this worker serves. The write-back outbox adds its factory here (jobs/writes.ts):
- * `[createSyncModule, createWritesModule]`.
- */
-export const QUEUE_MODULES: QueueModuleFactory[] = [createSyncModule];
+/** The queues this worker serves: scheduled and requested syncs, and the write-back outbox. */
+export const QUEUE_MODULES: QueueModuleFactory[] = [createSyncModule, createWritesModule];
 
 export interface WorkerRuntimeOptions {
   env: Env;

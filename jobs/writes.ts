@@ -21,7 +21,7 @@
  *
  * How rows move: a relay polls pending rows (every pollMs, and on demand via relay()), adds one
  * job per row with jobId `outbox-<id>` and only then marks the row queued, so with Redis down
- * rows simply stay pending. Reconciliation (at start, after every reconnect, every reconcileMs)
+ * rows simply stay pending. Reconciliation (at start, after every reconnect, every minute)
  * re-adds queued rows whose job is gone (Redis flushed or restarted) or finished without
  * settling the row. The processor re-reads the row and calls deliver(); a retry moves the job
  * to delayed (Retry-After or backoff; BullMQ's own attempts are not used, the row counts them),
@@ -62,7 +62,7 @@ export interface WriteQueueTuning {
   concurrency: number;
   /** Relay poll interval. Default 500 ms. */
   pollMs: number;
-  /** Interval of the queued-rows-vs-jobs check. Default 30 s. */
+  /** Interval of the queued-rows-vs-jobs check (it also runs at start and after every reconnect). Default 60 s. */
   reconcileMs: number;
   /** BullMQ job lock: how long a SIGKILLed worker's jobs stay claimed. Default 30 s. */
   lockMs: number;
@@ -91,7 +91,8 @@ export interface WriteQueueHandle {
   close(): Promise<void>;
 }
 
-const RELAY_BATCH = 500;
+/** Rows per relay round: small, so the first jobs start while a large backlog is still being relayed. */
+const RELAY_BATCH = 100;
 
 interface Core extends WriteQueueHandle {
   /** Starts the relay and reconcile timers (idempotent). */
@@ -99,11 +100,11 @@ interface Core extends WriteQueueHandle {
   stopLoops(): Promise<void>;
 }
 
-function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
+function buildCore(o: StartWriteQueueOptions & { autorun: boolean; watchReconnect: boolean }): Core {
   const t: WriteQueueTuning = {
     concurrency: o.concurrency ?? 8,
     pollMs: o.pollMs ?? 500,
-    reconcileMs: o.reconcileMs ?? 30_000,
+    reconcileMs: o.reconcileMs ?? 60_000,
     lockMs: o.lockMs ?? 30_000,
     stalledMs: o.stalledMs ?? Math.min(30_000, o.lockMs ?? 30_000),
     backoff: o.backoff ?? DEFAULT_WRITE_BACKOFF,
@@ -167,11 +168,17 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
   let closed = false;
   const redisReady = async () => (await queue.getBackend().client).status === 'ready';
 
-  /** Adds jobs for `ids`, first removing finished jobs left over from an earlier round (outbox retry). */
-  const addJobs = async (rows: { id: number; kind: string }[]): Promise<void> => {
-    const states = await Promise.all(rows.map((r) => queue.getJobState(jobIdOf(r.id))));
-    const toAdd: { id: number; kind: string }[] = [];
-    for (const [i, r] of rows.entries()) {
+  /**
+   * Adds one job per row. A job left by an earlier round (a row retried after it failed or was
+   * cancelled) would swallow the add (same jobId), so finished ones are removed first. Only rows
+   * changed since they were inserted can have one; a fresh row's job, if a crash left it behind,
+   * is exactly the job wanted, and adding it again is a no-op.
+   */
+  const addJobs = async (rows: { id: number; kind: string; fresh: boolean }[]): Promise<void> => {
+    const toAdd = rows.filter((r) => r.fresh);
+    const seen = rows.filter((r) => !r.fresh);
+    const states = await Promise.all(seen.map((r) => queue.getJobState(jobIdOf(r.id))));
+    for (const [i, r] of seen.entries()) {
       const s = states[i];
       if (s === 'completed' || s === 'failed') await queue.remove(jobIdOf(r.id));
       if (s === 'unknown' || s === 'completed' || s === 'failed') toAdd.push(r);
@@ -184,7 +191,7 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
     if (closed || !(await redisReady())) return 0;
     const rows = pendingWrites(o.mirror, RELAY_BATCH);
     if (rows.length === 0) return 0;
-    await addJobs(rows);
+    await addJobs(rows.map((r) => ({ id: r.id, kind: r.kind, fresh: r.updated_at === r.created_at })));
     // Only now: if the process dies before this line, the rows are still pending and the next
     // relay finds their jobs (same jobId) instead of adding them twice.
     markQueued(
@@ -216,8 +223,11 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
         let batch: { id: number; kind: string }[] = [];
         const flush = async () => {
           const states = await Promise.all(batch.map((r) => queue.getJobState(jobIdOf(r.id))));
-          const lost = batch.filter((_, i) => states[i] === 'unknown' || states[i] === 'completed' || states[i] === 'failed');
-          if (lost.length > 0) await addJobs(lost);
+          // Gone (Redis lost it), or finished without settling the row (a race with retry/cancel).
+          const finished = batch.filter((_, i) => states[i] === 'completed' || states[i] === 'failed');
+          for (const r of finished) await queue.remove(jobIdOf(r.id));
+          const lost = batch.filter((_, i) => states[i] === 'unknown').concat(finished);
+          if (lost.length > 0) await queue.addBulk(lost.map((r) => ({ name: r.kind, data: { id: r.id }, opts: { jobId: jobIdOf(r.id) } })));
           readded += lost.length;
           batch = [];
         };
@@ -246,18 +256,15 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
     reconcileTimer = setInterval(() => void reconcile(), t.reconcileMs);
     relayTimer.unref();
     reconcileTimer.unref();
+    if (!o.watchReconnect) return;
     // A restarted Redis may have lost every job: check as soon as it is back.
     void queue
       .getBackend()
       .client.then((c) => {
         if (closed) return;
-        let first = c.status !== 'ready';
+        // Every (re)connection, the first one too when Redis was down at start.
         onReady = () => {
-          if (first) {
-            first = false;
-            return;
-          }
-          log.info('Redis is back; reconciling queued writes with the queue');
+          log.info('connected to Redis; reconciling queued writes with the queue');
           void reconcile().then(() => relay());
         };
         c.on('ready', onReady);
@@ -284,7 +291,7 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
 
 /** Starts relay, reconciliation and the worker; see the contract at the top of this file. */
 export async function startWriteQueue(opts: StartWriteQueueOptions): Promise<WriteQueueHandle> {
-  const core = buildCore({ ...opts, autorun: true });
+  const core = buildCore({ ...opts, autorun: true, watchReconnect: true });
   core.startLoops();
   // Rows left pending or queued by a previous run (crash, Redis flush) are queued again at start,
   // unless Redis is down: then the ready listener does it when it is back.
@@ -313,8 +320,10 @@ export function createWritesModule(ctx: ModuleContext): QueueModule {
     onOutcome: metrics.onOutcome,
     lockMs: ctx.tuning.lockMs,
     stalledMs: ctx.tuning.stalledMs,
-    // The runtime calls worker.run() and closes worker and queue; the loops follow the worker.
+    // The runtime calls worker.run() and closes worker and queue; the loops follow the worker, and
+    // its reconnect handling calls registerSchedulers.
     autorun: false,
+    watchReconnect: false,
   });
   core.worker.once('closing', () => void core.stopLoops());
   core.worker.once('closed', () => {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { simCommand } from '../sim/cli.js';
+import { enqueueCommand, outboxCommand } from '../writes/cli.js';
 import { demoCommand } from './demo.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
@@ -13,6 +14,8 @@ export function buildProgram(): Command {
   program.addCommand(syncCommand());
   program.addCommand(statusCommand());
   program.addCommand(demoCommand());
+  program.addCommand(enqueueCommand());
+  program.addCommand(outboxCommand());
   program.addCommand(simCommand());
   return program;
 }

@@ -67,6 +67,10 @@ export async function deliver(mirror: Mirror, client: LeelooClient, rowOrId: Out
     // A failed check leaves the outcome as unknown as before: try again later.
     const error = `checking whether an interrupted attempt took effect failed: ${errorMessage(err)}`;
     const rateLimited = err instanceof ApiError && err.kind === 'rate_limited';
+    if (!rateLimited && attempts >= opts.maxAttempts) {
+      finishAttempt(mirror, row.id, token, 'dead', { error: `gave up after ${attempts} attempts; last error: ${error}` });
+      return { outcome: 'dead', error };
+    }
     retryAttemptLater(mirror, row.id, token, error, { unknown: true, refund: rateLimited });
     return { outcome: 'retry', delayMs: retryDelayFor(err, attempts, opts.backoff), error, rateLimited };
   }

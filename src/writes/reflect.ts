@@ -46,7 +46,11 @@ function setTag(db: Database.Database, personId: string, name: string, present: 
   if (next !== list) db.prepare('UPDATE people SET tags = ? WHERE id = ?').run(JSON.stringify(next), personId);
 }
 
-/** The sync refetches a person's details (tags, custom fields, subscriptions) once this is null. */
+/**
+ * The next sync refetches a person's details (tags, custom fields, subscriptions, orders) once
+ * this is null: the local change is shown at once, and the API's own version of the person
+ * (its updated_at, fields the write touched indirectly) replaces it at the next sync.
+ */
 function detailsDue(db: Database.Database, personId: string): void {
   db.prepare('UPDATE people SET details_synced_at = NULL WHERE id = ?').run(personId);
 }
@@ -66,8 +70,9 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
     case 'add-tag':
     case 'remove-tag':
       if (!personExists(db, w.target)) return;
-      if (w.payload.tag_name === null) detailsDue(db, w.target); // a tag newer than the mirror: let the sync fetch the names
-      else setTag(db, w.target, w.payload.tag_name, w.kind === 'add-tag');
+      // A tag newer than the mirror has no name here: the details fetch brings it.
+      if (w.payload.tag_name !== null) setTag(db, w.target, w.payload.tag_name, w.kind === 'add-tag');
+      detailsDue(db, w.target);
       return;
     case 'update-person': {
       const p = w.payload;
@@ -82,6 +87,7 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
           ).run(w.target, w.target, cf.name, cf.type, cf.value);
         }
       }
+      detailsDue(db, w.target);
       return;
     }
     case 'update-order': {
@@ -92,6 +98,9 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
         p.currency ?? null,
         w.target,
       );
+      // The person's details include their orders.
+      const owner = db.prepare('SELECT person_id AS personId FROM orders WHERE id = ?').get(w.target) as { personId: string | null } | undefined;
+      if (owner?.personId) detailsDue(db, owner.personId);
       return;
     }
     case 'create-order': {
@@ -102,6 +111,7 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
         `INSERT OR IGNORE INTO orders (id, person_id, title, price, currency, status, payment_method, created_at, updated_at, raw, synced_at, details_synced_at)
          VALUES (?, ?, ?, ?, ?, ?, 'MANUAL', ?, ?, ?, ?, NULL)`,
       ).run(o.id, w.target, str(o.title), num(o.price), str(o.currency), str(o.status), str(o.createdAt), str(o.updatedAt), JSON.stringify(o), ctx.at);
+      detailsDue(db, w.target);
       return;
     }
     case 'create-person': {

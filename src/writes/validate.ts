@@ -140,7 +140,7 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   if (body === undefined || body === null) body = {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('payload', 'must be a JSON object');
   const parsed = schemas[kind].safeParse(body);
-  if (!parsed.success) throw toValidationError(parsed.error.issues);
+  if (!parsed.success) throw toValidationError(parsed.error.issues, Object.keys(schemas[kind].shape));
   const p = parsed.data as Record<string, unknown>;
 
   switch (kind) {
@@ -167,13 +167,15 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   }
 }
 
-function toValidationError(issues: readonly z.core.$ZodIssue[]): ValidationError {
-  const issue = issues[0];
+function toValidationError(issues: readonly z.core.$ZodIssue[], fields: string[]): ValidationError {
+  // A misspelt field name explains the "is required" of the right one: report it first.
+  const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
   if (!issue) return new ValidationError('payload', 'is invalid');
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    return new ValidationError(path === '' ? key : `${path}.${key}`, 'is not a field of this operation');
+    if (path === '') return new ValidationError(key, `is not a field of this operation (its fields: ${fields.filter((f) => f !== 'tag_name').join(', ')})`);
+    return new ValidationError(`${path}.${key}`, 'is not a field here');
   }
   return new ValidationError(path === '' ? 'payload' : path, issue.message);
 }

@@ -28,10 +28,12 @@ export async function cleanPrefix(url: string, prefix: string): Promise<void> {
   }
 }
 
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+type Maybe<T> = T | undefined | false | null;
+
+export async function waitFor<T>(what: string, fn: () => Maybe<T> | Promise<Maybe<T>>, timeoutMs = 20_000, everyMs = 25): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false && v !== null) return v;
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));

@@ -1,0 +1,145 @@
+/**
+ * `enqueue` and `outbox`: exit codes, output, one-line errors that name the option. Only SQLite is
+ * touched (no Redis, no API). Commands run in-process with process.exit trapped (a child process
+ * per command costs a second of tsx start-up each); one run goes through a real child process.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openMirror } from '../../src/db/connection.js';
+import { enqueueCommand, outboxCommand } from '../../src/writes/cli.js';
+import { tempDbPath } from '../helpers/mirror.js';
+
+const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
+
+class Exit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+const P = '5b3f543bb2737000133d25b0';
+const O = '5e2825e081fbca000d8596e4';
+const C = '5e42be688d4fff000cafe5cc';
+const VIP = '595f5d522a934035decc093d';
+
+describe('enqueue and outbox commands', () => {
+  const db = tempDbPath();
+
+  function spawnCli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.path, LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** The commands as cli-entry.ts (and src/cli/main.ts) wire them, run in this process. */
+  async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += String(c)), true));
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
+    const exit = vi.spyOn(process, 'exit').mockImplementation((code?: string | number | null) => {
+      throw new Exit(Number(code ?? 0));
+    });
+    process.env.DATABASE_URL = db.path;
+    const program = new Command('leeloo-sync').exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+    program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
+    program.addCommand(enqueueCommand());
+    program.addCommand(outboxCommand());
+    let code = 0;
+    try {
+      await program.parseAsync(['node', 'leeloo-sync', ...args]);
+    } catch (e) {
+      if (!(e instanceof Exit)) throw e;
+      code = e.code;
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      exit.mockRestore();
+    }
+    return { code, stdout, stderr };
+  }
+  const rows = () => {
+    const m = openMirror(db.path);
+    try {
+      return m.sqlite.prepare('SELECT id, kind, target_id, payload, status FROM outbound_writes ORDER BY id').all() as { id: number; kind: string; target_id: string; payload: string; status: string }[];
+    } finally {
+      m.close();
+    }
+  };
+
+  beforeAll(() => {
+    const m = openMirror(db.path);
+    m.sqlite.prepare("INSERT INTO tags (id, name, raw, synced_at) VALUES (?, 'vip', '{}', '2024-01-01T00:00:00.000Z')").run(VIP);
+    m.close();
+  });
+  afterAll(() => db.cleanup());
+
+  it('refuses bad input with exit code 2 and the option it came from, storing nothing', async () => {
+    const cases: [string[], RegExp][] = [
+      [['enqueue', 'add-tag', '--person', 'abc', '--tag', 'vip'], /^leeloo-sync: --person: must be a 24-hex id/],
+      [['enqueue', 'add-tag', '--person', P, '--tag', 'gold'], /^leeloo-sync: --tag: unknown tag "gold": not in the mirrored tags table/],
+      [['enqueue', 'update-order', '--order', O, '--status', 'DONE', '--price', '100', '--currency', 'USD'], /^leeloo-sync: --status: must be RESOLVED or REJECTED/],
+      [['enqueue', 'update-order', '--order', O, '--status', 'RESOLVED', '--payment-date', 'soon'], /^leeloo-sync: --payment-date: must be a date/],
+      [['enqueue', 'update-person', '--person', P, '--phone', '0669991876'], /^leeloo-sync: --phone: must be "\+" followed by 5 to 15 digits/],
+      [['enqueue', 'update-person', '--person', P], /^leeloo-sync: update-person: needs at least one of --phone, --email, --custom-field/],
+      [['enqueue', 'add-comment', '--person', P], /^leeloo-sync: --text: is required/],
+      [['enqueue', 'send-template', '--channel', C, '--template', 'x'], /^leeloo-sync: --template: must be a 24-hex id/],
+      [['outbox', 'retry', 'abc'], /^leeloo-sync: ID must be a write's number/],
+    ];
+    const results = [];
+    for (const [args] of cases) results.push(await cli(...args));
+    results.forEach((r, i) => {
+      expect({ args: cases[i]![0], code: r.code }).toEqual({ args: cases[i]![0], code: 2 });
+      expect(r.stderr).toMatch(cases[i]![1]);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    });
+    expect(rows()).toEqual([]);
+  });
+
+  it('enqueues each request as a pending row; outbox lists, shows, cancels and retries', async () => {
+    // One real process end to end.
+    const a = await spawnCli('enqueue', 'add-tag', '--person', P, '--tag', 'vip');
+    expect(a).toMatchObject({ code: 0, stdout: expect.stringMatching(/^queued write #1 \(add-tag 5b3f543bb2737000133d25b0\): pending/) });
+    const b = await cli('enqueue', 'update-order', '--order', O, '--status', 'RESOLVED', '--price', '100', '--currency', 'usd', '--json');
+    expect(b.code).toBe(0);
+    expect(JSON.parse(b.stdout)).toMatchObject({ id: 2, kind: 'update-order', status: 'pending' });
+    const c = await cli('enqueue', 'send-template', '--channel', C, '--template', O, '--var', 'name=Ann', '--var', 'code=A=1', '--idempotency-key', 'promo-1');
+    expect(c.code).toBe(0);
+    const dup = await cli('enqueue', 'send-message', '--channel', C, '--text', 'hi', '--idempotency-key', 'promo-1');
+    expect(dup).toMatchObject({ code: 2, stderr: expect.stringMatching(/--idempotency-key: "promo-1" was already used by write #3 \(pending\)/) });
+
+    expect(rows().map((r) => [r.kind, r.target_id, JSON.parse(r.payload), r.status])).toEqual([
+      ['add-tag', P, { tag_id: VIP, tag_name: 'vip' }, 'pending'],
+      ['update-order', O, { status: 'RESOLVED', price: 100, currency: 'USD' }, 'pending'],
+      ['send-template', C, { template_id: O, variables: { name: 'Ann', code: 'A=1' } }, 'pending'],
+    ]);
+
+    const cancel = await cli('outbox', 'cancel', '1');
+    expect(cancel).toMatchObject({ code: 0, stdout: 'write #1 add-tag 5b3f543bb2737000133d25b0: cancelled\n' });
+    const list = await cli('outbox');
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^pending 2 · queued 0 · succeeded 0 · failed 0 · dead 0 · ambiguous 0 · cancelled 1\n/);
+    expect(list.stdout).toMatch(/\n3 +send-template +5e42be688d4fff000cafe5cc +pending/);
+    const onlyCancelled = await cli('outbox', 'list', '--status', 'cancelled', '--json');
+    expect(onlyCancelled.stdout.trim().split('\n').map((l) => JSON.parse(l).id)).toEqual([1]);
+    const show = await cli('outbox', 'show', '2');
+    expect(JSON.parse(show.stdout)).toMatchObject({ id: 2, payload: { status: 'RESOLVED', price: 100, currency: 'USD' } });
+
+    const retryPending = await cli('outbox', 'retry', '2');
+    expect(retryPending).toMatchObject({ code: 2, stderr: 'leeloo-sync: write #2 is pending; only failed, dead, ambiguous, cancelled writes can be retried\n' });
+    const retry = await cli('outbox', 'retry', '1');
+    expect(retry).toMatchObject({ code: 0, stdout: 'write #1 add-tag 5b3f543bb2737000133d25b0: pending\n' });
+    const usage = await cli('enqueue', 'add-tag', '--persn', P);
+    expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--persn'/) });
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * deliver(): one attempt of one row against the simulator, without BullMQ. Covers the decision
+ * logic: permanent errors, ambiguity, verification after an interrupted attempt, 429 accounting,
+ * attempt limits, rows inserted by SQL.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Mirror } from '../../src/db/connection.js';
+import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.js';
+import { silentLogger } from '../../src/log.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { deliver, type DeliveryOutcome } from '../../src/writes/deliver.js';
+import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/store.js';
+import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { requests, simFixtures } from './fixtures.js';
+
+const ADD_TAG = 'PUT /api/v2/people/:id/add-tag';
+const SEND = 'POST /api/v2/messages/send-message';
+const opts = { maxAttempts: 4, backoff: { baseMs: 1000, maxMs: 8000 } };
+
+describe('deliver', () => {
+  let sim: Simulator;
+  let mirror: Mirror;
+  let client: LeelooClient;
+  let fx: ReturnType<typeof simFixtures>;
+  const db = tempDbPath();
+
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 21, people: 60 });
+    const r = await syncWith(sim, db.path, { streams: ['tags', 'people', 'communication_channels', 'orders'] });
+    expect(failures(r.result)).toEqual([]);
+    mirror = r.mirror;
+    client = createClientFromEnv(simEnv(sim, db.path), { logger: silentLogger });
+    fx = simFixtures(sim);
+  });
+  afterAll(async () => {
+    await client.close();
+    mirror.close();
+    await sim.close();
+    db.cleanup();
+  });
+  beforeEach(() => sim.setKnobs({ faultRate: 0, faultKinds: ['5xx', '429', 'truncated', 'drop', 'slow'] }));
+
+  it('a permanent API error makes the row dead after exactly one request, with the answer recorded', async () => {
+    const ghost = 'ffffffffffffffffffffffff';
+    const row = enqueueWrite(mirror, { kind: 'add-tag', target: ghost, payload: { tag_id: fx.tags[0]!.id } });
+    const before = requests(sim, ADD_TAG);
+    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'dead' });
+    expect(requests(sim, ADD_TAG) - before).toBe(1);
+    const after = getWrite(mirror, row.id)!;
+    expect(after).toMatchObject({ status: 'dead', attempts: 1, inflight_at: null });
+    expect(after.last_error).toMatch(/HTTP 404/);
+    expect(JSON.parse(after.api_response!)).toEqual({ kind: 'http', http_status: 404, body: { status: 0, error: { code: 'NOT_FOUND' } } });
+    expect(after.completed_at).not.toBeNull();
+
+    // The API refusing to update an order that is not MANUAL: same, one request.
+    const order = fx.otherOrders[0]!;
+    const upd = enqueueWrite(mirror, { kind: 'update-order', target: order.id, payload: { status: 'RESOLVED' } });
+    const b2 = requests(sim, 'POST /api/v2/orders/:id');
+    expect(await deliver(mirror, client, upd.id, opts)).toMatchObject({ outcome: 'dead', error: expect.stringMatching(/ORDER_NOT_MANUAL/) });
+    expect(requests(sim, 'POST /api/v2/orders/:id') - b2).toBe(1);
+  });
+
+  it('a non-idempotent write whose connection dropped becomes ambiguous and is not resent', async () => {
+    const channel = fx.channels[0]!.id;
+    const row = enqueueWrite(mirror, { kind: 'send-message', target: channel, payload: { text: 'are you still interested?' } });
+    sim.setKnobs({ faultRate: 1, faultKinds: ['drop'] });
+    const before = requests(sim, SEND);
+    const d = await deliver(mirror, client, row.id, opts);
+    sim.setKnobs({ faultRate: 0 });
+    expect(d).toMatchObject({ outcome: 'ambiguous', error: expect.stringMatching(/may have been applied.*outbox retry/) });
+    expect(requests(sim, SEND) - before).toBe(1);
+    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'ambiguous', attempts: 1 });
+    // Delivering the row again (a re-delivered job) sends nothing.
+    expect(await deliver(mirror, client, row.id, opts)).toEqual({ outcome: 'skipped', status: 'ambiguous' });
+    expect(requests(sim, SEND) - before).toBe(1);
+
+    // The user decides: `outbox retry` sends it once more.
+    retryWrite(mirror, row.id);
+    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'succeeded', verified: false });
+    expect(requests(sim, SEND) - before).toBe(2);
+    const local = mirror.sqlite.prepare('SELECT channel_id, text, type FROM chat_messages WHERE id = ?').get(`outbox-${row.id}`);
+    expect(local).toEqual({ channel_id: channel, text: 'are you still interested?', type: 'YOUR_MESSAGE' });
+  });
+
+  it('an idempotent write that failed after it may have landed is checked before it is resent: applied once', async () => {
+    const pairs = fx.missingTagPairs(8);
+    sim.setKnobs({ faultRate: 1, faultKinds: ['5xx'] });
+    const rows: OutboxRow[] = [];
+    for (const p of pairs) {
+      const row = enqueueWrite(mirror, { kind: 'add-tag', target: p.person, payload: { tag: p.tag.id } });
+      const d = await deliver(mirror, client, row.id, opts);
+      expect(d).toMatchObject({ outcome: 'retry', rateLimited: false });
+      if (d.outcome === 'retry') expect(d.delayMs).toBeGreaterThanOrEqual(500); // equal jitter: at least half of 1 s
+      expect(getWrite(mirror, row.id)!.inflight_at).not.toBeNull();
+      rows.push(row);
+    }
+    sim.setKnobs({ faultRate: 0 });
+    const outcomes: DeliveryOutcome[] = [];
+    for (const row of rows) outcomes.push(await deliver(mirror, client, row.id, opts));
+    const log = sim.writeLog();
+    pairs.forEach((p, i) => {
+      // The simulator applies a 5xx-faulted write half the time; either way it is applied exactly once.
+      expect(log.filter((e) => e.route === '/api/v2/people/:id/add-tag' && e.params.id === p.person && (e.body as { tag_id: string }).tag_id === p.tag.id)).toHaveLength(1);
+      expect(fx.tagsOf(p.person)).toContain(p.tag.name);
+      expect(outcomes[i]).toMatchObject({ outcome: 'succeeded' });
+      expect(getWrite(mirror, rows[i]!.id)).toMatchObject({ status: 'succeeded', attempts: 2, inflight_at: null });
+    });
+    const verified = outcomes.filter((o) => o.outcome === 'succeeded' && o.verified).length;
+    expect(verified).toBeGreaterThan(0); // some landed despite the 5xx and were not sent again
+    expect(verified).toBeLessThan(pairs.length);
+  });
+
+  it('after a worker died mid-request: idempotent writes are verified, non-idempotent ones become ambiguous', async () => {
+    const [p] = fx.missingTagPairs(1);
+    const tagRow = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const comment = enqueueWrite(mirror, { kind: 'add-comment', target: p!.person, payload: { text: 'note' } });
+    // What a SIGKILL right after the request left looks like: the request applied, the row in flight.
+    await client.addTag(p!.person, p!.tag.id);
+    mirror.sqlite.prepare("UPDATE outbound_writes SET attempts = 1, inflight_at = '2020-01-01T00:00:00.000Z dead' WHERE id IN (?, ?)").run(tagRow.id, comment.id);
+    const tagsBefore = requests(sim, ADD_TAG);
+    const commentsBefore = requests(sim, 'PUT /api/v2/people/:id/add-comment');
+    expect(await deliver(mirror, client, tagRow.id, opts)).toMatchObject({ outcome: 'succeeded', verified: true });
+    expect(requests(sim, ADD_TAG)).toBe(tagsBefore);
+    expect(await deliver(mirror, client, comment.id, opts)).toMatchObject({ outcome: 'ambiguous', error: expect.stringMatching(/interrupted/) });
+    expect(requests(sim, 'PUT /api/v2/people/:id/add-comment')).toBe(commentsBefore);
+    expect(getWrite(mirror, comment.id)).toMatchObject({ status: 'ambiguous', attempts: 1, inflight_at: null });
+    // The mirror shows the tag, as it would for a sent one.
+    expect(mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? AND tag = ?').get(p!.person, p!.tag.name)).toBeDefined();
+  });
+
+  it('a 429 waits for Retry-After and does not count as an attempt', async () => {
+    const [p] = fx.missingTagPairs(1);
+    const row = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    sim.setKnobs({ faultRate: 1, faultKinds: ['429'], retryAfterSeconds: 2 });
+    const d = await deliver(mirror, client, row.id, opts);
+    sim.setKnobs({ faultRate: 0, retryAfterSeconds: 1 });
+    expect(d).toEqual({ outcome: 'retry', delayMs: 2000, rateLimited: true, error: expect.stringMatching(/rate_limited HTTP 429/) });
+    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'pending', attempts: 0, inflight_at: null });
+    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'succeeded' });
+  });
+
+  it('a retryable failure that outlasts the attempts makes the row dead', async () => {
+    const [p] = fx.missingTagPairs(1);
+    const row = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    sim.setKnobs({ faultRate: 1, faultKinds: ['5xx'] });
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) seen.push((await deliver(mirror, client, row.id, { ...opts, maxAttempts: 3 })).outcome);
+    sim.setKnobs({ faultRate: 0 });
+    expect(seen).toEqual(['retry', 'retry', 'dead']);
+    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'dead', attempts: 3, last_error: expect.stringMatching(/^gave up after 3 attempts; last error: .*HTTP 5\d\d/) });
+  });
+
+  it('rows inserted by SQL with bad input end failed with the message, without a request; cancelled rows are skipped', async () => {
+    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
+    const bad = [
+      [ins.get('add-tag', fx.people[0]!.id, '{"tag":"no such tag"}'), /^tag: unknown tag "no such tag"/],
+      [ins.get('update-order', fx.manualOrders[0]!.id, '{"status":"PAID"}'), /^status: must be RESOLVED or REJECTED/],
+      [ins.get('send-message', 'not-an-id', '{"text":"x"}'), /^channel \(target_id\): must be a 24-hex id/],
+      [ins.get('update-person', fx.people[0]!.id, '{"phone":"0669991876"}'), /^phone: must be "\+" followed by/],
+      [ins.get('add-comment', fx.people[0]!.id, 'not json'), /^payload: is not valid JSON/],
+      [ins.get('tag-person', fx.people[0]!.id, '{}'), /^kind: unknown operation "tag-person"/],
+    ] as const;
+    const total = () => Object.entries(sim.requestCounts()).filter(([k]) => !k.startsWith('GET')).reduce((a, [, n]) => a + n, 0);
+    const before = total();
+    for (const [id, msg] of bad) {
+      const d = await deliver(mirror, client, Number(id), opts);
+      expect(d).toMatchObject({ outcome: 'failed', error: expect.stringMatching(msg) });
+      expect(getWrite(mirror, Number(id))).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringMatching(msg) });
+    }
+    const cancelled = Number(ins.get('send-message', fx.channels[0]!.id, '{"text":"never"}'));
+    mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'cancelled' WHERE id = ?").run(cancelled);
+    expect(await deliver(mirror, client, cancelled, opts)).toEqual({ outcome: 'skipped', status: 'cancelled' });
+    expect(total()).toBe(before);
+  });
+});

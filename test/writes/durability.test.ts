@@ -1,0 +1,178 @@
+/**
+ * Durability of the outbox: a worker SIGKILLed mid-delivery, a Redis restarted empty, Redis
+ * down. Runs a private redis-server (no persistence), so a restart loses every key.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWriteQueue } from '../../jobs/writes.js';
+import type { Mirror } from '../../src/db/connection.js';
+import { createClientFromEnv } from '../../src/leeloo/client.js';
+import { silentLogger } from '../../src/log.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { WriteRequest } from '../../src/writes/kinds.js';
+import { enqueueWrites, type OutboxRow } from '../../src/writes/store.js';
+import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { simFixtures } from './fixtures.js';
+import { PrivateRedis, freePort, waitFor } from './helpers.js';
+
+const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
+
+describe('outbox durability', () => {
+  let sim: Simulator;
+  let mirror: Mirror;
+  let redis: PrivateRedis;
+  let fx: ReturnType<typeof simFixtures>;
+  const db = tempDbPath();
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    redis = new PrivateRedis(await freePort());
+    await redis.start();
+    sim = await startSimulator({ seed: 41, people: 400, knobs: { latencyMs: 2 } });
+    const r = await syncWith(sim, db.path, { streams: ['tags', 'people'] });
+    expect(failures(r.result)).toEqual([]);
+    mirror = r.mirror;
+    fx = simFixtures(sim);
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    mirror?.close();
+    await sim?.close();
+    await redis?.stop();
+    db.cleanup();
+  });
+
+  const statuses = () =>
+    Object.fromEntries((mirror.sqlite.prepare('SELECT status, count(*) AS n FROM outbound_writes GROUP BY status').all() as { status: string; n: number }[]).map((r) => [r.status, r.n]));
+  const settled = () => (mirror.sqlite.prepare("SELECT count(*) AS n FROM outbound_writes WHERE status NOT IN ('pending', 'queued')").get() as { n: number }).n;
+
+  function startChild(): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: db.path,
+        LEELOO_API_URL: sim.url,
+        LEELOO_API_TOKEN: sim.token,
+        LEELOO_RATE_LIMIT: '200',
+        REDIS_URL: redis.url,
+        REDIS_PREFIX: 'durability',
+        WRITE_MAX_ATTEMPTS: '50',
+        LOG_LEVEL: 'error',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    return new Promise((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        if (d.toString().includes('ready')) resolve(child);
+      });
+      child.once('exit', (code) => reject(new Error(`worker child exited (${code}) before it was ready: ${err}`)));
+    });
+  }
+
+  const kill = (c: ChildProcess, signal: NodeJS.Signals) =>
+    new Promise<void>((resolve) => {
+      if (c.exitCode !== null || c.signalCode !== null) return resolve();
+      c.once('exit', () => resolve());
+      c.kill(signal);
+    });
+
+  it('1,000 writes through a SIGKILLed worker and a restarted Redis: idempotent ones applied exactly once, none lost', async () => {
+    const tagPairs = fx.missingTagPairs(900);
+    const reqs: WriteRequest[] = tagPairs.map((p) => ({ kind: 'add-tag', target: p.person, payload: { tag: p.tag.name } }));
+    const comments = Array.from({ length: 100 }, (_, i) => ({ person: fx.people[i % fx.people.length]!.id, text: `durability note ${i}` }));
+    // Interleaved, so both kinds are in flight when the worker dies.
+    comments.forEach((c, i) => reqs.splice(i * 10, 0, { kind: 'add-comment', target: c.person, payload: { text: c.text } }));
+    const rows = enqueueWrites(mirror, reqs);
+    expect(rows).toHaveLength(1000);
+
+    let worker = await startChild();
+    await waitFor('250 writes settled', () => settled() >= 250, 30_000);
+    await kill(worker, 'SIGKILL');
+    const atKill = settled();
+    expect(atKill).toBeLessThan(1000);
+
+    worker = await startChild();
+    await waitFor('550 writes settled', () => settled() >= 550, 30_000);
+    await redis.stop();
+    await new Promise((r) => setTimeout(r, 300));
+    await redis.start(); // empty: every job and lock is gone
+    const atRestart = settled();
+    expect(atRestart).toBeLessThan(1000);
+
+    await waitFor('every write settled', () => settled() === 1000, 60_000, 100);
+    await kill(worker, 'SIGTERM');
+
+    const byId = new Map<number, OutboxRow>((mirror.sqlite.prepare('SELECT * FROM outbound_writes').all() as OutboxRow[]).map((r) => [r.id, r]));
+    const log = sim.writeLog();
+    const tagWrites = new Map<string, number>();
+    for (const e of log) {
+      if (e.route !== '/api/v2/people/:id/add-tag') continue;
+      const key = `${e.params.id} ${(e.body as { tag_id: string }).tag_id}`;
+      tagWrites.set(key, (tagWrites.get(key) ?? 0) + 1);
+    }
+    const bad: string[] = [];
+    for (const row of rows) {
+      const now = byId.get(row.id)!;
+      if (row.kind === 'add-tag') {
+        const p = JSON.parse(row.payload) as { tag_id: string };
+        const n = tagWrites.get(`${row.target_id} ${p.tag_id}`) ?? 0;
+        if (now.status !== 'succeeded' || n !== 1) bad.push(`#${row.id} add-tag ${now.status}, ${n} in the write log (${now.last_error})`);
+      } else {
+        const text = (JSON.parse(row.payload) as { text: string }).text;
+        const n = sim.store.comments(row.target_id!).filter((c) => c.text === text).length;
+        // A comment is never sent twice; one cut off mid-request is ambiguous (sent or not), never lost silently.
+        if (!((now.status === 'succeeded' && n === 1) || (now.status === 'ambiguous' && n <= 1))) bad.push(`#${row.id} add-comment ${now.status}, ${n} stored`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(statuses().succeeded).toBeGreaterThanOrEqual(990);
+    // The mirror shows every tag.
+    const missing = tagPairs.filter((p) => !mirror.sqlite.prepare('SELECT 1 FROM person_tags WHERE person_id = ? AND tag = ?').get(p.person, p.tag.name));
+    expect(missing).toEqual([]);
+  });
+
+  it('with Redis down, new writes stay pending; they go out once it is back, with queued ones it lost', async () => {
+    await redis.stop();
+    // Relayed into a Redis that has since lost it: the worker must notice once Redis is back.
+    const [orphan] = fx.missingTagPairs(1);
+    const [lostRow] = enqueueWrites(mirror, [{ kind: 'add-tag', target: orphan!.person, payload: { tag_id: orphan!.tag.id } }]);
+    mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'queued' WHERE id = ?").run(lostRow!.id);
+    const env = simEnv(sim, db.path);
+    const client = createClientFromEnv(env, { logger: silentLogger });
+    const h = await startWriteQueue({
+      connection: { url: redis.url, maxRetriesPerRequest: null, retryStrategy: () => 100 },
+      prefix: 'down',
+      mirror,
+      client,
+      env,
+      logger: silentLogger,
+      pollMs: 100,
+    });
+    try {
+      const pairs = fx.missingTagPairs(20);
+      const rows = enqueueWrites(
+        mirror,
+        pairs.map((p) => ({ kind: 'add-tag', target: p.person, payload: { tag_id: p.tag.id } })),
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      const ids = rows.map((r) => r.id);
+      const st = () => mirror.sqlite.prepare(`SELECT status FROM outbound_writes WHERE id IN (${ids.join(',')})`).pluck().all() as string[];
+      expect(new Set(st())).toEqual(new Set(['pending']));
+      expect(mirror.sqlite.prepare('SELECT status FROM outbound_writes WHERE id = ?').pluck().get(lostRow!.id)).toBe('queued');
+      await redis.start();
+      await waitFor('the writes to go out', () => st().every((s) => s === 'succeeded'), 20_000);
+      for (const p of pairs) expect(fx.tagsOf(p.person)).toContain(p.tag.name);
+      // Re-queued on reconnect, not after the minute-long periodic check.
+      await waitFor('the lost queued write', () => mirror.sqlite.prepare('SELECT status FROM outbound_writes WHERE id = ?').pluck().get(lostRow!.id) === 'succeeded', 10_000);
+      expect(fx.tagsOf(orphan!.person)).toContain(orphan!.tag.name);
+    } finally {
+      await h.close();
+      await client.close();
+    }
+  });
+});
