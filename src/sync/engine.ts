@@ -129,7 +129,8 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     try {
       await attribution.run(counters, () => def.run(ctx, s));
     } catch (err) {
-      status = ctx.signal.aborted && !(err instanceof ApiError) ? 'interrupted' : 'failed';
+      // Stopped on request (shutdown, SIGINT): whatever the in-flight call threw, nothing failed.
+      status = ctx.signal.aborted && !(err instanceof ApiError && err.status === 401) ? 'interrupted' : 'failed';
       error = errorMessage(err);
       permanent = err instanceof ApiError ? err.permanent : undefined;
       // A refused token or permission fails every stream the same way: stop the others now.

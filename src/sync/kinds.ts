@@ -43,7 +43,7 @@ function upsertRows<T>(up: EntityUpserter, map: (item: T, syncedAt: string) => R
 }
 
 /** A small list answered in one request (tags, connections, template categories): replace it whole. */
-export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(client: LeelooClient): Promise<T[]> }): StreamDef {
+export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(client: LeelooClient, signal: AbortSignal): Promise<T[]> }): StreamDef {
   return {
     name: def.name,
     description: def.description,
@@ -51,7 +51,7 @@ export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(c
     defaultEnabled: def.defaultEnabled,
     async run(ctx, s) {
       const up = new EntityUpserter(ctx.mirror.db, def.table, { columns: def.columns });
-      const items = await s.call(() => def.fetch(ctx.client));
+      const items = await s.call(() => def.fetch(ctx.client, ctx.signal));
       s.counters.pages++;
       s.counters.windows++;
       ctx.mirror.sqlite.transaction(() => {
@@ -67,7 +67,7 @@ export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(c
 
 /** A paged list without a date filter (users, tunnels, v1 accounts): read whole, prune what is gone. */
 export function pagedRefreshStream<T extends Item>(
-  def: RowStreamBase<T> & { page(client: LeelooClient, offset: number, limit: number): Promise<Page<T>>; resumable?: boolean },
+  def: RowStreamBase<T> & { page(client: LeelooClient, offset: number, limit: number, signal: AbortSignal): Promise<Page<T>>; resumable?: boolean },
 ): StreamDef {
   return {
     name: def.name,
@@ -77,7 +77,7 @@ export function pagedRefreshStream<T extends Item>(
     async run(ctx, s) {
       const up = new EntityUpserter(ctx.mirror.db, def.table, { columns: def.columns });
       await runFullList(ctx, s, {
-        fetchPage: (offset, limit) => def.page(ctx.client, offset, limit),
+        fetchPage: (offset, limit) => def.page(ctx.client, offset, limit, ctx.signal),
         idOf: (i) => String(i.id),
         writePage: (items) => upsertRows(up, def.map, items),
         deleteMissing: (seen) => deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', seen),
@@ -96,7 +96,7 @@ export function perParentStream<P extends { id: string }, R>(def: {
   description: string;
   dependsOn: string[];
   parents(ctx: SyncContext): P[];
-  fetch(client: LeelooClient, parent: P): Promise<R>;
+  fetch(client: LeelooClient, parent: P, signal: AbortSignal): Promise<R>;
   /** Synchronous, inside the parent's transaction; returns the ids of the rows it kept. */
   write(ctx: SyncContext, s: StreamRun, parent: P, result: R, syncedAt: string): string[];
   /** Prune rows whose id was not kept by any parent (null: keep everything). */
@@ -110,7 +110,7 @@ export function perParentStream<P extends { id: string }, R>(def: {
       const kept = new Set<string>();
       const parents = def.parents(ctx);
       await forEachConcurrent(parents, ctx.pool.size, async (parent) => {
-        const result = await s.call(() => def.fetch(ctx.client, parent));
+        const result = await s.call(() => def.fetch(ctx.client, parent, ctx.signal));
         s.counters.pages++;
         ctx.mirror.sqlite.transaction(() => {
           for (const id of def.write(ctx, s, parent, result, new Date().toISOString())) kept.add(id);

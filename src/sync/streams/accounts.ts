@@ -9,7 +9,7 @@ export default pagedRefreshStream({
   defaultEnabled: false,
   resumable: true,
   columns: ['id', 'name', 'tags', 'source', 'botStatus', 'lastMessageTime', 'createdAt', 'raw', 'syncedAt'],
-  page: (c, offset, limit) => firstPage(c.accountPages({}, { startOffset: offset, pageSize: limit }), offset),
+  page: (c, offset, limit, signal) => firstPage(c.accountPages({}, { startOffset: offset, pageSize: limit, signal }), offset),
   map: (a, syncedAt) => ({
     id: a.id,
     name: str(a.name),

@@ -105,7 +105,7 @@ async function syncChannel(
   let lastTotal: number | null = null;
   let received = 0;
   const seen = new Set<string>();
-  const pages = ctx.client.chatMessagePages(channelId, { pageSize: ctx.env.LEELOO_PAGE_SIZE });
+  const pages = ctx.client.chatMessagePages(channelId, { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal });
   const next = () => s.call(() => pages.next());
   try {
     for (let r = await next(); !r.done; r = await next()) {

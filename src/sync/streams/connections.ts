@@ -7,6 +7,6 @@ export default snapshotStream({
   description: 'Connections: the company bots per messenger (GET /connections).',
   table: connections,
   columns: ['id', 'type', 'name', 'raw', 'syncedAt'],
-  fetch: (c) => c.listConnections(),
+  fetch: (c, signal) => c.listConnections({ signal }),
   map: (t, syncedAt) => ({ id: t.id, type: str(t.type), name: str(t.name), raw: rawJson(t), syncedAt }),
 });

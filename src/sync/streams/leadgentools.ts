@@ -11,7 +11,7 @@ export default perParentStream({
     'Lead generation tools of every tunnel (GET /tunnels/{id}?include=leadgentools, from its `linked`); also stores the tunnel detail payload.',
   dependsOn: ['tunnels'],
   parents: (ctx) => ctx.mirror.sqlite.prepare('SELECT id FROM tunnels ORDER BY id').all() as { id: string }[],
-  fetch: (c, tunnel) => c.getTunnel(tunnel.id),
+  fetch: (c, tunnel, signal) => c.getTunnel(tunnel.id, { signal }),
   write(ctx, s, tunnel, detail, syncedAt) {
     let up = upserters.get(ctx.mirror.db);
     if (!up) upserters.set(ctx.mirror.db, (up = new EntityUpserter(ctx.mirror.db, leadgentools, { columns: ['id', 'tunnelId', 'name', 'type', 'raw', 'syncedAt'] })));

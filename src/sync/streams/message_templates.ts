@@ -10,7 +10,7 @@ export default perParentStream({
   description: 'Message templates of every category (GET /categories/templates/{category_id}).',
   dependsOn: ['template_categories'],
   parents: (ctx) => ctx.mirror.sqlite.prepare('SELECT id FROM template_categories ORDER BY id').all() as { id: string }[],
-  fetch: (c, cat) => c.listTemplates(cat.id),
+  fetch: (c, cat, signal) => c.listTemplates(cat.id, { signal }),
   write(ctx, s, cat, templates, syncedAt) {
     let up = upserters.get(ctx.mirror.db);
     if (!up) upserters.set(ctx.mirror.db, (up = new EntityUpserter(ctx.mirror.db, messageTemplates, { columns: ['id', 'categoryId', 'messageName', 'raw', 'syncedAt'] })));

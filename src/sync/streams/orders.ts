@@ -39,7 +39,7 @@ const stream: StreamDef = {
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE orders SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
 
     const listing = runFullList<Item>(ctx, s, {
-      fetchPage: (offset, limit) => firstPage(ctx.client.orderPages({ startOffset: offset, pageSize: limit }), offset) as never,
+      fetchPage: (offset, limit) => firstPage(ctx.client.orderPages({ startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (o) => String(o.id),
       resumable: true,
       writePage(items) {
@@ -69,7 +69,7 @@ const stream: StreamDef = {
         async process({ id, raw }) {
           let d: Item;
           try {
-            d = asItem(await s.call(() => ctx.client.getOrder(id)));
+            d = asItem(await s.call(() => ctx.client.getOrder(id, { signal: ctx.signal })));
           } catch (err) {
             if (err instanceof ApiError && err.status === 404) {
               // Listed but not readable: keep the list row, stop asking until it changes.

@@ -179,7 +179,7 @@ const stream: StreamDef = {
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
     const listing = runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.peoplePages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit }), offset) as never,
+        firstPage(ctx.client.peoplePages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
     });
@@ -192,7 +192,7 @@ const stream: StreamDef = {
         process: async ({ id, raw }) => {
           let detail: Item;
           try {
-            detail = asItem((await s.call(() => ctx.client.getPerson(id))).person);
+            detail = asItem((await s.call(() => ctx.client.getPerson(id, undefined, { signal: ctx.signal }))).person);
           } catch (err) {
             // Listed a moment ago, gone now: the person was deleted in Leeloo.
             if (err instanceof ApiError && err.status === 404) {

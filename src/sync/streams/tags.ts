@@ -7,6 +7,6 @@ export default snapshotStream({
   description: 'Tags {id, name} (GET /tags); add-tag/remove-tag take these ids while people list names.',
   table: tags,
   columns: ['id', 'name', 'raw', 'syncedAt'],
-  fetch: (c) => c.listTags(),
+  fetch: (c, signal) => c.listTags({ signal }),
   map: (t, syncedAt) => ({ id: t.id, name: str(t.name) ?? '', raw: rawJson(t), syncedAt }),
 });

@@ -7,6 +7,6 @@ export default snapshotStream({
   description: 'Message template categories (GET /categories/templates).',
   table: templateCategories,
   columns: ['id', 'name', 'raw', 'syncedAt'],
-  fetch: (c) => c.listTemplateCategories(),
+  fetch: (c, signal) => c.listTemplateCategories({ signal }),
   map: (t, syncedAt) => ({ id: t.id, name: str(t.name), raw: rawJson(t), syncedAt }),
 });

@@ -11,7 +11,7 @@ export default perParentStream({
   description: 'Daily snapshots of each tunnel’s totals (GET /tunnels/{id}/stats).',
   dependsOn: ['tunnels'],
   parents: (ctx) => ctx.mirror.sqlite.prepare('SELECT id FROM tunnels ORDER BY id').all() as { id: string }[],
-  fetch: (c, tunnel) => c.getTunnelStats(tunnel.id),
+  fetch: (c, tunnel, signal) => c.getTunnelStats(tunnel.id, { signal }),
   write(ctx, s, tunnel, stats, syncedAt) {
     const st = asItem(stats[0]);
     const day = ctx.runStart.toISOString().slice(0, 10);

@@ -7,6 +7,6 @@ export default pagedRefreshStream({
   description: 'Platform users: the company staff (GET /users).',
   table: users,
   columns: ['id', 'name', 'createdAt', 'updatedAt', 'raw', 'syncedAt'],
-  page: (c, offset, limit) => firstPage(c.userPages({ startOffset: offset, pageSize: limit }), offset),
+  page: (c, offset, limit, signal) => firstPage(c.userPages({ startOffset: offset, pageSize: limit, signal }), offset),
   map: (u, syncedAt) => ({ id: u.id, name: str(u.name), createdAt: ts(u.createdAt), updatedAt: ts(u.updatedAt), raw: rawJson(u), syncedAt }),
 });
