@@ -89,6 +89,9 @@ export class RedisRateLimiter implements RateLimiter {
       }
       let kind: number;
       let ms: number;
+      // Release times are anchored to when we asked, not when Redis's answer got back: how long
+      // the answer takes varies from call to call, and that variance would bunch permits up.
+      const asked = performance.now();
       try {
         const [k, m] = (await this.opts.redis.eval(RESERVE, 2, ...this.keys, this.interval, this.tolerance)) as [string, string];
         kind = Number(k);
@@ -108,7 +111,8 @@ export class RedisRateLimiter implements RateLimiter {
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
         continue;
       }
-      if (ms > 0) await sleep(ms, signal);
+      const wait = asked + ms - performance.now();
+      if (wait > 0) await sleep(wait, signal);
       return;
     }
   }
