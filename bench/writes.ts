@@ -6,11 +6,11 @@
  * provoking 429s: each one pauses every writer for Retry-After (at least 1 s). Wall time runs from
  * starting the write queue (1000 pending rows) to the last row succeeded.
  */
+import { deletePrefix } from '../src/redis/keys.js';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startWriteQueue } from '../jobs/writes.js';
 import { loadConfig } from '../src/config.js';
 import { openMirror } from '../src/db/connection.js';
@@ -127,15 +127,5 @@ export async function benchWrites(o: BenchWritesOptions = {}): Promise<{ writesP
 }
 
 async function cleanup(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
+  await deletePrefix(url, prefix);
 }

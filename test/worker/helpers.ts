@@ -1,3 +1,4 @@
+import { deletePrefix } from '../../src/redis/keys.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -17,19 +18,10 @@ export function testPrefix(): string {
 
 /** Deletes this suite's keys, and only them. */
 export async function cleanupPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
   try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
+    await deletePrefix(url, prefix);
   } catch {
     // Redis already gone (a private one a test stopped): nothing left to clean.
-  } finally {
-    r.disconnect();
   }
 }
 

@@ -1,3 +1,4 @@
+import { deletePrefix } from '../../src/redis/keys.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -14,18 +15,7 @@ export function uniquePrefix(name: string): string {
 
 /** Deletes every key under `prefix` (BullMQ keys are `prefix:queue:…`). */
 export async function cleanPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
+  await deletePrefix(url, prefix);
 }
 
 type Maybe<T> = T | undefined | false | null;
