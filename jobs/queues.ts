@@ -12,7 +12,7 @@ export const SYNC_QUEUE = 'sync';
 /** The frequent light incremental: what changes all day long. */
 export const FREQUENT_STREAMS = ['people', 'communication_channels', 'chat_messages'] as const;
 
-export const SYNC_TRIGGERS = ['nightly', 'frequent', 'manual'] as const;
+export const SYNC_TRIGGERS = ['nightly', 'frequent', 'full', 'manual'] as const;
 export type SyncTrigger = (typeof SYNC_TRIGGERS)[number];
 
 export const syncJobDataSchema = z.object({

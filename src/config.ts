@@ -97,6 +97,7 @@ export const envSchema = z.object({
     }, 'is not a known IANA time zone')
     .default('UTC'),
   SCHEDULE_FREQUENT_MINUTES: intIn(0, 24 * 60).default(15),
+  SCHEDULE_FULL_CRON: z.string().trim().min(1).optional(),
   WORKER_SHUTDOWN_TIMEOUT_MS: intIn(1000, 600_000).default(30_000),
   WRITE_MAX_ATTEMPTS: intIn(1, 100).default(8),
 

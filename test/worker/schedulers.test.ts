@@ -95,6 +95,28 @@ describe('job schedulers', () => {
     expect(off.schedulers.map((s) => s.key)).toEqual(['nightly']);
   });
 
+  it('adds the optional periodic full sync when SCHEDULE_FULL_CRON is set, and removes it when unset', async () => {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const on = await boot(prefix, async (q) => {
+      await registerSyncSchedulers(q, { ...env(), SCHEDULE_FULL_CRON: '0 4 * * 0' });
+      await registerSyncSchedulers(q, { ...env(), SCHEDULE_FULL_CRON: '0 4 * * 0' });
+      return snapshot(q);
+    });
+    const full = on.schedulers.find((s) => s.key === 'full');
+    expect(full).toMatchObject({ pattern: '0 4 * * 0', tz: 'UTC', data: { trigger: 'full', full: true } });
+    expect(new Date(full!.next!).getUTCDay()).toBe(0);
+    expect(on.schedulers.map((s) => s.key)).toEqual(['frequent', 'full', 'nightly']);
+    const off = await boot(prefix, async (q) => {
+      await registerSyncSchedulers(q, env());
+      return snapshot(q);
+    });
+    expect(off.schedulers.map((s) => s.key)).toEqual(['frequent', 'nightly']);
+    await expect(
+      boot(prefix, (q) => registerSyncSchedulers(q, { ...env(), SCHEDULE_FULL_CRON: 'every sunday' })),
+    ).rejects.toThrow(/SCHEDULE_FULL_CRON "every sunday"/);
+  });
+
   it('reports an unusable cron as a configuration error', async () => {
     const prefix = testPrefix();
     prefixes.push(prefix);
