@@ -287,7 +287,7 @@ export const syncRuns = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     runId: text('run_id').notNull(),
     stream: text('stream').notNull(),
-    trigger: text('trigger'), // cli, schedule:nightly, schedule:frequent, manual, demo
+    trigger: text('trigger'), // cli, demo, bench; worker: nightly, frequent, full, manual
     startedAt: text('started_at').notNull(),
     finishedAt: text('finished_at'),
     status: text('status').notNull(), // running, succeeded, failed, interrupted
