@@ -178,15 +178,8 @@ export const orderDetailSchema = z.looseObject({
 });
 export type OrderDetail = z.infer<typeof orderDetailSchema>;
 
-export const createdOrderSchema = z.looseObject({
-  id: idSchema,
-  title: text,
-  price: numeric,
-  currency: text,
-  status: text,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-});
+/** POST /orders answers a list item without person_id (docs example). */
+export const createdOrderSchema = orderListItemSchema.omit({ person_id: true });
 export type CreatedOrder = z.infer<typeof createdOrderSchema>;
 
 /** The docs answer `{id}`; nothing relies on it, so a missing id is not an error after an applied update. */

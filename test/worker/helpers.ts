@@ -1,15 +1,15 @@
 import { deletePrefix } from '../../src/redis/keys.js';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { loadConfig, type Env } from '../../src/config.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { BIN } from '../helpers/cli.js';
 
-export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+import { PrivateRedis, REDIS_URL } from '../helpers/redis.js';
+
+export { freePort, REDIS_URL } from '../helpers/redis.js';
 
 /** A key prefix no other test (or anything else in this Redis) uses. */
 export function testPrefix(): string {
@@ -25,16 +25,6 @@ export async function cleanupPrefix(prefix: string, url = REDIS_URL): Promise<vo
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -135,24 +125,7 @@ export function spawnWorker(env: Record<string, string>, args: string[] = []): W
 
 /** A Redis of a test's own on `port`, without persistence; stop() kills it like a crash. */
 export async function startPrivateRedis(port: number): Promise<{ url: string; stop(): Promise<void> }> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
-  await waitFor(`redis-server on ${port}`, async () => {
-    const r = new Redis(url, { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  }, 10_000, 50);
-  return {
-    url,
-    stop: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-  };
+  const redis = new PrivateRedis(port);
+  await redis.start();
+  return redis;
 }
