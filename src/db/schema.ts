@@ -31,6 +31,7 @@ export const people = sqliteTable(
     detailRaw: text('detail_raw'), // GET /people/{id}?include=contactedUsers,orders `data`
     syncedAt: syncedAt(),
     detailsSyncedAt: text('details_synced_at'), // null: details are due (new or changed person)
+    deletedAt: text('deleted_at'), // confirmed gone from Leeloo (soft delete); null for live rows
   },
   (t) => [
     index('people_last_message_time_idx').on(t.lastMessageTime),
@@ -108,6 +109,7 @@ export const communicationChannels = sqliteTable(
     syncedAt: syncedAt(),
     messagesSyncedLmt: text('messages_synced_lmt'), // last_message_time its messages were synced up to
     messagesSyncedAt: text('messages_synced_at'),
+    deletedAt: text('deleted_at'), // confirmed gone from Leeloo (soft delete); null for live rows
   },
   (t) => [
     index('communication_channels_person_idx').on(t.personId),
@@ -129,6 +131,7 @@ export const chatMessages = sqliteTable(
     createdBy: text('created_by'), // links.createdBy.id: the platform user who wrote it
     raw: raw(),
     syncedAt: syncedAt(),
+    deletedAt: text('deleted_at'), // no longer in the channel's history (soft delete); null for live rows
   },
   (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt), index('chat_messages_created_idx').on(t.createdAt)],
 );
@@ -150,6 +153,7 @@ export const orders = sqliteTable(
     detailRaw: text('detail_raw'), // GET /orders/{id} `data`
     syncedAt: syncedAt(),
     detailsSyncedAt: text('details_synced_at'),
+    deletedAt: text('deleted_at'), // confirmed gone from Leeloo (soft delete); null for live rows
   },
   (t) => [
     index('orders_person_idx').on(t.personId),
@@ -280,6 +284,19 @@ export const syncState = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.stream, t.partition] })],
 );
+
+/**
+ * What leeloo-sync has learned about the API it talks to (doctor's checks, the first sync's own
+ * probe, the learned rate limit): one row per finding, `value` is JSON. Syncs read these instead
+ * of trusting undocumented behaviour (docs/leeloo-api.md).
+ */
+export const apiFindings = sqliteTable('api_findings', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(), // JSON
+  detail: text('detail'), // one human-readable line: what was observed
+  source: text('source').notNull(), // doctor, probe, sync, rate-limit
+  checkedAt: text('checked_at').notNull(),
+});
 
 export const syncRuns = sqliteTable(
   'sync_runs',
