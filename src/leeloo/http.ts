@@ -134,7 +134,7 @@ export class HttpTransport {
       const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
       status = res.statusCode;
       if (status >= 300 && status < 400) {
-        res.body.destroy();
+        discard(res.body);
         throw this.redirectError(req, status, res.headers.location);
       }
       retryAfter = res.headers['retry-after'];
@@ -157,7 +157,7 @@ export class HttpTransport {
     const max = this.maxResponseBytes;
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > max) {
-      res.body.destroy();
+      discard(res.body);
       throw this.tooLarge(req, status);
     }
     const chunks: Buffer[] = [];
@@ -165,7 +165,7 @@ export class HttpTransport {
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       n += chunk.length;
       if (n > max) {
-        res.body.destroy();
+        discard(res.body);
         throw this.tooLarge(req, status);
       }
       chunks.push(chunk);
@@ -290,6 +290,12 @@ export class HttpTransport {
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
+}
+
+/** Drops a body unread; the connection goes with it. Its abort error is expected, not unhandled. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function fail(err: ApiError): never {
