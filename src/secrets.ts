@@ -77,7 +77,6 @@ export function encodingsOf(s: string): string[] {
   base.add(url.replace(/%20/g, '+'));
   base.add(new URLSearchParams({ x: s }).toString().slice(2)); // form encoding also escapes !'()~
   base.add(encodeURI(s));
-  base.add(htmlEscape(s));
   for (const bytes of new Set([Buffer.from(s, 'utf8'), Buffer.from(s, 'latin1')].map((b) => b.toString('hex')))) {
     for (const b64 of base64Forms(Buffer.from(bytes, 'hex'))) base.add(b64);
   }
@@ -94,6 +93,8 @@ export function encodingsOf(s: string): string[] {
       out.add(asciiJson(j));
     }
   }
+  // And each of those as an HTML page shows it (the dashboard).
+  for (const f of [...out]) out.add(htmlEscape(f));
   return [...out].filter((x) => x.length >= MIN_SECRET_LENGTH);
 }
 
