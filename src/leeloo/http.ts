@@ -1,6 +1,6 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { ApiError, ConfigError, type ApiErrorKind } from '../errors.js';
-import { HEADER_SAFE, redact } from '../secrets.js';
+import { HEADER_SAFE, redact, registerSecret } from '../secrets.js';
 import { parseRetryAfter } from './retry.js';
 
 export const DEFAULT_BASE_URL = 'https://api.leeloo.ai';
@@ -84,6 +84,7 @@ export class HttpTransport {
       throw new ConfigError('the Leeloo API token contains a line break, a control character or a character outside Latin-1: it cannot be sent as a header');
     }
     this.token = opts.token;
+    registerSecret(opts.token);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (opts.dispatcher) {
