@@ -63,6 +63,9 @@ function walk(v: unknown, seen: WeakMap<object, unknown>): unknown {
     if ('cause' in v) hidden('cause', walk(v.cause, seen));
     return e;
   }
+  // What JSON.stringify (and so pino) would write for a URL, a Decimal and the like.
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return walk(toJSON.call(v), seen);
   const out: Record<string, unknown> = {};
   seen.set(v, out);
   for (const [k, x] of Object.entries(v)) out[redact(k)] = walk(x, seen);

@@ -63,6 +63,12 @@ describe('redact', () => {
     expect(out.plain.stack).not.toContain('tok en');
   });
 
+  it('writes what JSON would for objects with toJSON', () => {
+    const out = redactDeep({ at: new URL(`https://h.example/?t=${encodeURIComponent(TOKEN)}`), when: new Date(0) });
+    expect(out.at).toBe('https://h.example/?t=[REDACTED]');
+    expect(out.when).toEqual(new Date(0));
+  });
+
   it('redactedError: the same error when clean, a redacted copy otherwise', () => {
     const clean = new Error('nothing secret');
     expect(redactedError(clean)).toBe(clean);
