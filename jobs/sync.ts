@@ -2,6 +2,7 @@ import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job
 import { openMirror } from '../src/db/connection.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type ClientEvent } from '../src/leeloo/client.js';
+import { redact, redactedError } from '../src/secrets.js';
 import type { JobOutcome } from '../src/metrics.js';
 import { countClientEvent } from '../src/sync/context.js';
 import { resolveStreams, runSync, type RunResult } from '../src/sync/engine.js';
@@ -55,7 +56,7 @@ export function createSyncProcessor(ctx: ModuleContext) {
     const parsed = syncJobDataSchema.safeParse(job.data);
     if (!parsed.success) {
       finish('failed');
-      throw new UnrecoverableError(`bad job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'} ${i.message}`).join('; ')}`);
+      throw new UnrecoverableError(redact(`bad job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'data'} ${i.message}`).join('; ')}`));
     }
     const data = parsed.data;
     let streams: string[];
@@ -63,12 +64,12 @@ export function createSyncProcessor(ctx: ModuleContext) {
       streams = resolveStreams(data.streams, ctx.env).map((d) => d.name);
     } catch (err) {
       finish('failed');
-      throw new UnrecoverableError(errorMessage(err));
+      throw new UnrecoverableError(redact(errorMessage(err)));
     }
     const since = data.since ? new Date(data.since) : undefined;
     if (since && Number.isNaN(since.getTime())) {
       finish('failed');
-      throw new UnrecoverableError(`bad job data: since "${data.since}" is not a date`);
+      throw new UnrecoverableError(redact(`bad job data: since "${data.since}" is not a date`));
     }
 
     // One run of a stream at a time, across every worker: all of this job's streams or none.
@@ -132,7 +133,8 @@ export function createSyncProcessor(ctx: ModuleContext) {
       // The engine reports stream failures in its result; a throw here is the database or a
       // bug. Bad configuration never gets better by retrying.
       finish(err instanceof ConfigError ? 'failed' : 'retry');
-      throw err instanceof ConfigError ? new UnrecoverableError(err.message) : err;
+      // BullMQ keeps the message and stack in Redis (failedReason, stacktrace): redacted first.
+      throw err instanceof ConfigError ? new UnrecoverableError(redact(err.message)) : redactedError(err);
     } finally {
       ctx.shutdownSignal.removeEventListener('abort', onShutdown);
       cancel?.removeEventListener('abort', onCancel);
@@ -162,12 +164,12 @@ export function createSyncProcessor(ctx: ModuleContext) {
     if (verdict.kind === 'permanent') {
       jlog.error({ runId: result.runId, error: verdict.message }, 'sync job failed permanently; it will not be retried');
       finish('failed');
-      throw new UnrecoverableError(`permanent failure: ${verdict.message}`);
+      throw new UnrecoverableError(redact(`permanent failure: ${verdict.message}`));
     }
     const willRetry = job.attemptsMade + 1 < (job.opts.attempts ?? 1);
     jlog.warn({ runId: result.runId, error: verdict.message, willRetry }, willRetry ? 'sync job failed; retrying with backoff' : 'sync job failed; no attempts left');
     finish(willRetry ? 'retry' : 'failed');
-    throw new Error(verdict.message);
+    throw new Error(redact(verdict.message));
   };
 }
 

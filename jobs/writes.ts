@@ -34,6 +34,7 @@ import { openMirror, type Mirror } from '../src/db/connection.js';
 import { errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type LeelooClient } from '../src/leeloo/client.js';
 import type { Logger } from '../src/log.js';
+import { redact } from '../src/secrets.js';
 import { backoffDelay, DEFAULT_WRITE_BACKOFF, type WriteBackoff } from '../src/writes/backoff.js';
 import { deliver, type DeliveryOutcome } from '../src/writes/deliver.js';
 import { registerWriteMetrics } from '../src/writes/metrics.js';
@@ -124,7 +125,7 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean; watchReconnec
 
   const processor = async (job: Job<WriteJobData>, token?: string): Promise<{ outcome: string }> => {
     const id = Number(job.data?.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new UnrecoverableError(`bad job data: ${JSON.stringify(job.data)}`);
+    if (!Number.isSafeInteger(id) || id <= 0) throw new UnrecoverableError(redact(`bad job data: ${JSON.stringify(job.data)}`));
     let d: DeliveryOutcome;
     try {
       d = await deliver(o.mirror, o.client, id, { maxAttempts: o.env.WRITE_MAX_ATTEMPTS, backoff: t.backoff });
@@ -146,7 +147,8 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean; watchReconnec
         throw new DelayedError();
       default:
         jlog.warn({ outcome: d.outcome, err: d.error }, `write ${d.outcome}`);
-        throw new UnrecoverableError(`${d.outcome}: ${d.error}`);
+        // failedReason lands in Redis and on the dashboard: redacted like everything stored.
+        throw new UnrecoverableError(redact(`${d.outcome}: ${d.error}`));
     }
   };
 

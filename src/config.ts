@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
+import { HEADER_SAFE } from './secrets.js';
 
 const intIn = (min: number, max: number) =>
   z
@@ -61,12 +62,19 @@ const redisUrl = z
  */
 export const envSchema = z.object({
   LEELOO_API_URL: url.default('https://api.leeloo.ai'),
-  LEELOO_API_TOKEN: z.string().trim().min(1, 'must not be empty').optional(),
+  LEELOO_API_TOKEN: z
+    .string()
+    // Checked before the trim: a CR left by a CRLF env file means the file is not what it seems.
+    .refine((v) => !/[\r\n]/.test(v), 'must not contain a line break (CR or LF)')
+    .transform((v) => v.trim())
+    .pipe(z.string().min(1, 'must not be empty').regex(HEADER_SAFE, 'may contain only printable Latin-1 characters (it is sent as an HTTP header)'))
+    .optional(),
   LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
   LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
   LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
+  LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
 
   DATABASE_URL: z.string().trim().min(1, 'must not be empty').default('./data/leeloo.db'),
 

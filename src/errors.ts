@@ -3,9 +3,14 @@
  * so the queues (jobs/) can turn permanent ones into BullMQ's UnrecoverableError without
  * inspecting messages.
  */
+import { redact } from './secrets.js';
 
 export abstract class LeelooSyncError extends Error {
   abstract readonly permanent: boolean;
+  constructor(message: string, options?: ErrorOptions) {
+    // Redacted at construction: the message goes on to logs, sync_runs, the outbox and Redis.
+    super(redact(message), options);
+  }
   /** One line, safe to print: never contains the token or headers. */
   override get message(): string {
     return super.message;
@@ -43,7 +48,9 @@ export type ApiErrorKind =
   | 'timeout'
   | 'network' // connection refused/reset/dropped
   | 'bad_json' // truncated or non-JSON body where JSON was expected
-  | 'schema'; // JSON that does not match the documented shape
+  | 'schema' // JSON that does not match the documented shape
+  | 'redirect' // a 3xx: never followed, the token must not go to another host
+  | 'too_large'; // a body past LEELOO_MAX_RESPONSE_BYTES
 
 /** HTTP statuses the API uses for requests that will fail the same way every time. */
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 409, 410, 413, 422]);
@@ -65,6 +72,8 @@ export interface ApiErrorInit {
   /** Whether the request may have been applied by the server before failing (matters for non-idempotent writes). */
   maybeApplied?: boolean;
   detail?: string;
+  /** Replaces the composed `METHOD path failed: …` message. */
+  message?: string;
   cause?: unknown;
 }
 
@@ -84,9 +93,10 @@ export class ApiError extends LeelooSyncError {
 
   constructor(init: ApiErrorInit) {
     const status = init.status !== undefined ? ` HTTP ${init.status}` : '';
-    const excerpt = init.bodyExcerpt ? `: ${init.bodyExcerpt}` : '';
+    const bodyExcerpt = init.bodyExcerpt === undefined ? undefined : redact(init.bodyExcerpt);
+    const excerpt = bodyExcerpt ? `: ${bodyExcerpt}` : '';
     const detail = init.detail ? ` (${init.detail})` : '';
-    super(`${init.method} ${init.path} failed: ${init.kind}${status}${detail}${excerpt}`, {
+    super(init.message ?? `${init.method} ${init.path} failed: ${init.kind}${status}${detail}${excerpt}`, {
       cause: init.cause,
     });
     this.name = 'ApiError';
@@ -94,7 +104,7 @@ export class ApiError extends LeelooSyncError {
     this.method = init.method;
     this.path = init.path;
     this.status = init.status;
-    this.bodyExcerpt = init.bodyExcerpt;
+    this.bodyExcerpt = bodyExcerpt;
     this.retryAfterMs = init.retryAfterMs;
     this.maybeApplied = init.maybeApplied ?? false;
     this.permanent = ApiError.isPermanentKind(init.kind, init.status);
@@ -109,6 +119,8 @@ export class ApiError extends LeelooSyncError {
         // with a 5xx it is a server fault.
         return status === undefined || status < 500;
       case 'schema':
+      case 'redirect':
+      case 'too_large':
         return true;
       default:
         return false;

@@ -1,21 +1,10 @@
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, type Logger, type DestinationStream, type LogFn } from 'pino';
+import { hasSecrets, redact, redactDeep } from './secrets.js';
 
 export type { Logger };
 
-/** Secrets registered here are replaced in every log line, whatever field they end up in. */
-const secrets = new Set<string>();
-
-export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value);
-}
-
-export function scrub(text: string): string {
-  let out = text;
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('[REDACTED]');
-  }
-  return out;
-}
+// Redaction lives in secrets.ts; these names are kept for their callers.
+export { registerSecret, redact as scrub } from './secrets.js';
 
 export interface LoggerOptions {
   level?: string;
@@ -25,13 +14,15 @@ export interface LoggerOptions {
 
 /**
  * pino JSON lines on stdout (or the given destination). Token-bearing header names are redacted
- * by path, and every serialized line is scrubbed of registered secrets as a second fence.
+ * by path; every argument (message, fields, errors) is redacted of registered secrets before
+ * pino escapes it, and every serialized line again as a second fence (secrets.ts matches the
+ * JSON-escaped forms too).
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const dest: DestinationStream = opts.destination ?? pino.destination({ fd: 1, sync: false });
   const scrubbing: DestinationStream = {
     write(line: string) {
-      dest.write(secrets.size > 0 ? scrub(line) : line);
+      dest.write(hasSecrets() ? redact(line) : line);
     },
   };
   return pino(
@@ -49,6 +40,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
           'config.apiToken',
         ],
         censor: '[REDACTED]',
+      },
+      hooks: {
+        logMethod(args, method) {
+          if (!hasSecrets()) return method.apply(this, args);
+          return method.apply(this, args.map((a) => redactDeep(a)) as Parameters<LogFn>);
+        },
       },
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,

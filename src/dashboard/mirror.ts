@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readStatus, type MirrorStatus } from '../cli/status.js';
 import { openMirror } from '../db/connection.js';
+import { redact, redactDeep } from '../secrets.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
@@ -47,7 +48,9 @@ export function readMirrorOverview(path: string, runsPerStream = 3): MirrorOverv
     return { path, exists: false, cursors: [], lastRuns: [], rowCounts: {}, lastSuccess: {} };
   }
   const status = readStatus(path, runsPerStream);
-  return { path, exists: true, ...status, rowCounts: rowCounts(path), lastSuccess: lastSuccessByStream(path) };
+  // The last fence before the browser: run errors and cursors come from the database, which
+  // anyone may have written to (and an older version may have stored unredacted).
+  return redactDeep({ path, exists: true, ...status, rowCounts: rowCounts(path), lastSuccess: lastSuccessByStream(path) });
 }
 
 const esc = (v: unknown): string =>
@@ -81,7 +84,8 @@ export function renderMirrorPage(o: MirrorOverview, links: { queues: string; met
         ),
       ]
     : [`<p>No mirror at ${esc(o.path)} yet: the first sync creates it.</p>`];
-  return `<!doctype html>
+  // Redacted again as a whole: secrets.ts also matches the HTML-escaped forms.
+  return redact(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>leeloo-sync mirror</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222}
@@ -95,5 +99,5 @@ th{background:#f3f3f3}.none{color:#777}nav a{margin-right:1rem}
 <p>Database: <code>${esc(o.path)}</code></p>
 ${sections.join('\n')}
 </body></html>
-`;
+`);
 }

@@ -5,6 +5,7 @@ import { registerSecret, silentLogger, type Logger } from '../log.js';
 import { ApiCaller, type CallOptions, type ClientEvent, type ClientStats } from './caller.js';
 import { formatFilterDate, formatIsoDate, formatPaymentDate, type DateFormat } from './dates.js';
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, HttpTransport, type QueryValue } from './http.js';
+import { pathSegment } from './path-ids.js';
 import { flattenPages, paginate, totalCountOf, type Page, type PageOptions } from './paginate.js';
 import { TokenBucketRateLimiter, unlimited, type RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS } from './retry.js';
@@ -81,6 +82,8 @@ export interface LeelooClientOptions {
   token: string;
   /** Whole exchange (connect, headers, body). Default 30 s. */
   timeoutMs?: number;
+  /** A response body past this many bytes fails the call for good. Default 64 MiB. */
+  maxResponseBytes?: number;
   /** Retries after the first attempt. Default 6. */
   maxRetries?: number;
   retryBaseMs?: number;
@@ -165,7 +168,7 @@ export class LeelooClient {
     if (!opts.token) throw new ConfigError('the Leeloo API token is empty');
     // Second fence: whatever field it lands in, log lines and error excerpts drop it.
     registerSecret(opts.token);
-    this.transport = new HttpTransport({ baseUrl: opts.baseUrl || DEFAULT_BASE_URL, token: opts.token, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+    this.transport = new HttpTransport({ baseUrl: opts.baseUrl || DEFAULT_BASE_URL, token: opts.token, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxResponseBytes: opts.maxResponseBytes });
     const rate = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
     this.caller = new ApiCaller({
       transport: this.transport,
@@ -567,6 +570,7 @@ export function createClientFromEnv(env: Env, extra: Partial<LeelooClientOptions
   return new LeelooClient({
     baseUrl: env.LEELOO_API_URL,
     timeoutMs: env.LEELOO_TIMEOUT_MS,
+    maxResponseBytes: env.LEELOO_MAX_RESPONSE_BYTES,
     maxRetries: env.LEELOO_MAX_RETRIES,
     rateLimit: env.LEELOO_RATE_LIMIT,
     pageSize: env.LEELOO_PAGE_SIZE,
@@ -583,9 +587,9 @@ function id(field: string, value: unknown): string {
   return value;
 }
 
-/** A path segment: a non-empty id, percent-encoded so it cannot change the route. */
+/** A path segment: a 24-hex id (path-ids.ts), percent-encoded so it cannot change the route. */
 function seg(field: string, value: unknown): string {
-  return encodeURIComponent(id(field, value));
+  return pathSegment(field, value);
 }
 
 function checkPhone(field: string, phone: string): void {

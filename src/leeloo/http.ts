@@ -1,11 +1,13 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
-import { ApiError, type ApiErrorKind } from '../errors.js';
-import { scrub } from '../log.js';
+import { ApiError, ConfigError, type ApiErrorKind } from '../errors.js';
+import { HEADER_SAFE, redact, registerSecret } from '../secrets.js';
 import { parseRetryAfter } from './retry.js';
 
 export const DEFAULT_BASE_URL = 'https://api.leeloo.ai';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const EXCERPT_MAX = 200;
+/** LEELOO_MAX_RESPONSE_BYTES' default: far above any page of 1000 rows, far below a crash. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
@@ -33,6 +35,8 @@ export interface HttpTransportOptions {
   baseUrl: string;
   token: string;
   timeoutMs?: number;
+  /** A body past this many bytes fails the call for good (LEELOO_MAX_RESPONSE_BYTES). */
+  maxResponseBytes?: number;
   /** For tests or a shared pool; the transport closes only an agent it created. */
   dispatcher?: Dispatcher;
 }
@@ -69,14 +73,20 @@ export class HttpTransport {
   readonly baseUrl: string;
   private readonly token: string;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
 
   constructor(opts: HttpTransportOptions) {
     // The client appends /api/v2/…; tolerate `https://host/` and `https://host//`.
     this.baseUrl = (opts.baseUrl || DEFAULT_BASE_URL).replace(/\/+$/, '');
+    if (opts.token && !HEADER_SAFE.test(opts.token)) {
+      throw new ConfigError('the Leeloo API token contains a line break, a control character or a character outside Latin-1: it cannot be sent as a header');
+    }
     this.token = opts.token;
+    registerSecret(opts.token);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
@@ -119,17 +129,82 @@ export class HttpTransport {
     let text: string;
     let retryAfter: string | string[] | undefined;
     try {
+      // undici 7's request() follows no redirect (that takes a redirect interceptor, which no
+      // dispatcher here has): a 3xx comes back as is and fails below, so the token header never
+      // goes where a Location points.
       const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
       status = res.statusCode;
+      if (status >= 300 && status < 400) {
+        discard(res.body);
+        throw this.redirectError(req, status, res.headers.location);
+      }
       retryAfter = res.headers['retry-after'];
-      text = await res.body.text();
+      text = await this.readCapped(req, status, res);
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       if (req.signal?.aborted) throw req.signal.reason;
       throw this.transportError(req, err, deadline.signal.aborted);
     } finally {
       clearTimeout(timer);
     }
     return this.interpret(req, status, text, retryAfter);
+  }
+
+  /**
+   * The body, counted while it arrives: past maxResponseBytes the connection is destroyed, so an
+   * endless or huge answer costs at most that much memory.
+   */
+  private async readCapped(req: HttpRequest, status: number, res: Dispatcher.ResponseData): Promise<string> {
+    const max = this.maxResponseBytes;
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > max) {
+      discard(res.body);
+      throw this.tooLarge(req, status);
+    }
+    const chunks: Buffer[] = [];
+    let n = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      n += chunk.length;
+      if (n > max) {
+        discard(res.body);
+        throw this.tooLarge(req, status);
+      }
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, n).toString('utf8');
+  }
+
+  private tooLarge(req: HttpRequest, status: number): ApiError {
+    return new ApiError({
+      kind: 'too_large',
+      method: req.method,
+      path: req.path,
+      status,
+      message: `response body of ${req.method} ${req.path} exceeds LEELOO_MAX_RESPONSE_BYTES (${this.maxResponseBytes} bytes)`,
+      // The server answered: a 4xx refused the write, anything else may have applied it.
+      maybeApplied: req.write && !(status >= 400 && status < 500),
+    });
+  }
+
+  private redirectError(req: HttpRequest, status: number, location: string | string[] | undefined): ApiError {
+    const loc = Array.isArray(location) ? location[0] : location;
+    let to = 'without a Location';
+    if (loc) {
+      try {
+        to = `to ${this.clean(new URL(loc, this.baseUrl).host.replace(/[^\w.:[\]-]/g, '?'), 100)}`;
+      } catch {
+        to = 'to an unparseable Location';
+      }
+    }
+    return new ApiError({
+      kind: 'redirect',
+      method: req.method,
+      path: req.path,
+      status,
+      message: `${req.method} ${req.path} answered HTTP ${status} redirect ${to}; redirects are not followed (check LEELOO_API_URL)`,
+      // A 303 after a POST means the server did the work; any 3xx to a write may have.
+      maybeApplied: req.write,
+    });
   }
 
   private transportError(req: HttpRequest, err: unknown, timedOut: boolean): ApiError {
@@ -207,14 +282,21 @@ export class HttpTransport {
   }
 
   private clean(text: string, max: number): string {
+    // Redacted before the whitespace is folded and before the cut, so no part of a secret survives.
     let t = this.token ? text.split(this.token).join('[REDACTED]') : text;
-    t = scrub(t).replace(/\s+/g, ' ').trim();
+    t = redact(t).replace(/\s+/g, ' ').trim();
     return t.length > max ? `${t.slice(0, max - 1)}…` : t;
   }
 
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
+}
+
+/** Drops a body unread; the connection goes with it. Its abort error is expected, not unhandled. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function fail(err: ApiError): never {

@@ -227,6 +227,14 @@ export class SimServer {
         return this.writeLog();
       case 'GET store-counts':
         return this.store.counts();
+      case 'POST hostile-id': {
+        // Gives the first category or tunnel an id a hostile API could send (`..`, `a/b`), for
+        // the tests that prove the client never builds a request path from such an id.
+        const list = body.kind === 'category' ? this.w.categories : body.kind === 'tunnel' ? this.w.tunnels : [];
+        if (list.length === 0 || typeof body.id !== 'string') throw new Error('expects {kind: "category" or "tunnel", id: string}');
+        list[0]!.id = body.id;
+        return { ok: true };
+      }
       default:
         return undefined;
     }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '../config.js';
 import type { Mirror } from '../db/connection.js';
-import { ApiError, ConfigError, errorMessage } from '../errors.js';
+import { ApiError, ConfigError, LeelooSyncError, errorMessage } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Logger } from '../log.js';
+import { redact } from '../secrets.js';
 import { attribution, newCounters, type StreamCounters, type StreamDef, type StreamRun, type SyncContext } from './context.js';
 import { Semaphore } from './pool.js';
 import { noProgress, type Progress } from './progress.js';
@@ -131,8 +132,9 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     } catch (err) {
       // Stopped on request (shutdown, SIGINT): whatever the in-flight call threw, nothing failed.
       status = ctx.signal.aborted && !(err instanceof ApiError && err.status === 401) ? 'interrupted' : 'failed';
-      error = errorMessage(err);
-      permanent = err instanceof ApiError ? err.permanent : undefined;
+      // Any error, ours or not, is redacted before it reaches sync_runs, the logs and the job.
+      error = redact(errorMessage(err));
+      permanent = err instanceof LeelooSyncError ? err.permanent : undefined;
       // A refused token or permission fails every stream the same way: stop the others now.
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) abort.abort(err);
       log.error({ err: error, permanent }, 'stream failed');

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
+import { redact, redactDeep } from '../secrets.js';
 import { CANCELLABLE_STATUSES, OPEN_STATUSES, RETRYABLE_STATUSES, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
 import { mirrorTags, normalizeWrite } from './validate.js';
 
@@ -270,8 +271,9 @@ export function finishAttempt(
       id,
       token,
       status,
-      error: detail.error ?? null,
-      response: detail.response === undefined ? null : JSON.stringify(detail.response),
+      // Redacted: an answer may echo the token back, and these columns are read by anyone.
+      error: detail.error === undefined ? null : redact(detail.error),
+      response: detail.response === undefined ? null : JSON.stringify(redactDeep(detail.response)),
       now: now(),
     });
     applied = r.changes > 0;
@@ -282,7 +284,7 @@ export function finishAttempt(
 
 /** Gives an open row a final status without sending anything (bad input, attempts used up). */
 export function closeWithoutAttempt(mirror: Mirror, id: number, prev: string | null, status: 'failed' | 'dead' | 'ambiguous', error: string): boolean {
-  return stmts(mirror).close.run({ id, prev, status, error, now: now() }).changes > 0;
+  return stmts(mirror).close.run({ id, prev, status, error: redact(error), now: now() }).changes > 0;
 }
 
 /**
@@ -291,5 +293,5 @@ export function closeWithoutAttempt(mirror: Mirror, id: number, prev: string | n
  * before processing (429) and does not count as an attempt.
  */
 export function retryAttemptLater(mirror: Mirror, id: number, token: string, error: string, o: { unknown: boolean; refund: boolean }): boolean {
-  return stmts(mirror).retryLater.run({ id, token, keep: o.unknown ? 1 : 0, refund: o.refund ? 1 : 0, error, now: now() }).changes > 0;
+  return stmts(mirror).retryLater.run({ id, token, keep: o.unknown ? 1 : 0, refund: o.refund ? 1 : 0, error: redact(error), now: now() }).changes > 0;
 }

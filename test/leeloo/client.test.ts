@@ -5,6 +5,11 @@ import { createClientFromEnv, LeelooClient, type ClientEvent, type LeelooClientO
 import { drop, fakeServer, json, type Handler } from './fake-server.js';
 
 const TOKEN = 'tok-UNIT-7c1f3e9a2b8d4c6e';
+// Path ids are 24-hex ObjectIds (leeloo-api.md); the client refuses anything else.
+const P1 = '5e1c4676b70fb2001279c268';
+const O1 = '5e5502a01b1668000ccc93ee';
+const U1 = '5e42be688d4fff000cafe5c1';
+const A1 = '5e42be688d4fff000cafe5cc';
 const ok = (data: unknown, extra: Record<string, unknown> = {}) => ({ status: 1, data, ...extra });
 
 let cleanup: (() => Promise<void>)[] = [];
@@ -74,14 +79,14 @@ describe('LeelooClient transport', () => {
   });
 
   it('sends form-data where the docs say form-data and JSON elsewhere', async () => {
-    const { srv, client } = await setup((r, res) => json(res, ok(r.path.endsWith('/orders/o1') ? { id: 'o1' } : {})));
-    await client.addTag('p1', 'tag1');
-    await client.updateOrder('o1', { status: 'RESOLVED', paymentDate: new Date('2018-06-27T07:32:00Z'), price: 100, currency: 'RUB', userComments: 'x' });
-    await client.manualSubscribe('a1', { tunnel_id: 't', tunnel_block_id: 'b' });
+    const { srv, client } = await setup((r, res) => json(res, ok(r.path.endsWith(`/orders/${O1}`) ? { id: 'o1' } : {})));
+    await client.addTag(P1, 'tag1');
+    await client.updateOrder(O1, { status: 'RESOLVED', paymentDate: new Date('2018-06-27T07:32:00Z'), price: 100, currency: 'RUB', userComments: 'x' });
+    await client.manualSubscribe(A1, { tunnel_id: 't', tunnel_block_id: 'b' });
     await client.sendMessage({ account_id: 'a1', text: 'hi' });
     const [tag, order, sub, msg] = srv.received;
     expect(tag!.method).toBe('PUT');
-    expect(tag!.path).toBe('/api/v2/people/p1/add-tag');
+    expect(tag!.path).toBe(`/api/v2/people/${P1}/add-tag`);
     expect(tag!.headers['content-type']).toMatch(/^multipart\/form-data; boundary=/);
     expect(tag!.body).toMatch(/name="tag_id"\r\n\r\ntag1\r\n/);
     expect(order!.method).toBe('POST');
@@ -106,11 +111,11 @@ describe('LeelooClient transport', () => {
 
   it.each([400, 401, 403, 404, 422])('does not retry HTTP %i', async (status) => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0, error: { code: 'X' } }, status));
-    const e = await caught(client.getUser('u1'));
+    const e = await caught(client.getUser(U1));
     expect(e.kind).toBe('http');
     expect(e.status).toBe(status);
     expect(e.permanent).toBe(true);
-    expect(e.path).toBe('/api/v2/users/u1');
+    expect(e.path).toBe(`/api/v2/users/${U1}`);
     expect(srv.received).toHaveLength(1);
   });
 
@@ -150,7 +155,7 @@ describe('LeelooClient transport', () => {
         res.end('Too many requests, please try again later.');
       } else json(res, ok({ id: 'c1', text: 'x' }));
     });
-    const c = await client.addComment('p1', 'x');
+    const c = await client.addComment(P1, 'x');
     expect(c.id).toBe('c1');
     expect(srv.received).toHaveLength(2);
   });
@@ -217,7 +222,7 @@ describe('LeelooClient transport', () => {
 
   it('an idempotent write is retried after a dropped connection', async () => {
     const { srv, client } = await setup((_r, res, n) => (n === 1 ? drop(res) : json(res, ok({}))));
-    await client.removeTag('p1', 't1');
+    await client.removeTag(P1, 't1');
     expect(srv.received).toHaveLength(2);
   });
 
@@ -236,7 +241,7 @@ describe('LeelooClient transport', () => {
 
   it('per-call retries: 0 makes exactly one request', async () => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0 }, 503));
-    const e = await caught(client.addTag('p1', 't1', { retries: 0 }));
+    const e = await caught(client.addTag(P1, 't1', { retries: 0 }));
     expect(e.status).toBe(503);
     expect(e.permanent).toBe(false);
     expect(srv.received).toHaveLength(1);
@@ -264,7 +269,7 @@ describe('LeelooClient transport', () => {
       res.writeHead(400, { 'content-type': 'text/html' });
       res.end(`<html>\n<body>bad token ${String(r.headers['x-leeloo-authtoken'])}\n${'x'.repeat(1000)}</body></html>`);
     });
-    const e = await caught(client.getOrder('o1'));
+    const e = await caught(client.getOrder(O1));
     expect(e.bodyExcerpt!.length).toBeLessThanOrEqual(200);
     expect(e.bodyExcerpt).not.toMatch(/\n/);
     expect(e.message).not.toContain(TOKEN);
@@ -274,7 +279,7 @@ describe('LeelooClient transport', () => {
 
   it('reports request events with the route template and counts stats', async () => {
     const { client, events } = await setup((_r, res) => json(res, ok({ id: 'p1', name: 'x' }, { included: {} })));
-    const r = await client.getPerson('p1');
+    const r = await client.getPerson(P1);
     expect(r.person.id).toBe('p1');
     expect(r.included).toEqual({});
     const req = events.find((e) => e.type === 'request');
@@ -300,8 +305,8 @@ describe('LeelooClient transport', () => {
 
   it('keeps path segments from changing the route', async () => {
     const { srv, client } = await setup((_r, res) => json(res, ok({ id: 'x' })));
-    await client.getUser('../tags');
-    expect(srv.received[0]!.path).toBe('/api/v2/users/..%2Ftags');
+    await expect(client.getUser('../tags')).rejects.toThrow(/^userId: "\.\.\/tags" contains "\/"/);
+    expect(srv.received).toHaveLength(0);
   });
 
   it('createClientFromEnv wires the environment', async () => {

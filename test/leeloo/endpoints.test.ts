@@ -405,11 +405,12 @@ describe('faults', () => {
   });
 
   it('a 400 is not retried', async () => {
-    const e = await rejection(client.getPerson('not-an-object-id'));
+    // A path id that is not 24-hex never leaves the client (path-ids.ts); a body id does.
+    const e = await rejection(client.addTag(somePerson(3).id, 'not-an-object-id'));
     expect(e.status).toBe(400);
     expect(e.permanent).toBe(true);
     expect(e.bodyExcerpt).toContain('FORMAT_ERROR');
-    expect(count('GET /api/v2/people/:id')).toBe(1);
+    expect(count('PUT /api/v2/people/:id/add-tag')).toBe(1);
   });
 
   it('a 429 waits for its Retry-After', async () => {
