@@ -1,21 +1,9 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { hasSecrets, scrub } from './secrets.js';
 
 export type { Logger };
-
-/** Secrets registered here are replaced in every log line, whatever field they end up in. */
-const secrets = new Set<string>();
-
-export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secrets.add(value);
-}
-
-export function scrub(text: string): string {
-  let out = text;
-  for (const s of secrets) {
-    if (out.includes(s)) out = out.split(s).join('[REDACTED]');
-  }
-  return out;
-}
+// Re-exported: the secrets live in a module of their own so the CLI's error path needs no pino.
+export { registerSecret, scrub } from './secrets.js';
 
 export interface LoggerOptions {
   level?: string;
@@ -31,7 +19,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const dest: DestinationStream = opts.destination ?? pino.destination({ fd: 1, sync: false });
   const scrubbing: DestinationStream = {
     write(line: string) {
-      dest.write(secrets.size > 0 ? scrub(line) : line);
+      dest.write(hasSecrets() ? scrub(line) : line);
     },
   };
   return pino(
