@@ -19,7 +19,7 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
     import('../leeloo/client.js'),
     import('../sync/context.js'),
     import('../sync/engine.js'),
-    import('../sync/progress.js'),
+    import('../sync/progress-view.js'),
   ]);
   resolveStreams(opts.streams, env); // reject bad names before touching the database
   const mirror = openMirror(sqlitePath(env.DATABASE_URL));

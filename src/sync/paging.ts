@@ -66,6 +66,7 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
         res.rejected = true;
         return res;
       }
+      if (first && page.totalCount !== null) ctx.progress.total(s.name, page.totalCount - startOffset);
       first = false;
       const total = page.totalCount;
       if (total !== null) {
