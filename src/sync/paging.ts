@@ -63,6 +63,7 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
       inflight.delete(offset);
       s.counters.pages++;
       if (first && spec.rejectFirst?.(page)) {
+        if (page.totalCount !== null) ctx.progress.expect(s.name, page.totalCount - startOffset); // what lies ahead, read in parts
         res.rejected = true;
         return res;
       }

@@ -45,6 +45,10 @@ export function createProgress(opts: ProgressViewOptions): Progress {
       tracker.remaining(stream, n, unit);
       wake();
     },
+    expect(stream, n, unit) {
+      tracker.expect(stream, n, unit);
+      wake();
+    },
     finish(stream, status) {
       tracker.finish(stream, status);
       view.finished(stream);

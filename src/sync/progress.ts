@@ -20,13 +20,18 @@ export interface Progress {
   total(stream: string, n: number, unit?: ProgressUnit): void;
   /** Exactly `n` records of `unit` still to do (a fresh count of the due keys). */
   remaining(stream: string, n: number, unit?: ProgressUnit): void;
+  /**
+   * At least `n` more records of `unit` lie ahead, though they will be counted again piece by
+   * piece (a date window too deep to page, split into windows that report their own totals).
+   */
+  expect(stream: string, n: number, unit?: ProgressUnit): void;
   /** The stream ended: succeeded, failed, interrupted or skipped. */
   finish(stream: string, status: string): void;
   /** The run ended: draw the final state. */
   stop(): void;
 }
 
-export const noProgress: Progress = { start() {}, tick() {}, total() {}, remaining() {}, finish() {}, stop() {} };
+export const noProgress: Progress = { start() {}, tick() {}, total() {}, remaining() {}, expect() {}, finish() {}, stop() {} };
 
 export interface PartFigures {
   unit: ProgressUnit;
@@ -54,6 +59,8 @@ export interface StreamFigures {
 interface Part {
   done: number;
   total: number | null;
+  /** The largest `done + n` an expect() call promised; the total shown is never below it. */
+  expected: number | null;
   samples: { t: number; done: number }[];
 }
 
@@ -93,7 +100,7 @@ export class ProgressTracker implements Omit<Progress, 'stop'> {
     const s = this.stream(stream);
     let p = s.parts.get(unit);
     if (!p) {
-      p = { done: 0, total: null, samples: [{ t: s.startedAt, done: 0 }] };
+      p = { done: 0, total: null, expected: null, samples: [{ t: s.startedAt, done: 0 }] };
       s.parts.set(unit, p);
     }
     return p;
@@ -117,6 +124,11 @@ export class ProgressTracker implements Omit<Progress, 'stop'> {
     p.total = p.done + Math.max(0, n);
   }
 
+  expect(stream: string, n: number, unit: ProgressUnit = 'rows'): void {
+    const p = this.part(stream, unit);
+    p.expected = Math.max(p.expected ?? 0, p.done + Math.max(0, n));
+  }
+
   finish(stream: string, status: string): void {
     const s = this.stream(stream);
     s.finishedAt = this.now();
@@ -137,7 +149,9 @@ export class ProgressTracker implements Omit<Progress, 'stop'> {
       for (const unit of UNIT_ORDER) {
         const p = s.parts.get(unit);
         if (!p) continue;
-        const total = p.total === null ? null : Math.max(p.total, p.done);
+        const told = p.total === null && p.expected === null ? null : Math.max(p.total ?? 0, p.expected ?? 0);
+        // Once finished, what was promised but never came (records that left a window) is not owed.
+        const total = told === null ? null : s.finishedAt !== null && p.total !== null ? Math.max(p.total, p.done) : Math.max(told, p.done);
         parts.push({
           unit,
           done: p.done,

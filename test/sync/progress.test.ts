@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { ProgressTracker } from '../../src/sync/progress.js';
+import { ProgressTracker, type Progress } from '../../src/sync/progress.js';
 import { createProgress, renderBlock, type ProgressRecord } from '../../src/sync/progress-view.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
 
@@ -79,6 +79,50 @@ describe('progress figures', () => {
     expect(people).toMatch(/^people {18}234,567\/1,234,567  18%  details 200,000\/234,567  85%  [\d,]+\/s  ETA \d+:\d\d$/);
     const narrow = renderBlock(figures, 60)[1]!;
     expect(narrow).toMatch(/^people\s+234,567\/1,234,567  18%.*ETA \d+:\d\d$/);
+  });
+});
+
+describe('progress totals from the engine', () => {
+  let sim: Simulator;
+  const db = tempDbPath();
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 6, people: 300 });
+  });
+  afterAll(async () => {
+    await sim.close();
+    db.cleanup();
+  });
+
+  it('knows the whole total from the start even when a deep window is read in split parts', async () => {
+    const tracker = new ProgressTracker();
+    const seen: { done: number; total: number | null }[] = [];
+    const progress: Progress = {
+      start: (st) => tracker.start(st),
+      total: (st, n, u) => tracker.total(st, n, u),
+      remaining: (st, n, u) => tracker.remaining(st, n, u),
+      expect: (st, n, u) => tracker.expect(st, n, u),
+      finish: (st, status) => tracker.finish(st, status),
+      tick(st, n, u) {
+        tracker.tick(st, n, u);
+        const rows = tracker.figures().find((f) => f.stream === 'people')?.parts.find((p) => p.unit === 'rows');
+        if (st === 'people' && (u ?? 'rows') === 'rows' && rows) seen.push({ done: rows.done, total: rows.total });
+      },
+      stop() {},
+    };
+    // 300 people, at most 40 to a window: the first window is refused and split many times.
+    const { result, mirror } = await syncWith(sim, db.path, { streams: ['people'], progress, env: { SYNC_WINDOW_MAX_ROWS: '40' } });
+    mirror.close();
+    expect(failures(result)).toEqual([]);
+    expect(result.streams[0]!.counters.windows).toBeGreaterThan(5);
+    expect(seen.length).toBeGreaterThan(5);
+    // From the first page on, the total is the whole list, not the current window's share.
+    for (const x of seen) expect(x.total).toBe(300);
+    expect(seen.at(-1)!.done).toBe(300);
+    const [people] = tracker.figures();
+    expect(people!.parts.map((p) => [p.unit, p.done, p.total, p.percent])).toEqual([
+      ['rows', 300, 300, 100],
+      ['details', 300, 300, 100],
+    ]);
   });
 });
 
