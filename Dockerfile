@@ -1,5 +1,8 @@
 # The leeloo-sync worker: `docker compose up` (see docker-compose.yml and README "Running the worker").
-FROM node:20-bookworm-slim
+
+# Build stage: `npm ci` installs every dependency and, through npm's `prepare`, compiles the
+# TypeScript sources to dist/; the dev dependencies are then dropped.
+FROM node:20-bookworm-slim AS build
 
 WORKDIR /app
 
@@ -9,16 +12,26 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 
-# Dependencies first, so code changes do not reinstall them. tsx (a runtime dependency) runs
-# the TypeScript sources directly: there is no build step.
-COPY package.json package-lock.json ./
+# stubs/ holds a `file:` dependency, so it must be in place before npm ci; the sources too,
+# because `prepare` builds them.
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY stubs ./stubs
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-
-COPY tsconfig.json ./
-COPY bin ./bin
 COPY src ./src
 COPY jobs ./jobs
+RUN npm ci --no-audit --no-fund \
+  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# Runtime stage: compiled JavaScript and production dependencies only; no toolchain, no tsx.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+# node_modules links the msgpackr-extract stand-in from stubs/.
+COPY --from=build /app/stubs ./stubs
+COPY --from=build /app/dist ./dist
+COPY bin ./bin
 COPY migrations ./migrations
 
 # The SQLite mirror lives on a volume at /data, owned by the unprivileged user that runs the worker.

@@ -3,6 +3,7 @@
  * (never absolute timings). Options: --quick (smaller sizes), --rss 10000,100000.
  */
 import { benchUpsert } from './upsert.js';
+import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
 
@@ -21,6 +22,9 @@ const row = (name: string, value: string, target: string, ok: boolean) => {
 
 console.log('| measure | value | target | |');
 console.log('|---|---|---|---|');
+
+const st = benchStartup();
+row(`start-up: \`leeloo-sync --help\` vs \`node -e 0\` (median of ${st.runs})`, `${st.ratio.toFixed(2)} (${st.helpMs} ms vs ${st.nodeMs} ms)`, '≤ 3', st.ratio <= 3);
 
 const up = benchUpsert(quick ? 20_000 : 50_000);
 row('upsert rows/s, mirror vs raw prepared inserts', `${up.ratio.toFixed(2)} (${up.mirrorRowsPerSec} vs ${up.rawRowsPerSec} rows/s)`, '≥ 0.70', up.ratio >= 0.7);

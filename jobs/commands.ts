@@ -1,13 +1,12 @@
-import { Queue } from 'bullmq';
 import { Command } from 'commander';
 import { EXIT_FAILED, parsePositiveInt, parseStreams, reportFatal } from '../src/cli/common.js';
-import { loadConfig, type Env } from '../src/config.js';
+import type { Env } from '../src/config.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
-import { createLogger, silentLogger } from '../src/log.js';
-import { createRedis, redactRedisUrl, waitForRedis } from '../src/redis/connection.js';
-import { resolveStreams } from '../src/sync/engine.js';
-import { SYNC_JOB_OPTIONS, SYNC_QUEUE, syncNowDeduplicationId, type SyncJobData, type SyncJobResult } from './queues.js';
-import { startWorker } from './runtime.js';
+import type { SyncJobData, SyncJobResult } from './queues.js';
+import type { startWorker } from './runtime.js';
+
+// bullmq, the runtime (express, bull-board, the engine) and the rest load inside the actions, so
+// that defining the commands (`leeloo-sync --help`) costs next to nothing.
 
 export function workerCommand(): Command {
   return new Command('worker')
@@ -21,6 +20,11 @@ export function workerCommand(): Command {
         const lockMs = parsePositiveInt('--lock-ms', o.lockMs, 3_600_000);
         const stalledMs = parsePositiveInt('--stalled-ms', o.stalledMs, 3_600_000);
         if (lockMs !== undefined && lockMs < 500) throw new ConfigError(`--lock-ms must be at least 500 (got ${lockMs})`);
+        const [{ loadConfig }, { createLogger }, { startWorker }] = await Promise.all([
+          import('../src/config.js'),
+          import('../src/log.js'),
+          import('./runtime.js'),
+        ]);
         const env = loadConfig(process.env, { requireToken: true });
         const logger = createLogger({ level: env.LOG_LEVEL });
         runtime = await startWorker({ env, logger, tuning: { lockMs, stalledMs } });
@@ -53,6 +57,8 @@ export function workerCommand(): Command {
 
 /** Adds one sync job for the workers; returns its id and whether an identical request was already queued. */
 export async function enqueueSyncNow(env: Env, opts: { streams?: string[]; full?: boolean }): Promise<{ id: string; deduplicated: boolean }> {
+  const [{ Queue }, { silentLogger }, { createRedis, redactRedisUrl, waitForRedis }, { resolveStreams }, { SYNC_JOB_OPTIONS, SYNC_QUEUE, syncNowDeduplicationId }] =
+    await Promise.all([import('bullmq'), import('../src/log.js'), import('../src/redis/connection.js'), import('../src/sync/engine.js'), import('./queues.js')]);
   resolveStreams(opts.streams, env); // unknown names are bad input (exit 2), not a failed job later
   const redis = createRedis(env.REDIS_URL, { name: 'sync-now', logger: silentLogger, failFast: true });
   try {
@@ -86,7 +92,8 @@ export function syncNowCommand(): Command {
     .option('--full', 'ignore cursors and refetch everything, details included')
     .action(async (o: { streams?: string; full?: boolean }) => {
       try {
-        const streams = parseStreams(o.streams);
+        const streams = await parseStreams(o.streams);
+        const { loadConfig } = await import('../src/config.js');
         const env = loadConfig(process.env);
         const { id, deduplicated } = await enqueueSyncNow(env, { streams, full: o.full });
         process.stdout.write(`${id}\n`);

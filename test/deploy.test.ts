@@ -119,33 +119,85 @@ describe('Dockerfile', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
   const ignore = read('.dockerignore').split('\n').map((l) => l.trim());
+  // Stages: a build stage compiles dist/, the last stage is what runs.
+  const stages: string[][] = [];
+  for (const l of lines) {
+    if (l.startsWith('FROM ')) stages.push([]);
+    stages.at(-1)?.push(l);
+  }
+  const build = stages[0]!;
+  const runtime = stages.at(-1)!;
+  interface Copy {
+    from: string | null;
+    sources: string[];
+  }
+  const copies = (stage: string[]): Copy[] =>
+    stage
+      .filter((l) => l.startsWith('COPY '))
+      .map((l) => {
+        const words = l.split(/\s+/).slice(1);
+        const from = words[0]?.startsWith('--from=') ? words.shift()!.slice('--from='.length) : null;
+        return { from, sources: words.slice(0, -1).map((w) => w.replace(/^\/app\//, '')) };
+      });
+  const fromContext = (cs: Copy[]) => cs.filter((c) => c.from === null).flatMap((c) => c.sources);
+  const fromBuild = (cs: Copy[]) => cs.filter((c) => c.from !== null).flatMap((c) => c.sources);
+  const pkg = JSON.parse(read('package.json')) as {
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    overrides?: Record<string, string>;
+  };
+  const jsonc = (p: string) => JSON.parse(read(p).replace(/^\s*\/\/.*$/gm, '')) as { extends?: string; include?: string[]; compilerOptions?: { outDir?: string; rootDir?: string } };
+  const buildConfig = jsonc('tsconfig.build.json');
+  // Local `file:` packages (dependencies or overrides): npm ci needs them, node_modules links them.
+  const localDirs = [...Object.values(pkg.dependencies), ...Object.values(pkg.overrides ?? {})]
+    .filter((v) => v.startsWith('file:'))
+    .map((v) => v.slice('file:'.length).replace(/^\.\//, '').split('/')[0]!);
 
   it('builds on node:20 with npm ci and runs the worker', () => {
-    expect(lines[0]).toMatch(/^FROM node:20([.-]|$)/);
-    expect(lines.some((l) => /^RUN npm ci\b/.test(l))).toBe(true);
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const s of stages) expect(s[0]).toMatch(/^FROM node:20([.-]|$)/);
+    expect(build[0]).toMatch(/ AS build$/);
     expect(lines.at(-1)).toBe('CMD ["node", "bin/leeloo-sync.js", "worker"]');
   });
 
-  it('copies everything the worker loads at run time, and those paths exist', () => {
-    const copied = lines.filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
-    for (const p of ['package.json', 'package-lock.json', 'bin', 'src', 'jobs', 'migrations']) expect(copied, p).toContain(p);
-    for (const p of copied) expect(existsSync(new URL(p, root)), p).toBe(true);
-    // npm ci resolves local `file:` overrides, so they must be in the image before it runs.
-    const pkg = JSON.parse(read('package.json')) as { overrides?: Record<string, string> };
-    const npmCi = lines.findIndex((l) => /^RUN npm ci\b/.test(l));
-    const copiedBeforeCi = lines.slice(0, npmCi).filter((l) => l.startsWith('COPY ')).flatMap((l) => l.split(/\s+/).slice(1, -1));
-    for (const spec of Object.values(pkg.overrides ?? {}).filter((v) => v.startsWith('file:'))) {
-      const dir = spec.slice('file:'.length).replace(/^\.\//, '').split('/')[0]!;
-      expect(copiedBeforeCi, spec).toContain(dir);
+  it('compiles dist/ in the build stage: npm ci runs prepare, which runs the build', () => {
+    expect(build.some((l) => /^RUN npm ci\b/.test(l))).toBe(true);
+    expect(pkg.scripts.prepare).toBe('npm run build');
+    expect(pkg.scripts.build).toBe('tsc -p tsconfig.build.json');
+    // Everything npm ci and its prepare need is copied before npm ci runs.
+    const npmCi = build.findIndex((l) => /^RUN npm ci\b/.test(l));
+    const before = fromContext(copies(build.slice(0, npmCi)));
+    for (const p of ['package.json', 'package-lock.json', 'tsconfig.build.json', buildConfig.extends!.replace(/^\.\//, ''), ...buildConfig.include!, ...localDirs]) {
+      expect(before, p).toContain(p);
     }
-    // A host's node_modules or database must never end up in the image.
-    for (const p of ['node_modules', 'data', '*.db']) expect(ignore).toContain(p);
+    expect(localDirs).toContain('stubs');
+    // The runtime keeps production dependencies only.
+    expect(build.some((l) => /npm prune --omit=dev\b/.test(l))).toBe(true);
+    expect(Object.keys(pkg.dependencies)).not.toContain('tsx');
+    expect(Object.keys(pkg.dependencies)).not.toContain('typescript');
+  });
+
+  it('runs compiled JavaScript: the runtime stage holds dist/, bin/, migrations/ and the production node_modules', () => {
+    const cs = copies(runtime);
+    for (const p of ['package.json', 'node_modules', 'dist', ...localDirs]) expect(fromBuild(cs), p).toContain(p);
+    for (const p of ['bin', 'migrations']) expect(fromContext(cs), p).toContain(p);
+    expect(runtime.some((l) => /\b(npm ci|tsx|tsc)\b/.test(l))).toBe(false);
+    // bin/leeloo-sync.js starts dist/jobs/main.js, which the build config emits from jobs/main.ts.
+    expect(read('bin/leeloo-sync.js')).toContain("'../dist/jobs/main.js'");
+    expect(buildConfig.compilerOptions?.outDir).toBe('dist');
+    expect(buildConfig.compilerOptions?.rootDir).toBe('.');
+    expect(buildConfig.include).toContain('jobs');
+  });
+
+  it('copies only paths that exist, and never the host\'s node_modules, database or dist/', () => {
+    for (const p of [...fromContext(copies(build)), ...fromContext(copies(runtime))]) expect(existsSync(new URL(p, root)), p).toBe(true);
+    for (const p of ['node_modules', 'data', '*.db', 'dist']) expect(ignore).toContain(p);
   });
 
   it('keeps the database where compose mounts its volume', () => {
-    const envLine = lines.findIndex((l) => l.startsWith('ENV '));
-    const envBlock = lines.slice(envLine, envLine + 3).join(' ');
+    const envLine = runtime.findIndex((l) => l.startsWith('ENV '));
+    const envBlock = runtime.slice(envLine, envLine + 3).join(' ');
     expect(envBlock).toContain(`DATABASE_URL=${workerEnv().DATABASE_URL}`);
-    expect(lines).toContain('VOLUME ["/data"]');
+    expect(runtime).toContain('VOLUME ["/data"]');
   });
 });

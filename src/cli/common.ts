@@ -1,6 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { scrub } from '../log.js';
-import { STREAM_NAMES } from '../sync/registry.js';
+import { redact as scrub } from '../secrets.js';
 
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input (configuration or arguments). */
 export const EXIT_FAILED = 1;
@@ -14,13 +13,17 @@ export function reportFatal(err: unknown): never {
   process.exit(usage ? EXIT_USAGE : EXIT_FAILED);
 }
 
-export function parseStreams(value: string | undefined): string[] | undefined {
+/** Async: the stream registry (and every stream module) is loaded only to name them in the error. */
+export async function parseStreams(value: string | undefined): Promise<string[] | undefined> {
   if (value === undefined) return undefined;
   const names = value
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (names.length === 0) throw new ConfigError(`--streams needs at least one stream name (known: ${STREAM_NAMES.join(', ')})`);
+  if (names.length === 0) {
+    const { STREAM_NAMES } = await import('../sync/registry.js');
+    throw new ConfigError(`--streams needs at least one stream name (known: ${STREAM_NAMES.join(', ')})`);
+  }
   return names;
 }
 

@@ -1,10 +1,6 @@
 import { Command } from 'commander';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadConfig } from '../config.js';
-import { openMirror } from '../db/connection.js';
-import { createLogger } from '../log.js';
-import { startSimulator } from '../sim/index.js';
 import { EXIT_FAILED, parsePositiveInt, reportFatal } from './common.js';
 import { printRunSummary, syncOnce } from './sync.js';
 
@@ -32,6 +28,12 @@ export function demoCommand(): Command {
     .action(async (o: { people: string; db: string }) => {
       try {
         const people = parsePositiveInt('--people', o.people, 1_000_000)!;
+        const [{ loadConfig }, { openMirror }, { createLogger }, { startSimulator }] = await Promise.all([
+          import('../config.js'),
+          import('../db/connection.js'),
+          import('../log.js'),
+          import('../sim/index.js'),
+        ]);
         const path = resolve(o.db);
         for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
         const sim = await startSimulator({ people, seed: 42 });

@@ -1,61 +1,19 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
-import { loadConfig, sqlitePath } from '../config.js';
-import { openMirror } from '../db/connection.js';
 import { ConfigError } from '../errors.js';
 import { reportFatal } from './common.js';
 
-export interface MirrorStatus {
-  cursors: { stream: string; partition: string; cursor: string | null; inProgress: unknown; updatedAt: string }[];
-  lastRuns: {
-    stream: string;
-    status: string;
-    trigger: string | null;
-    startedAt: string;
-    finishedAt: string | null;
-    rowsInserted: number;
-    rowsUpdated: number;
-    requests: number;
-    retries: number;
-    error: string | null;
-  }[];
-}
-
-/** Per-stream cursors and each stream's most recent runs; read by `status` and the dashboard. */
-export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
-  const m = openMirror(path, { migrate: false, readonly: true });
-  try {
-    const cursors = (m.sqlite.prepare('SELECT stream, partition, cursor, state, updated_at AS updatedAt FROM sync_state ORDER BY stream, partition').all() as {
-      stream: string;
-      partition: string;
-      cursor: string | null;
-      state: string | null;
-      updatedAt: string;
-    }[]).map(({ state, ...c }) => {
-      const parsed = state ? (JSON.parse(state) as Record<string, unknown>) : null;
-      return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
-    });
-    const lastRuns = m.sqlite
-      .prepare(
-        `SELECT stream, status, trigger, started_at AS startedAt, finished_at AS finishedAt, rows_inserted AS rowsInserted,
-                rows_updated AS rowsUpdated, requests, retries, error
-         FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs)
-         WHERE rn <= ? ORDER BY stream, startedAt DESC`,
-      )
-      .all(runsPerStream) as MirrorStatus['lastRuns'];
-    return { cursors, lastRuns };
-  } finally {
-    m.close();
-  }
-}
+// readStatus lives apart so that defining this command (`--help`) loads no database driver.
+export type { MirrorStatus } from './status-read.js';
 
 export function statusCommand(): Command {
   return new Command('status')
     .description('show per-stream cursors and the last runs with their counts and errors')
     .option('--json', 'print JSON instead of tables')
     .option('--runs <n>', 'runs to show per stream', '3')
-    .action((o: { json?: boolean; runs: string }) => {
+    .action(async (o: { json?: boolean; runs: string }) => {
       try {
+        const [{ loadConfig, sqlitePath }, { readStatus }] = await Promise.all([import('../config.js'), import('./status-read.js')]);
         const env = loadConfig(process.env);
         const path = sqlitePath(env.DATABASE_URL);
         if (path !== ':memory:' && !existsSync(path)) throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);

@@ -1,11 +1,7 @@
 import { Command } from 'commander';
-import { loadConfig, sqlitePath, type Env } from '../config.js';
-import { openMirror } from '../db/connection.js';
-import { createClientFromEnv } from '../leeloo/client.js';
-import { createLogger, type Logger } from '../log.js';
-import { countClientEvent } from '../sync/context.js';
-import { resolveStreams, runSync, type RunResult } from '../sync/engine.js';
-import { createProgress } from '../sync/progress.js';
+import type { Env } from '../config.js';
+import type { Logger } from '../log.js';
+import type { RunResult } from '../sync/engine.js';
 import { EXIT_FAILED, parseDay, parseStreams, reportFatal } from './common.js';
 
 export interface SyncCliOptions {
@@ -16,6 +12,15 @@ export interface SyncCliOptions {
 
 /** Shared by `sync` and `demo`: one in-process run against the configured API. */
 export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; trigger: string; tty: boolean }): Promise<RunResult> {
+  // Loaded here, not at the top: `leeloo-sync --help` must not pay for the engine (README "Development").
+  const [{ sqlitePath }, { openMirror }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }] = await Promise.all([
+    import('../config.js'),
+    import('../db/connection.js'),
+    import('../leeloo/client.js'),
+    import('../sync/context.js'),
+    import('../sync/engine.js'),
+    import('../sync/progress-view.js'),
+  ]);
   resolveStreams(opts.streams, env); // reject bad names before touching the database
   const mirror = openMirror(sqlitePath(env.DATABASE_URL));
   const client = createClientFromEnv(env, { logger, onEvent: countClientEvent });
@@ -72,8 +77,9 @@ export function syncCommand(): Command {
     .option('--since <date>', 'lower bound YYYY-MM-DD (UTC) for the date windows of this run')
     .action(async (o: SyncCliOptions) => {
       try {
-        const streams = parseStreams(o.streams);
+        const streams = await parseStreams(o.streams);
         const since = parseDay('--since', o.since);
+        const [{ loadConfig }, { createLogger }] = await Promise.all([import('../config.js'), import('../log.js')]);
         const env = loadConfig(process.env, { requireToken: true });
         const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
         const logger = createLogger({ level: tty && !process.env.LOG_LEVEL ? 'warn' : env.LOG_LEVEL });

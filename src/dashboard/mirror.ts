@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readStatus, type MirrorStatus } from '../cli/status.js';
+import { readStatus, type MirrorStatus } from '../cli/status-read.js';
 import { openMirror } from '../db/connection.js';
 import { redact, redactDeep } from '../secrets.js';
 

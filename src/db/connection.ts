@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,7 +16,11 @@ export interface Mirror {
   close(): void;
 }
 
-export const MIGRATIONS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
+// migrations/ stays at the package root: two levels above src/db (vitest, tsx) and three above
+// dist/src/db (the compiled CLI).
+export const MIGRATIONS_DIR = [['..', '..'], ['..', '..', '..']]
+  .map((up) => resolve(dirname(fileURLToPath(import.meta.url)), ...up, 'migrations'))
+  .find((dir) => existsSync(resolve(dir, 'meta', '_journal.json'))) ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
 export interface OpenOptions {
   /** Apply pending migrations (default true). */

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
-import { startSimulator } from './index.js';
 import { FAULT_KINDS, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
 
 export interface SimCliOptions {
@@ -100,6 +99,7 @@ export function simCommand(): Command {
         process.exitCode = 2;
         return;
       }
+      const { startSimulator } = await import('./index.js'); // not at the top: keeps `--help` light
       const sim = await startSimulator(opts);
       process.stdout.write(`simulator listening on ${sim.url} (token: ${sim.token}, people: ${opts.people ?? 200}, seed: ${opts.seed ?? 42})\n`);
       await new Promise<void>((resolve) => {

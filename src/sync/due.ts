@@ -1,5 +1,6 @@
 import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
 import { forEachConcurrent } from './pool.js';
+import type { ProgressUnit } from './progress.js';
 
 export interface DueSpec<K> {
   /** Up to `limit` due keys greater than `after`, in key order. Synchronous SQL. */
@@ -7,6 +8,10 @@ export interface DueSpec<K> {
   keyOf(k: K): string;
   /** Fetches and commits one key; on success the key is no longer due. */
   process(k: K): Promise<void>;
+  /** What a key is, for the progress display (default details). */
+  unit?: ProgressUnit;
+  /** How many keys are due now (for the progress total once the producer is done). Synchronous SQL. */
+  countDue?(): number;
 }
 
 const BATCH = 256;
@@ -37,6 +42,10 @@ export async function drainDue<K>(ctx: SyncContext, s: StreamRun, spec: DueSpec<
     // One sweep over the due keys, in key order.
     const producingAtStart = prod.running;
     let processed = 0;
+    const unit = spec.unit ?? 'details';
+    // While the list is still read, the total grows as keys become due; after it, it is counted.
+    const counted = !producingAtStart && spec.countDue !== undefined;
+    if (counted) ctx.progress.remaining(s.name, spec.countDue!(), unit);
     // Keys stream into the workers batch by batch, without a barrier between batches; keys in
     // flight sort before the keyset cursor, so none is selected twice within a sweep.
     const keys = function* () {
@@ -48,10 +57,14 @@ export async function drainDue<K>(ctx: SyncContext, s: StreamRun, spec: DueSpec<
         if (batch.length === 0) return;
         after = spec.keyOf(batch[batch.length - 1]!);
         processed += batch.length;
+        if (!counted) ctx.progress.total(s.name, batch.length, unit);
         yield* batch;
       }
     };
-    await forEachConcurrent(keys(), ctx.pool.size * 2, (k) => spec.process(k));
+    await forEachConcurrent(keys(), ctx.pool.size * 2, async (k) => {
+      await spec.process(k);
+      ctx.progress.tick(s.name, 1, unit);
+    });
     rethrowProducer(prod);
     if (producingAtStart) {
       if (processed === 0) await Promise.race([settled, new Promise((r) => setTimeout(r, 25))]);

@@ -111,6 +111,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       return { stream: def.name, status: 'skipped', counters, error: `${failedDep.stream} did not succeed`, startedAt, finishedAt: startedAt };
     }
     insertRun.run(runId, def.name, opts.trigger ?? 'cli', startedAt);
+    ctx.progress.start(def.name);
     const log = opts.logger.child({ stream: def.name });
     const s: StreamRun = {
       name: def.name,
@@ -154,6 +155,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       def.name,
     );
     log.info({ status, ...counters, ms: Date.parse(finishedAt) - Date.parse(startedAt) }, 'stream finished');
+    ctx.progress.finish(def.name, status);
     return { stream: def.name, status, counters, error, permanent, startedAt, finishedAt };
   };
   for (const def of defs) results.set(def.name, runOne(def));

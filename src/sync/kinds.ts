@@ -58,6 +58,7 @@ export function snapshotStream<T extends Item>(def: RowStreamBase<T> & { fetch(c
         const r = upsertRows(up, def.map, items);
         s.counters.rowsInserted += r.inserted;
         s.counters.rowsUpdated += r.updated;
+        ctx.progress.total(s.name, items.length);
         ctx.progress.tick(s.name, items.length);
         deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', items.map((i) => String(i.id)));
       })();
@@ -109,12 +110,14 @@ export function perParentStream<P extends { id: string }, R>(def: {
     async run(ctx, s) {
       const kept = new Set<string>();
       const parents = def.parents(ctx);
+      ctx.progress.total(s.name, parents.length); // a parent's request is the unit of work here
       await forEachConcurrent(parents, ctx.pool.size, async (parent) => {
         const result = await s.call(() => def.fetch(ctx.client, parent, ctx.signal));
         s.counters.pages++;
         ctx.mirror.sqlite.transaction(() => {
           for (const id of def.write(ctx, s, parent, result, new Date().toISOString())) kept.add(id);
         })();
+        ctx.progress.tick(s.name, 1);
       });
       s.counters.windows++;
       if (def.prune) {

@@ -63,9 +63,11 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
       inflight.delete(offset);
       s.counters.pages++;
       if (first && spec.rejectFirst?.(page)) {
+        if (page.totalCount !== null) ctx.progress.expect(s.name, page.totalCount - startOffset); // what lies ahead, read in parts
         res.rejected = true;
         return res;
       }
+      if (first && page.totalCount !== null) ctx.progress.total(s.name, page.totalCount - startOffset);
       first = false;
       const total = page.totalCount;
       if (total !== null) {

@@ -5,12 +5,15 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { EXIT_USAGE, reportFatal } from '../cli/common.js';
-import { loadConfig, sqlitePath } from '../config.js';
-import { openMirror, type Mirror } from '../db/connection.js';
+import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { collect, defined, SPECS, type Opts, type Spec } from './cli-specs.js';
 import { KIND_INFO, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
-import { cancelWrite, countWrites, enqueueWrite, getWrite, listWrites, retryWrite, type OutboxRow } from './store.js';
+import type { OutboxRow } from './store.js';
+
+// The store, its validators (zod) and the database driver load when a command runs, not when the
+// commands are defined (`leeloo-sync --help`).
+type Store = typeof import('./store.js');
 
 /** The CLI names its options in errors: "--person: must be a 24-hex id". */
 function asOptionError(err: ValidationError, spec: Spec): ConfigError {
@@ -28,18 +31,20 @@ function asOptionError(err: ValidationError, spec: Spec): ConfigError {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function openExisting(): Mirror {
+async function openExisting(): Promise<Mirror> {
+  const [{ loadConfig, sqlitePath }, { openMirror }] = await Promise.all([import('../config.js'), import('../db/connection.js')]);
   const env = loadConfig(process.env);
   const path = sqlitePath(env.DATABASE_URL);
   if (path !== ':memory:' && !existsSync(path)) throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);
   return openMirror(path);
 }
 
-function withMirror(fn: (m: Mirror) => void): void {
+async function withMirror(fn: (m: Mirror, store: Store) => void): Promise<void> {
   let mirror: Mirror | undefined;
   try {
-    mirror = openExisting();
-    fn(mirror);
+    const store = await import('./store.js');
+    mirror = await openExisting();
+    fn(mirror, store);
   } catch (err) {
     mirror?.close();
     reportFatal(err);
@@ -71,8 +76,8 @@ export function enqueueCommand(): Command {
     sub
       .option('--idempotency-key <key>', 'refuse this write if a write with the same key was requested before')
       .option('--json', 'print the stored row as JSON')
-      .action((o: Opts) => {
-        withMirror((mirror) => {
+      .action(async (o: Opts) => {
+        await withMirror((mirror, { enqueueWrite }) => {
           let row: OutboxRow;
           try {
             const req = { kind: spec.kind, target: o[spec.target], payload: defined(spec.payload(o)) } as unknown as WriteRequest;
@@ -106,8 +111,8 @@ export function outboxCommand(): Command {
     .option('--kind <operation>', 'only this operation')
     .option('--limit <n>', 'rows to show', '50')
     .option('--json', 'print JSON lines')
-    .action((o: { status?: WriteStatus; kind?: string; limit: string; json?: boolean }) => {
-      withMirror((mirror) => {
+    .action(async (o: { status?: WriteStatus; kind?: string; limit: string; json?: boolean }) => {
+      await withMirror((mirror, { countWrites, listWrites }) => {
         const limit = Number(o.limit);
         if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`--limit must be a whole number of at least 1 (got "${o.limit}")`);
         const rows = listWrites(mirror, { status: o.status, kind: o.kind, limit });
@@ -133,8 +138,8 @@ export function outboxCommand(): Command {
   cmd
     .command('show <id>')
     .description('one write with its payload and the API answer')
-    .action((id: string) => {
-      withMirror((mirror) => {
+    .action(async (id: string) => {
+      await withMirror((mirror, { getWrite }) => {
         const row = getWrite(mirror, parseId(id));
         if (!row) throw new ConfigError(`no write #${id} in the outbox`);
         process.stdout.write(`${JSON.stringify({ ...row, payload: safeJson(row.payload), api_response: safeJson(row.api_response) }, null, 2)}\n`);
@@ -143,11 +148,11 @@ export function outboxCommand(): Command {
   cmd
     .command('retry <id>')
     .description('send a failed, dead, ambiguous or cancelled write again (for an ambiguous one: after checking Leeloo)')
-    .action((id: string) => withMirror((mirror) => printRow(retryWrite(mirror, parseId(id)), false)));
+    .action((id: string) => withMirror((mirror, { retryWrite }) => printRow(retryWrite(mirror, parseId(id)), false)));
   cmd
     .command('cancel <id>')
     .description('do not send this write (an attempt already on its way still records its outcome)')
-    .action((id: string) => withMirror((mirror) => printRow(cancelWrite(mirror, parseId(id)), false)));
+    .action((id: string) => withMirror((mirror, { cancelWrite }) => printRow(cancelWrite(mirror, parseId(id)), false)));
   return usageExits(cmd);
 }
 

@@ -13,7 +13,7 @@ export interface CliResult {
   cmdline: string;
 }
 
-/** Runs the real CLI in a child process; `killAfterMs` SIGKILLs it mid-run. */
+/** Runs the real CLI (the compiled dist/: test/helpers/build-dist.ts keeps it current) in a child process; `killAfterMs` SIGKILLs it mid-run. */
 export function runCli(
   args: string[],
   env: Record<string, string | undefined>,

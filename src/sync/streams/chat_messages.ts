@@ -54,6 +54,8 @@ const stream: StreamDef = {
     await drainDue<DueChannel>(ctx, s, {
       selectDue: (limit, after) => due.all(after, limit) as DueChannel[],
       keyOf: (c) => c.id,
+      unit: 'channels',
+      countDue: () => (sqlite.prepare(`SELECT count(*) AS n FROM communication_channels WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt)`).get() as { n: number }).n,
       async process(ch) {
         let pass: PassOutcome;
         try {

@@ -66,6 +66,7 @@ const stream: StreamDef = {
       {
         selectDue: (limit, after) => due.all(after, limit) as { id: string; raw: string }[],
         keyOf: (r) => r.id,
+        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM orders WHERE details_synced_at IS NULL').get() as { n: number }).n,
         async process({ id, raw }) {
           let d: Item;
           try {
@@ -87,7 +88,6 @@ const stream: StreamDef = {
             at: new Date().toISOString(),
           }).changes);
           if (applied) s.counters.rowsUpdated++;
-          ctx.progress.tick(s.name, 1);
         },
       },
       listing,

@@ -189,6 +189,7 @@ const stream: StreamDef = {
       {
         selectDue: (limit, after) => w.due.all(after, limit) as { id: string; raw: string }[],
         keyOf: (r) => r.id,
+        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM people WHERE details_synced_at IS NULL').get() as { n: number }).n,
         process: async ({ id, raw }) => {
           let detail: Item;
           try {
@@ -204,7 +205,6 @@ const stream: StreamDef = {
           }
           const applied = await batch.run(() => w.writeDetail(id, raw, detail));
           if (applied) s.counters.rowsUpdated++;
-          ctx.progress.tick(s.name, 1);
         },
       },
       listing,
