@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
 
@@ -68,7 +69,15 @@ export const envSchema = z.object({
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
   LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
 
-  DATABASE_URL: z.string().trim().min(1, 'must not be empty').default('./data/leeloo.db'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('./data/leeloo.db')
+    .superRefine((v, ctx) => {
+      const problem = databaseUrlProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 
   SYNC_START_DATE: isoDay.default('2015-01-01'),
   SYNC_LOOKBACK_MINUTES: intIn(0, 60 * 24 * 30).default(60),
@@ -154,12 +163,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   return parsed.data;
 }
 
-/** `DATABASE_URL` is a SQLite file path, optionally written as `file:PATH`. */
+/** `DATABASE_URL` is a SQLite file path, optionally written as `file:PATH` or `file:///PATH`. */
 export function sqlitePath(databaseUrl: string): string {
-  if (databaseUrl.startsWith('file://')) return decodeURIComponent(new URL(databaseUrl).pathname);
-  if (databaseUrl.startsWith('file:')) return databaseUrl.slice('file:'.length);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) {
-    throw new ConfigError(`DATABASE_URL must be a SQLite file path or file:PATH (got a ${databaseUrl.split(':')[0]}: URL)`);
-  }
-  return databaseUrl;
+  const parsed = parseDatabaseUrl(databaseUrl);
+  if ('problem' in parsed) throw new ConfigError(`DATABASE_URL ${parsed.problem}`);
+  return parsed.path;
 }

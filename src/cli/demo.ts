@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config.js';
-import { openMirror } from '../db/connection.js';
+import { assertReplaceable, openMirror } from '../db/connection.js';
 import { createLogger } from '../log.js';
 import { startSimulator } from '../sim/index.js';
 import { EXIT_FAILED, parsePositiveInt, reportFatal } from './common.js';
@@ -33,6 +33,7 @@ export function demoCommand(): Command {
       try {
         const people = parsePositiveInt('--people', o.people, 1_000_000)!;
         const path = resolve(o.db);
+        assertReplaceable(path); // --db of another program's file: refused, not deleted
         for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
         const sim = await startSimulator({ people, seed: 42 });
         try {
