@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
 import { ConfigError } from './errors.js';
@@ -57,6 +58,31 @@ const redisUrl = z
   }, 'must be a redis:// or rediss:// URL');
 
 /**
+ * A cron pattern as BullMQ's job scheduler reads it (with the same cron-parser): exactly five
+ * fields, since cron-parser fills in a short pattern (`* * *` runs every minute) and reads a
+ * sixth field as seconds, and no `@daily` aliases.
+ */
+export function cronProblem(pattern: string): string | undefined {
+  const fields = pattern.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) return `must be a cron pattern of exactly 5 fields (minute hour day-of-month month day-of-week), not ${fields.length}`;
+  try {
+    CronExpressionParser.parse(fields.join(' '), { tz: 'UTC' }).next();
+    return undefined;
+  } catch (err) {
+    return `is not a valid cron pattern: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const cron = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((v, ctx) => {
+    const problem = cronProblem(v);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
  * Every environment variable leeloo-sync reads, with its default. README's configuration table
  * is checked against this list by a test.
  */
@@ -92,7 +118,7 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9:_-]+$/, 'may contain only letters, digits, ":", "_" and "-"')
     .default('leeloo-sync'),
-  SCHEDULE_NIGHTLY_CRON: z.string().trim().min(1).default('0 3 * * *'),
+  SCHEDULE_NIGHTLY_CRON: cron.default('0 3 * * *'),
   SCHEDULE_TIMEZONE: z
     .string()
     .trim()
@@ -106,7 +132,7 @@ export const envSchema = z.object({
     }, 'is not a known IANA time zone')
     .default('UTC'),
   SCHEDULE_FREQUENT_MINUTES: intIn(0, 24 * 60).default(15),
-  SCHEDULE_FULL_CRON: z.string().trim().min(1).optional(),
+  SCHEDULE_FULL_CRON: cron.optional(),
   WORKER_SHUTDOWN_TIMEOUT_MS: intIn(1000, 600_000).default(30_000),
   WRITE_MAX_ATTEMPTS: intIn(1, 100).default(8),
 
@@ -149,11 +175,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (opts.requireToken && !input.LEELOO_API_TOKEN?.trim()) {
     problems.push('LEELOO_API_TOKEN is required (the API token from Leeloo settings; sent as X-Leeloo-AuthToken)');
   }
-  if (parsed.success) {
-    const e = parsed.data;
-    if ((e.DASHBOARD_USER === undefined) !== (e.DASHBOARD_PASSWORD === undefined)) {
-      problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
-    }
+  // Checked on the raw input, so it joins the schema's problems instead of waiting for them.
+  if ((input.DASHBOARD_USER === undefined) !== (input.DASHBOARD_PASSWORD === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
   }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, problems);
