@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR, openMirror } from '../../src/db/connection.js';
-import { APPLICATION_ID } from '../../src/db/migrate.js';
+import { APPLICATION_ID, readMigrations } from '../../src/db/migrate.js';
+
+const ALL = readMigrations(MIGRATIONS_DIR).migrations.length;
 import { ConfigError } from '../../src/errors.js';
 import { foreignFiles, legacyDb, sha } from '../helpers/db-files.js';
 
@@ -85,7 +87,7 @@ describe('database ownership', () => {
       expect(m.sqlite.pragma('application_id', { simple: true }), p).toBe(APPLICATION_ID);
       expect(m.sqlite.prepare('SELECT count(*) AS n FROM outbound_writes').get(), p).toEqual({ n: 0 });
       m.close();
-      expect(migrationRows(p)).toHaveLength(3);
+      expect(migrationRows(p)).toHaveLength(ALL);
     }
   });
 
@@ -109,11 +111,31 @@ describe('database ownership', () => {
     expect(m.sqlite.prepare('SELECT name FROM tags').pluck().all()).toEqual(['vip']);
     m.close();
     const rows = migrationRows(path);
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(ALL);
     // The same rows drizzle's own migrator writes, so either can open the database next.
     const ref = join(tempDir(), 'ref.db');
     legacyDb(ref);
     expect(rows).toEqual(migrationRows(ref));
+  });
+
+  it("strips tag_name, no longer accepted from outside, from outbox rows stored before", () => {
+    const path = join(tempDir(), 'outbox.db');
+    legacyDb(path, migrationsUpTo(3));
+    const s = new Database(path);
+    const ins = s.prepare("INSERT INTO outbound_writes (kind, target_id, payload, status) VALUES (?, '5e1c4676b70fb2001279c268', ?, ?)");
+    ins.run('add-tag', '{"tag_id":"5e1c4676b70fb2001279c269","tag_name":"vip"}', 'pending');
+    ins.run('add-tag', '{"tag_id":"5e1c4676b70fb2001279c269","tag_name":"vip"}', 'succeeded');
+    ins.run('add-comment', '{"text":"hi","tag_name":"x"}', 'pending');
+    ins.run('remove-tag', 'not json', 'pending');
+    s.close();
+    const m = openMirror(path);
+    expect(m.sqlite.prepare('SELECT payload FROM outbound_writes ORDER BY id').pluck().all()).toEqual([
+      '{"tag_id":"5e1c4676b70fb2001279c269"}',
+      '{"tag_id":"5e1c4676b70fb2001279c269","tag_name":"vip"}',
+      '{"text":"hi","tag_name":"x"}',
+      'not json',
+    ]);
+    m.close();
   });
 
   it('applies all pending migrations or none: a failing statement midway leaves the database unmigrated', () => {
@@ -129,7 +151,7 @@ describe('database ownership', () => {
     expect(migrationRows(path)).toHaveLength(2);
     // Fixed, the same database migrates.
     openMirror(path).close();
-    expect(migrationRows(path)).toHaveLength(3);
+    expect(migrationRows(path)).toHaveLength(ALL);
   });
 
   it('refuses a database written by a newer leeloo-sync', () => {
@@ -141,7 +163,7 @@ describe('database ownership', () => {
     const msg = /^DATABASE_URL: .*newer\.db: database was written by a newer leeloo-sync \(migration 2031-01-02T00:00:00\.000Z ffffffffffff\); upgrade leeloo-sync$/;
     expect(refusal(path)).toMatch(msg);
     expect(() => openMirror(path, { readonly: true })).toThrow(msg);
-    expect(migrationRows(path)).toHaveLength(4);
+    expect(migrationRows(path)).toHaveLength(ALL + 1);
   });
 
   it('refuses bad paths naming DATABASE_URL', () => {
