@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
@@ -140,6 +141,12 @@ export const envSchema = z.object({
   DASHBOARD_PORT: intIn(0, 65535).default(3000),
   DASHBOARD_USER: z.string().min(1).optional(),
   DASHBOARD_PASSWORD: z.string().min(1).optional(),
+  DASHBOARD_ALLOWED_HOSTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1')).filter(Boolean))
+    .refine((hosts) => hosts.every((h) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h) || isIP(h) !== 0), 'must be a comma-separated list of host names'),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
