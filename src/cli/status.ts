@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig, sqlitePath } from '../config.js';
 import { openMirror } from '../db/connection.js';
 import { ConfigError } from '../errors.js';
+import { parseCheckpoint } from '../sync/state.js';
 import { reportFatal } from './common.js';
 
 export interface MirrorStatus {
@@ -32,7 +33,8 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
       state: string | null;
       updatedAt: string;
     }[]).map(({ state, ...c }) => {
-      const parsed = state ? (JSON.parse(state) as Record<string, unknown>) : null;
+      const parsed = parseCheckpoint(state) as Record<string, unknown> | null | 'lost';
+      if (parsed === 'lost') return { ...c, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' };
       return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
     });
     const lastRuns = m.sqlite
