@@ -4,7 +4,7 @@ import { loadConfig, sqlitePath } from '../config.js';
 import { openMirror } from '../db/connection.js';
 import { ConfigError } from '../errors.js';
 import { parseCheckpoint } from '../sync/state.js';
-import { reportFatal } from './common.js';
+import { parseWhole, reportFatal } from './common.js';
 
 export interface MirrorStatus {
   cursors: { stream: string; partition: string; cursor: string | null; inProgress: unknown; updatedAt: string }[];
@@ -58,11 +58,10 @@ export function statusCommand(): Command {
     .option('--runs <n>', 'runs to show per stream', '3')
     .action((o: { json?: boolean; runs: string }) => {
       try {
+        const runs = parseWhole('--runs', o.runs, { min: 1, max: 1_000_000 })!;
         const env = loadConfig(process.env);
         const path = sqlitePath(env.DATABASE_URL);
         if (path !== ':memory:' && !existsSync(path)) throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);
-        const runs = Number(o.runs);
-        if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs must be a whole number of at least 1 (got "${o.runs}")`);
         const st = readStatus(path, runs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);

@@ -78,12 +78,15 @@ export const price = z
   .union([z.number(), z.string().trim()], { error: required('a number') })
   .transform((v, ctx) => {
     const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-    if (!Number.isFinite(n) || n < 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a non-negative number, e.g. 100 or 99.5' });
+    if (!Number.isFinite(n) || n < 0 || n > 1e12) {
+      ctx.addIssue({ code: 'custom', message: 'must be a non-negative number up to 1000000000000, e.g. 100 or 99.5' });
       return z.NEVER;
     }
     return n;
   });
+
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2100, 0, 1);
 
 const DAY_TIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?$/;
 
@@ -101,6 +104,11 @@ const dateText = (what: string) =>
       const d = typeof v === 'string' ? parseUtc(v) : v;
       if (!d || Number.isNaN(d.getTime())) {
         ctx.addIssue({ code: 'custom', message: `must be ${what}` });
+        return z.NEVER;
+      }
+      // Year 0 or 9999 is a typo, not a payment: nothing in a Leeloo company is that old or far.
+      if (d.getTime() < EARLIEST || d.getTime() >= LATEST) {
+        ctx.addIssue({ code: 'custom', message: `must be a date from 2000-01-01 to 2099-12-31 (UTC)` });
         return z.NEVER;
       }
       return d;
