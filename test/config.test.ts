@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,12 +124,28 @@ describe('DATABASE_URL', () => {
       ];
       for (const [v, re] of cases) expect(problemsOf({ DATABASE_URL: v }).join('; '), v).toMatch(re);
       for (const v of [join(dir, 'new', 'deeper', 'x.db'), `file://${dir}/a%20b.db`, `file://localhost${dir}/x.db`, ':memory:']) expect(problemsOf({ DATABASE_URL: v }), v).toEqual([]);
-      // As root nothing is unwritable; as another user a read-only directory is refused.
-      if (process.getuid?.() !== 0) {
-        const ro = join(dir, 'ro');
-        mkdirSync(ro, { mode: 0o500 });
-        expect(problemsOf({ DATABASE_URL: join(ro, 'x.db') }).join('; ')).toMatch(/^DATABASE_URL cannot be created: .*\/ro is not writable by this user$/);
-        chmodSync(ro, 0o700);
+      // An unwritable directory and file: mode 0500/0400 for a normal user; root ignores modes,
+      // so there the immutable attribute (chattr +i) makes them unwritable.
+      const ro = join(dir, 'ro');
+      mkdirSync(ro, { mode: 0o700 });
+      writeFileSync(join(ro, 'old.db'), '');
+      const root = process.getuid?.() === 0;
+      const lock = (on: boolean) => {
+        if (root) return spawnSync('chattr', [on ? '+i' : '-i', join(ro, 'old.db'), ro]).status === 0;
+        chmodSync(join(ro, 'old.db'), on ? 0o400 : 0o600);
+        chmodSync(ro, on ? 0o500 : 0o700);
+        return true;
+      };
+      if (lock(true)) {
+        try {
+          expect(problemsOf({ DATABASE_URL: join(ro, 'x.db') }).join('; ')).toMatch(/^DATABASE_URL cannot be created: .*\/ro is not writable by this user$/);
+          expect(problemsOf({ DATABASE_URL: join(ro, 'old.db') }).join('; ')).toMatch(/^DATABASE_URL is not readable and writable by this user/);
+        } finally {
+          lock(false);
+        }
+      } else {
+        // Root without CAP_LINUX_IMMUTABLE: no way to make a path unwritable here.
+        console.warn('config.test: could not make a directory unwritable (root without chattr); unwritable DATABASE_URL not tested');
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
