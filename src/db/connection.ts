@@ -58,23 +58,21 @@ export function openMirror(path: string, opts: OpenOptions = {}): Mirror {
   const where = databasePathProblem(path);
   if (where !== undefined && !(readonly && existsSync(path))) throw new ConfigError(`DATABASE_URL ${where}`);
   const pre = inspectDatabaseFile(path, set);
-  refuseUnless(undefined, pre.kind === 'stamped' ? undefined : refusal(path, pre));
+  if (pre.kind !== 'stamped') refuseUnless(undefined, refusal(path, pre));
   if (readonly && pre.kind === 'empty' && path !== ':memory:') throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);
 
   const sqlite = openFile(path, readonly);
-  sqlite.pragma('busy_timeout = 10000');
-  if (readonly || opts.migrate === false) {
-    refuseUnless(sqlite, refusal(path, classify(sqlite, set)));
-  } else {
-    try {
-      const v = classify(sqlite, set);
-      refuseUnless(sqlite, refusal(path, v));
-      // The common case (ours, current) takes no write lock.
-      if (!(v.kind === 'ours' && v.stamped && v.pending.length === 0)) refuseUnless(sqlite, migrateDatabase(sqlite, set, path));
-    } catch (err) {
-      if (sqlite.open) sqlite.close();
-      throw err;
-    }
+  try {
+    sqlite.pragma('busy_timeout = 10000');
+    // Judged again on the real connection: a stamped file may still be newer than this version.
+    const v = classify(sqlite, set);
+    refuseUnless(sqlite, refusal(path, v));
+    // The common case (ours, current) takes no write lock.
+    const current = v.kind === 'ours' && v.stamped && v.pending.length === 0;
+    if (!readonly && opts.migrate !== false && !current) refuseUnless(sqlite, migrateDatabase(sqlite, set, path));
+  } catch (err) {
+    if (sqlite.open) sqlite.close();
+    throw err;
   }
   if (!readonly) {
     sqlite.pragma('journal_mode = WAL');
