@@ -1,4 +1,7 @@
+import { isIP } from 'node:net';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
 import { HEADER_SAFE } from './secrets.js';
@@ -57,6 +60,31 @@ const redisUrl = z
   }, 'must be a redis:// or rediss:// URL');
 
 /**
+ * A cron pattern as BullMQ's job scheduler reads it (with the same cron-parser): exactly five
+ * fields, since cron-parser fills in a short pattern (`* * *` runs every minute) and reads a
+ * sixth field as seconds, and no `@daily` aliases.
+ */
+export function cronProblem(pattern: string): string | undefined {
+  const fields = pattern.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5) return `must be a cron pattern of exactly 5 fields (minute hour day-of-month month day-of-week), not ${fields.length}`;
+  try {
+    CronExpressionParser.parse(fields.join(' '), { tz: 'UTC' }).next();
+    return undefined;
+  } catch (err) {
+    return `is not a valid cron pattern: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+const cron = z
+  .string()
+  .trim()
+  .min(1)
+  .superRefine((v, ctx) => {
+    const problem = cronProblem(v);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
  * Every environment variable leeloo-sync reads, with its default. README's configuration table
  * is checked against this list by a test.
  */
@@ -76,7 +104,15 @@ export const envSchema = z.object({
   LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
   LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
 
-  DATABASE_URL: z.string().trim().min(1, 'must not be empty').default('./data/leeloo.db'),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .default('./data/leeloo.db')
+    .superRefine((v, ctx) => {
+      const problem = databaseUrlProblem(v);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 
   SYNC_START_DATE: isoDay.default('2015-01-01'),
   SYNC_LOOKBACK_MINUTES: intIn(0, 60 * 24 * 30).default(60),
@@ -91,7 +127,7 @@ export const envSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9:_-]+$/, 'may contain only letters, digits, ":", "_" and "-"')
     .default('leeloo-sync'),
-  SCHEDULE_NIGHTLY_CRON: z.string().trim().min(1).default('0 3 * * *'),
+  SCHEDULE_NIGHTLY_CRON: cron.default('0 3 * * *'),
   SCHEDULE_TIMEZONE: z
     .string()
     .trim()
@@ -105,7 +141,7 @@ export const envSchema = z.object({
     }, 'is not a known IANA time zone')
     .default('UTC'),
   SCHEDULE_FREQUENT_MINUTES: intIn(0, 24 * 60).default(15),
-  SCHEDULE_FULL_CRON: z.string().trim().min(1).optional(),
+  SCHEDULE_FULL_CRON: cron.optional(),
   WORKER_SHUTDOWN_TIMEOUT_MS: intIn(1000, 600_000).default(30_000),
   WRITE_MAX_ATTEMPTS: intIn(1, 100).default(8),
 
@@ -113,6 +149,12 @@ export const envSchema = z.object({
   DASHBOARD_PORT: intIn(0, 65535).default(3000),
   DASHBOARD_USER: z.string().min(1).optional(),
   DASHBOARD_PASSWORD: z.string().min(1).optional(),
+  DASHBOARD_ALLOWED_HOSTS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase().replace(/\.$/, '').replace(/^\[(.*)\]$/, '$1')).filter(Boolean))
+    .refine((hosts) => hosts.every((h) => /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(h) || isIP(h) !== 0), 'must be a comma-separated list of host names'),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -148,11 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (opts.requireToken && !input.LEELOO_API_TOKEN?.trim()) {
     problems.push('LEELOO_API_TOKEN is required (the API token from Leeloo settings; sent as X-Leeloo-AuthToken)');
   }
-  if (parsed.success) {
-    const e = parsed.data;
-    if ((e.DASHBOARD_USER === undefined) !== (e.DASHBOARD_PASSWORD === undefined)) {
-      problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
-    }
+  // Checked on the raw input, so it joins the schema's problems instead of waiting for them.
+  if ((input.DASHBOARD_USER === undefined) !== (input.DASHBOARD_PASSWORD === undefined)) {
+    problems.push('DASHBOARD_USER and DASHBOARD_PASSWORD must be set together');
   }
   if (problems.length > 0 || !parsed.success) {
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, problems);
@@ -162,12 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   return parsed.data;
 }
 
-/** `DATABASE_URL` is a SQLite file path, optionally written as `file:PATH`. */
+/** `DATABASE_URL` is a SQLite file path, optionally written as `file:PATH` or `file:///PATH`. */
 export function sqlitePath(databaseUrl: string): string {
-  if (databaseUrl.startsWith('file://')) return decodeURIComponent(new URL(databaseUrl).pathname);
-  if (databaseUrl.startsWith('file:')) return databaseUrl.slice('file:'.length);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(databaseUrl)) {
-    throw new ConfigError(`DATABASE_URL must be a SQLite file path or file:PATH (got a ${databaseUrl.split(':')[0]}: URL)`);
-  }
-  return databaseUrl;
+  const parsed = parseDatabaseUrl(databaseUrl);
+  if ('problem' in parsed) throw new ConfigError(`DATABASE_URL ${parsed.problem}`);
+  return parsed.path;
 }

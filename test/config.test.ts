@@ -1,6 +1,22 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig, sqlitePath } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
+import { runCli } from './helpers/cli.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message.split('\n')).toHaveLength(1);
+    return (err as ConfigError).problems;
+  }
+  return [];
+}
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
@@ -57,11 +73,93 @@ describe('loadConfig', () => {
   });
 });
 
+describe('cron patterns', () => {
+  it('accepts five-field patterns cron-parser reads', () => {
+    for (const c of ['0 3 * * *', '*/15 * * * *', '0 4 * * 0', '30 2 1 * mon-fri']) expect(problemsOf({ SCHEDULE_NIGHTLY_CRON: c, SCHEDULE_FULL_CRON: c }), c).toEqual([]);
+  });
+
+  it('refuses short, 6-field, out-of-range and garbage patterns, all in one line with the other problems', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-cfg-'));
+    try {
+      const problems = problemsOf({ SCHEDULE_NIGHTLY_CRON: '* * *', SCHEDULE_FULL_CRON: '* * * * * *', DATABASE_URL: dir, DASHBOARD_USER: 'ops' });
+      expect(problems).toEqual([
+        'DATABASE_URL is a directory (' + dir + '); give a file path, e.g. ' + dir + '/leeloo.db',
+        'SCHEDULE_NIGHTLY_CRON must be a cron pattern of exactly 5 fields (minute hour day-of-month month day-of-week), not 3',
+        'SCHEDULE_FULL_CRON must be a cron pattern of exactly 5 fields (minute hour day-of-month month day-of-week), not 6',
+        'DASHBOARD_USER and DASHBOARD_PASSWORD must be set together',
+      ]);
+      expect(problemsOf({ SCHEDULE_NIGHTLY_CRON: '61 * * * *', SCHEDULE_FULL_CRON: 'at four on sunday mornings' })).toEqual([
+        'SCHEDULE_NIGHTLY_CRON is not a valid cron pattern: Constraint error, got value 61 expected range 0-59',
+        'SCHEDULE_FULL_CRON is not a valid cron pattern: Invalid characters, got value: at',
+      ]);
+      expect(problemsOf({ SCHEDULE_NIGHTLY_CRON: '@daily' })[0]).toMatch(/^SCHEDULE_NIGHTLY_CRON must be a cron pattern of exactly 5 fields/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a command exits 2 with them, before doing anything', async () => {
+    const r = await runCli(['status'], { SCHEDULE_NIGHTLY_CRON: '* * *', SCHEDULE_FULL_CRON: 'garbage', DATABASE_URL: 'file://elsewhere/x.db' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^leeloo-sync: invalid configuration: DATABASE_URL must be a local file: URI \(file:\/\/\/PATH; got host "elsewhere"\); SCHEDULE_NIGHTLY_CRON must be .*; SCHEDULE_FULL_CRON must be a cron pattern of exactly 5 fields .*, not 1\n$/);
+  }, 60_000);
+});
+
+describe('DATABASE_URL', () => {
+  it('refuses what cannot be a database file, naming DATABASE_URL', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ls-cfg-'));
+    try {
+      writeFileSync(join(dir, 'file'), 'x');
+      const cases: [string, RegExp][] = [
+        [dir, /^DATABASE_URL is a directory/],
+        [join(dir, 'file', 'sub', 'x.db'), /^DATABASE_URL is under a file, not a directory \(.*\/file is a file\)$/],
+        ['file://host/x.db', /^DATABASE_URL must be a local file: URI/],
+        ['file:', /^DATABASE_URL must name a path after file:/],
+        ['file:///tmp/%zz.db', /^DATABASE_URL has malformed percent-encoding/],
+        ['file:///tmp/x.db?mode=ro', /^DATABASE_URL must be a plain file: URI/],
+        ['/proc/1/x.db', /^DATABASE_URL must not point into \/proc, \/sys or \/dev/],
+        ['/sys/x.db', /^DATABASE_URL must not point into/],
+        ['/dev/null', /^DATABASE_URL must not point into/],
+        ['postgres://localhost/db', /^DATABASE_URL must be a SQLite file path/],
+      ];
+      for (const [v, re] of cases) expect(problemsOf({ DATABASE_URL: v }).join('; '), v).toMatch(re);
+      for (const v of [join(dir, 'new', 'deeper', 'x.db'), `file://${dir}/a%20b.db`, `file://localhost${dir}/x.db`, ':memory:']) expect(problemsOf({ DATABASE_URL: v }), v).toEqual([]);
+      // An unwritable directory and file: mode 0500/0400 for a normal user; root ignores modes,
+      // so there the immutable attribute (chattr +i) makes them unwritable.
+      const ro = join(dir, 'ro');
+      mkdirSync(ro, { mode: 0o700 });
+      writeFileSync(join(ro, 'old.db'), '');
+      const root = process.getuid?.() === 0;
+      const lock = (on: boolean) => {
+        if (root) return spawnSync('chattr', [on ? '+i' : '-i', join(ro, 'old.db'), ro]).status === 0;
+        chmodSync(join(ro, 'old.db'), on ? 0o400 : 0o600);
+        chmodSync(ro, on ? 0o500 : 0o700);
+        return true;
+      };
+      if (lock(true)) {
+        try {
+          expect(problemsOf({ DATABASE_URL: join(ro, 'x.db') }).join('; ')).toMatch(/^DATABASE_URL cannot be created: .*\/ro is not writable by this user$/);
+          expect(problemsOf({ DATABASE_URL: join(ro, 'old.db') }).join('; ')).toMatch(/^DATABASE_URL is not readable and writable by this user/);
+        } finally {
+          lock(false);
+        }
+      } else {
+        // Root without CAP_LINUX_IMMUTABLE: no way to make a path unwritable here.
+        console.warn('config.test: could not make a directory unwritable (root without chattr); unwritable DATABASE_URL not tested');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('sqlitePath', () => {
   it('accepts a path or file:PATH and refuses other URLs', () => {
     expect(sqlitePath('./data/x.db')).toBe('./data/x.db');
     expect(sqlitePath('file:./data/x.db')).toBe('./data/x.db');
     expect(sqlitePath('file:///tmp/x.db')).toBe('/tmp/x.db');
     expect(() => sqlitePath('postgres://localhost/db')).toThrow(/SQLite file path/);
+    expect(sqlitePath('file:///tmp/a%20b.db')).toBe('/tmp/a b.db');
+    expect(() => sqlitePath('file://host/x')).toThrow(/^DATABASE_URL must be a local file: URI/);
   });
 });

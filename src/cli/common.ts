@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.js';
 import { redact as scrub } from '../secrets.js';
+import { parseWhole } from './numbers.js';
 
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input (configuration or arguments). */
 export const EXIT_FAILED = 1;
@@ -27,21 +28,8 @@ export async function parseStreams(value: string | undefined): Promise<string[] 
   return names;
 }
 
-export function parseDay(option: string, value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value.trim());
-  const d = m ? new Date(`${value.trim()}T00:00:00.000Z`) : null;
-  if (!d || Number.isNaN(d.getTime()) || !d.toISOString().startsWith(value.trim())) {
-    throw new ConfigError(`${option} must be a date YYYY-MM-DD (got "${value}")`);
-  }
-  if (d.getTime() > Date.now()) throw new ConfigError(`${option} must not be in the future (got ${value})`);
-  return d;
-}
+export { parseDay, parseDecimal, parseWhole } from './numbers.js';
 
 export function parsePositiveInt(option: string, value: string | undefined, max = 10_000_000): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1 || Number(value) > max) {
-    throw new ConfigError(`${option} must be a whole number from 1 to ${max} (got "${value}")`);
-  }
-  return Number(value);
+  return parseWhole(option, value, { min: 1, max });
 }

@@ -28,13 +28,14 @@ export function demoCommand(): Command {
     .action(async (o: { people: string; db: string }) => {
       try {
         const people = parsePositiveInt('--people', o.people, 1_000_000)!;
-        const [{ loadConfig }, { openMirror }, { createLogger }, { startSimulator }] = await Promise.all([
+        const [{ loadConfig }, { assertReplaceable, openMirror }, { createLogger }, { startSimulator }] = await Promise.all([
           import('../config.js'),
           import('../db/connection.js'),
           import('../log.js'),
           import('../sim/index.js'),
         ]);
         const path = resolve(o.db);
+        assertReplaceable(path); // --db of another program's file: refused, not deleted
         for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
         const sim = await startSimulator({ people, seed: 42 });
         try {

@@ -26,7 +26,19 @@ function usageExits(cmd: Command): void {
   for (const sub of cmd.commands) usageExits(sub);
 }
 
+/**
+ * `leeloo-sync status | head -1`: the reader is gone after one line, and the next write fails
+ * with EPIPE. Nobody is left to read the rest, so that is a quiet, successful end.
+ */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function runCli(program: Command, argv: string[] = process.argv): Promise<void> {
+  quietOnClosedPipe(process.stdout);
   // Applied last, so commands added by jobs/ get it too (addCommand does not inherit settings).
   usageExits(program);
   await program.parseAsync(argv);

@@ -1,4 +1,5 @@
 import { openMirror } from '../db/connection.js';
+import { parseCheckpoint } from '../sync/state.js';
 
 export interface MirrorStatus {
   cursors: { stream: string; partition: string; cursor: string | null; inProgress: unknown; updatedAt: string }[];
@@ -27,7 +28,8 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
       state: string | null;
       updatedAt: string;
     }[]).map(({ state, ...c }) => {
-      const parsed = state ? (JSON.parse(state) as Record<string, unknown>) : null;
+      const parsed = parseCheckpoint(state) as Record<string, unknown> | null | 'lost';
+      if (parsed === 'lost') return { ...c, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' };
       return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
     });
     const lastRuns = m.sqlite

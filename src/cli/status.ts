@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { reportFatal } from './common.js';
+import { parseWhole, reportFatal } from './common.js';
 
 // readStatus lives apart so that defining this command (`--help`) loads no database driver.
 export type { MirrorStatus } from './status-read.js';
@@ -13,12 +13,11 @@ export function statusCommand(): Command {
     .option('--runs <n>', 'runs to show per stream', '3')
     .action(async (o: { json?: boolean; runs: string }) => {
       try {
+        const runs = parseWhole('--runs', o.runs, { min: 1, max: 1_000_000 })!;
         const [{ loadConfig, sqlitePath }, { readStatus }] = await Promise.all([import('../config.js'), import('./status-read.js')]);
         const env = loadConfig(process.env);
         const path = sqlitePath(env.DATABASE_URL);
         if (path !== ':memory:' && !existsSync(path)) throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);
-        const runs = Number(o.runs);
-        if (!Number.isInteger(runs) || runs < 1) throw new ConfigError(`--runs must be a whole number of at least 1 (got "${o.runs}")`);
         const st = readStatus(path, runs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);

@@ -6,10 +6,11 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { basicAuth, dashboardAccess } from './auth.js';
+import { hostGuard, sameOriginGuard } from './guard.js';
 import { readMirrorOverview, renderMirrorPage } from './mirror.js';
 
 export interface DashboardOptions {
-  env: Pick<Env, 'DASHBOARD_HOST' | 'DASHBOARD_PORT' | 'DASHBOARD_USER' | 'DASHBOARD_PASSWORD'>;
+  env: Pick<Env, 'DASHBOARD_HOST' | 'DASHBOARD_PORT' | 'DASHBOARD_USER' | 'DASHBOARD_PASSWORD'> & Partial<Pick<Env, 'DASHBOARD_ALLOWED_HOSTS'>>;
   /** SQLite file of the mirror. */
   mirrorPath: string;
   metrics: Metrics;
@@ -31,7 +32,9 @@ export function dashboardApp(opts: DashboardOptions): express.Express {
   const creds = dashboardAccess(opts.env);
   const app = express();
   app.disable('x-powered-by');
+  app.use(hostGuard(opts.env.DASHBOARD_HOST, opts.env.DASHBOARD_ALLOWED_HOSTS));
   if (creds) app.use(basicAuth(creds));
+  app.use(sameOriginGuard());
   app.get('/', (_req, res) => res.redirect(302, '/mirror'));
   app.get('/mirror', (_req, res) => {
     try {

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Env } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { isLoopbackAddress } from './guard.js';
 
 /*
  * Who may see the dashboard (queues with job payloads and errors, mirror state, /metrics):
@@ -13,12 +13,9 @@ import { ConfigError } from '../errors.js';
  * So /metrics is open only when the whole dashboard is, and that is only ever on loopback.
  */
 
+/** By address, not by name: `evil.localhost` is not loopback (see isLoopbackAddress). */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().replace(/^\[(.*)\]$/, '$1').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || h === '0:0:0:0:0:0:0:1' || /^::ffff:127\./.test(h);
-  return false;
+  return isLoopbackAddress(host);
 }
 
 export interface DashboardCredentials {

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { parseDecimal, parseWhole } from '../cli/numbers.js';
 import { ConfigError } from '../errors.js';
 import { FAULT_KINDS, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
 
@@ -19,19 +20,8 @@ export interface SimCliOptions {
   activityPerList?: string;
 }
 
-function whole(option: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (!/^-?\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`${option} must be a whole number from ${min} to ${max} (got "${value}")`);
-  return Number(v);
-}
-
-function decimal(option: string, value: string | undefined, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const v = value.trim();
-  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`${option} must be a number from ${min} to ${max} (got "${value}")`);
-  return Number(v);
-}
+const whole = (option: string, value: string | undefined, min: number, max: number) => parseWhole(option, value, { min, max });
+const decimal = (option: string, value: string | undefined, min: number, max: number) => parseDecimal(option, value, { min, max });
 
 /** CLI flags → simulator options; a bad value is a ConfigError naming the flag. */
 export function parseSimOptions(o: SimCliOptions): SimOptions {

@@ -79,7 +79,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     full: opts.full ?? false,
     since: opts.since,
     pool: new Semaphore(opts.env.SYNC_CONCURRENCY),
-    state: new StateStore(sqlite),
+    state: new StateStore(sqlite, opts.logger),
     progress: opts.progress ?? noProgress,
     signal: abort.signal,
     selected: new Set(defs.map((d) => d.name)),

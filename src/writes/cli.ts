@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { EXIT_USAGE, reportFatal } from '../cli/common.js';
+import { EXIT_USAGE, parseWhole, reportFatal } from '../cli/common.js';
 import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { collect, defined, SPECS, type Opts, type Spec } from './cli-specs.js';
@@ -112,9 +112,13 @@ export function outboxCommand(): Command {
     .option('--limit <n>', 'rows to show', '50')
     .option('--json', 'print JSON lines')
     .action(async (o: { status?: WriteStatus; kind?: string; limit: string; json?: boolean }) => {
+      let limit: number;
+      try {
+        limit = parseWhole('--limit', o.limit, { min: 1, max: 1_000_000 })!;
+      } catch (err) {
+        reportFatal(err);
+      }
       await withMirror((mirror, { countWrites, listWrites }) => {
-        const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new ConfigError(`--limit must be a whole number of at least 1 (got "${o.limit}")`);
         const rows = listWrites(mirror, { status: o.status, kind: o.kind, limit });
         if (o.json) {
           for (const r of rows) printRow(r, true);

@@ -4,6 +4,36 @@
  */
 import { z } from 'zod';
 
+/**
+ * Size limits of write payloads, checked before anything is stored or sent (README, Write-backs).
+ * The docs give none; these keep a request well under what an HTTP server accepts (a 20 MB
+ * comment was answered 413) and stay far above what a person types: messengers cap a message
+ * near 4096 characters (Telegram's limit), emails at 254 (RFC 5321), E.164 phones at 15 digits.
+ */
+export const LIMITS = {
+  /** The whole payload, as JSON (UTF-8 bytes). */
+  payloadBytes: 256 * 1024,
+  /** send-message text. */
+  message: 4096,
+  /** add-comment text, and update-order's userComments. */
+  comment: 10_000,
+  /** Names: a person's, a contact's, a custom field's, a traffic source's. */
+  name: 256,
+  email: 254,
+  phone: 32,
+  customFieldValue: 1024,
+  customFields: 100,
+  description: 1000,
+  templateVariables: 50,
+  templateVariableName: 64,
+  templateVariableValue: 1024,
+  contacts: 1000,
+  tags: 100,
+  /** One tag name or id. */
+  tag: 256,
+  connectedUsers: 100,
+} as const;
+
 const required = (what: string) => (iss: { input: unknown }) => (iss.input === undefined || iss.input === null ? 'is required' : `must be ${what}`);
 
 /** "Ids are 24-hex MongoDB ObjectIds" (leeloo-api.md); the API wants them lower-case. */
@@ -21,12 +51,14 @@ export const text = z.string({ error: required('text') }).refine((s) => s.trim()
 /** POST /people: "Phones must be `+` followed by digits" (leeloo-api.md); E.164 allows at most 15. */
 export const phone = z
   .string({ error: required('a phone number') })
+  .max(LIMITS.phone, `must be at most ${LIMITS.phone} characters`)
   .trim()
   .regex(/^\+\d{5,15}$/, 'must be "+" followed by 5 to 15 digits, e.g. +380953066789');
 
 export const email = z
   .string({ error: required('an email address') })
   .trim()
+  .max(LIMITS.email, `must be at most ${LIMITS.email} characters`)
   .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'must be an email address');
 
 /** Custom field types listed by the docs for PUT /people/{id}. */
@@ -46,12 +78,15 @@ export const price = z
   .union([z.number(), z.string().trim()], { error: required('a number') })
   .transform((v, ctx) => {
     const n = typeof v === 'number' ? v : /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
-    if (!Number.isFinite(n) || n < 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a non-negative number, e.g. 100 or 99.5' });
+    if (!Number.isFinite(n) || n < 0 || n > 1e12) {
+      ctx.addIssue({ code: 'custom', message: 'must be a non-negative number up to 1000000000000, e.g. 100 or 99.5' });
       return z.NEVER;
     }
     return n;
   });
+
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST = Date.UTC(2100, 0, 1);
 
 const DAY_TIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?$/;
 
@@ -71,6 +106,11 @@ const dateText = (what: string) =>
         ctx.addIssue({ code: 'custom', message: `must be ${what}` });
         return z.NEVER;
       }
+      // Year 0 or 9999 is a typo, not a payment: nothing in a Leeloo company is that old or far.
+      if (d.getTime() < EARLIEST || d.getTime() >= LATEST) {
+        ctx.addIssue({ code: 'custom', message: `must be a date from 2000-01-01 to 2099-12-31 (UTC)` });
+        return z.NEVER;
+      }
       return d;
     });
 
@@ -88,4 +128,21 @@ export const flag = z
   .union([z.boolean(), z.enum(['true', 'false'])], { error: required('true or false') })
   .transform((v) => (v === true || v === 'true' ? 'true' : 'false') as 'true' | 'false');
 
-export const idList = z.array(hexId, { error: required('a list of 24-hex ids') });
+export const idList = z.array(hexId, { error: required('a list of 24-hex ids') }).max(LIMITS.connectedUsers, `must list at most ${LIMITS.connectedUsers} ids`);
+
+/** Characters as a person counts them: code points, not UTF-16 units. */
+export function charCount(s: string): number {
+  return s.length - (s.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0);
+}
+
+const atMost = (max: number) => (s: string) => charCount(s) <= max;
+const tooLong = (max: number) => (iss: { input: unknown }) => `must be at most ${max} characters (got ${typeof iss.input === 'string' ? charCount(iss.input) : '?'})`;
+
+/** Non-empty text of at most `max` characters. */
+export const textUpTo = (max: number) => text.refine(atMost(max), { error: tooLong(max) });
+
+/** Optional-style text (may be empty) of at most `max` characters. */
+export const plainUpTo = (max: number) => z.string({ error: 'must be text' }).refine(atMost(max), { error: tooLong(max) });
+
+/** A list of at most `max` entries. */
+export const listMax = (max: number, what: string) => `must list at most ${max} ${what}`;

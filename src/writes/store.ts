@@ -9,7 +9,7 @@ import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { redact, redactDeep } from '../secrets.js';
 import { CANCELLABLE_STATUSES, OPEN_STATUSES, RETRYABLE_STATUSES, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
-import { mirrorTags, normalizeWrite } from './validate.js';
+import { mirrorTags, normalizeWrite, storedPayload } from './validate.js';
 
 /** A row as SQL users see it. */
 export interface OutboxRow {
@@ -152,7 +152,7 @@ function insertOne(mirror: Mirror, req: WriteRequest, opts: EnqueueOptions, tags
     }
   }
   const t = now();
-  return s.insert.get(w.kind, w.target, JSON.stringify(w.payload), key, t, t) as OutboxRow;
+  return s.insert.get(w.kind, w.target, JSON.stringify(storedPayload(w)), key, t, t) as OutboxRow;
 }
 
 export function getWrite(mirror: Mirror, id: number): OutboxRow | undefined {

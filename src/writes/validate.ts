@@ -9,13 +9,20 @@ import { ValidationError } from '../errors.js';
 import * as f from './fields.js';
 import { KIND_INFO, WRITE_KINDS, isWriteKind, type WriteKind } from './kinds.js';
 
-/** Tag names resolve through the mirrored tags table; add-tag/remove-tag take ids (docs 20, 21). */
-const tagRef = z.object({ tag: z.string().trim().min(1, 'must not be empty').optional(), tag_id: f.hexId.optional(), tag_name: z.string().optional() });
+const { LIMITS } = f;
+const tagName = z.string({ error: 'must be a tag name or id' }).trim().min(1, 'must not be empty').max(LIMITS.tag, `must be at most ${LIMITS.tag} characters`);
+
+/**
+ * Tag names resolve through the mirrored tags table; add-tag/remove-tag take ids (docs 20, 21).
+ * The tag's name, which the post-crash check and the mirror's person_tags use, is never taken
+ * from outside: it is looked up in the mirror at delivery.
+ */
+const tagRef = z.object({ tag: tagName.optional(), tag_id: f.hexId.optional() });
 
 const schemas = {
   'add-tag': z.strictObject(tagRef.shape),
   'remove-tag': z.strictObject(tagRef.shape),
-  'add-comment': z.strictObject({ text: f.text }),
+  'add-comment': z.strictObject({ text: f.textUpTo(LIMITS.comment) }),
   'update-person': z
     .strictObject({
       phone: f.phone.optional(),
@@ -24,31 +31,32 @@ const schemas = {
         .array(
           z.strictObject({
             type: f.customFieldType,
-            name: f.text,
-            value: z.union([z.string(), z.number()], { error: 'must be text or a number' }).transform(String),
+            name: f.textUpTo(LIMITS.name),
+            value: z.union([f.plainUpTo(LIMITS.customFieldValue), z.number()], { error: 'must be text or a number' }).transform(String),
           }),
           { error: 'must be a list of {type, name, value}' },
         )
         .min(1, 'must not be empty')
+        .max(LIMITS.customFields, f.listMax(LIMITS.customFields, 'custom fields'))
         .optional(),
     })
     .refine((p) => p.phone !== undefined || p.email !== undefined || p.custom_fields !== undefined, 'needs at least one of phone, email, custom_fields'),
   // POST /people: only connected_users_ids is optional ("NOTE: connected_users_ids - is not required").
-  'create-person': z.strictObject({ name: f.text, email: f.email, phone: f.phone, connected_users_ids: f.idList.optional() }),
+  'create-person': z.strictObject({ name: f.textUpTo(LIMITS.name), email: f.email, phone: f.phone, connected_users_ids: f.idList.optional() }),
   'add-sms-connection': z.strictObject({
     connection_id: f.hexId,
     data: z
-      .array(z.strictObject({ name: f.text, phone: f.phone, email: f.email.optional() }), { error: 'must be a list of {name, phone, email?}' })
+      .array(z.strictObject({ name: f.textUpTo(LIMITS.name), phone: f.phone, email: f.email.optional() }), { error: 'must be a list of {name, phone, email?}' })
       .min(1, 'must list at least one contact')
-      .max(1000, 'must list at most 1000 contacts per write'),
-    tags: z.array(z.string().trim().min(1, 'must not be empty'), { error: 'must be a list of tag names or ids' }).optional(),
+      .max(LIMITS.contacts, `must list at most ${LIMITS.contacts} contacts per write`),
+    tags: z.array(tagName, { error: 'must be a list of tag names or ids' }).max(LIMITS.tags, f.listMax(LIMITS.tags, 'tags')).optional(),
   }),
   'update-order': z.strictObject({
     status: f.orderStatus,
     price: f.price.optional(),
     currency: f.currency.optional(),
     paymentDate: f.paymentDate.optional(),
-    userComments: z.string({ error: 'must be text' }).optional(),
+    userComments: f.plainUpTo(LIMITS.comment).optional(),
   }),
   'create-order': z.strictObject({
     offerId: f.hexId,
@@ -59,14 +67,28 @@ const schemas = {
     isNotifyAccount: f.flag.optional(),
     managerId: f.hexId.optional(),
   }),
-  'send-message': z.strictObject({ text: f.text }),
+  'send-message': z.strictObject({ text: f.textUpTo(LIMITS.message) }),
   'send-template': z.strictObject({
     template_id: f.hexId,
-    variables: z.record(z.string(), z.union([z.string(), z.number()]).transform(String), { error: 'must be an object of text values' }).optional(),
+    variables: z
+      .record(
+        z.string(),
+        z.union([f.plainUpTo(LIMITS.templateVariableValue), z.number()], { error: 'must be text or a number' }).transform(String),
+        { error: 'must be an object of text values' },
+      )
+      .refine((v) => Object.keys(v).length <= LIMITS.templateVariables, f.listMax(LIMITS.templateVariables, 'variables'))
+      .refine(
+        (v) => Object.keys(v).every((k) => k !== '' && f.charCount(k) <= LIMITS.templateVariableName),
+        `variable names must be 1 to ${LIMITS.templateVariableName} characters`,
+      )
+      .optional(),
   }),
   'manual-subscribe': z.strictObject({ tunnel_id: f.hexId, tunnel_block_id: f.hexId }),
-  'create-traffic-source': z.strictObject({ name: f.text, description: z.string({ error: 'must be text' }).optional() }),
+  'create-traffic-source': z.strictObject({ name: f.textUpTo(LIMITS.name), description: f.plainUpTo(LIMITS.description).optional() }),
 } satisfies Record<WriteKind, z.ZodType>;
+
+/** A payload longer than this is refused without parsing it (field errors are clearer, so smaller ones are parsed first). */
+const PARSE_LIMIT = 32 * 1024 * 1024;
 
 type Parsed<K extends WriteKind> = z.output<(typeof schemas)[K]>;
 
@@ -131,6 +153,8 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   if (!t.success) throw new ValidationError(`${role} (target_id)`, t.error.issues[0]?.message ?? 'must be a 24-hex id');
   let body = payload;
   if (typeof payload === 'string') {
+    // Not even parsed past this: memory stays bounded whatever a SQL row holds.
+    if (payload.length > PARSE_LIMIT) throw new ValidationError('payload', `is ${payload.length} characters of JSON; at most ${LIMITS.payloadBytes} bytes (${LIMITS.payloadBytes / 1024} KiB) are accepted`);
     try {
       body = JSON.parse(payload === '' ? '{}' : payload) as unknown;
     } catch {
@@ -142,13 +166,15 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   const parsed = schemas[kind].safeParse(body);
   if (!parsed.success) throw toValidationError(parsed.error.issues, Object.keys(schemas[kind].shape));
   const p = parsed.data as Record<string, unknown>;
+  const bytes = Buffer.byteLength(typeof payload === 'string' ? payload : JSON.stringify(body));
+  if (bytes > LIMITS.payloadBytes) throw new ValidationError('payload', `is ${bytes} bytes of JSON; at most ${LIMITS.payloadBytes} bytes (${LIMITS.payloadBytes / 1024} KiB) are accepted`);
 
   switch (kind) {
     case 'add-tag':
     case 'remove-tag': {
       const ref = p as z.output<typeof tagRef>;
       if (ref.tag_id !== undefined) {
-        return { kind, target: t.data, payload: { tag_id: ref.tag_id, tag_name: ref.tag_name ?? tags.nameOf(ref.tag_id) ?? null } };
+        return { kind, target: t.data, payload: { tag_id: ref.tag_id, tag_name: tags.nameOf(ref.tag_id) ?? null } };
       }
       if (ref.tag === undefined) throw new ValidationError('tag', 'is required (a tag name or id)');
       const r = resolveTag('tag', ref.tag, tags);
@@ -167,6 +193,15 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   }
 }
 
+/**
+ * What the outbox stores: the request in its documented form, without what the worker derives
+ * itself (a tag's name), so a stored row passes the same validation as a SQL-inserted one.
+ */
+export function storedPayload(w: NormalizedWrite): unknown {
+  if (w.kind === 'add-tag' || w.kind === 'remove-tag') return { tag_id: w.payload.tag_id };
+  return w.payload;
+}
+
 function toValidationError(issues: readonly z.core.$ZodIssue[], fields: string[]): ValidationError {
   // A misspelt field name explains the "is required" of the right one: report it first.
   const issue = issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0];
@@ -174,7 +209,7 @@ function toValidationError(issues: readonly z.core.$ZodIssue[], fields: string[]
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0] ?? '';
-    if (path === '') return new ValidationError(key, `is not a field of this operation (its fields: ${fields.filter((f) => f !== 'tag_name').join(', ')})`);
+    if (path === '') return new ValidationError(key, `is not a field of this operation (its fields: ${fields.join(', ')})`);
     return new ValidationError(`${path}.${key}`, 'is not a field here');
   }
   return new ValidationError(path === '' ? 'payload' : path, issue.message);

@@ -95,6 +95,9 @@ describe('enqueue and outbox commands', () => {
       [['enqueue', 'add-comment', '--person', P], /^leeloo-sync: --text: is required/],
       [['enqueue', 'send-template', '--channel', C, '--template', 'x'], /^leeloo-sync: --template: must be a 24-hex id/],
       [['outbox', 'retry', 'abc'], /^leeloo-sync: ID must be a write's number/],
+      [['enqueue', 'add-comment', '--person', P, '--text', 'x'.repeat(20 * 1024 * 1024)], /^leeloo-sync: --text: must be at most 10000 characters \(got 20971520\)$/m],
+      [['enqueue', 'send-message', '--channel', C, '--text', 'x'.repeat(4097)], /^leeloo-sync: --text: must be at most 4096 characters \(got 4097\)$/m],
+      [['enqueue', 'send-template', '--channel', C, '--template', O, ...Array.from({ length: 51 }, (_, i) => ['--var', `v${i}=x`]).flat()], /^leeloo-sync: --var: must list at most 50 variables$/m],
     ];
     const results = [];
     for (const [args] of cases) results.push(await cli(...args));
@@ -119,7 +122,7 @@ describe('enqueue and outbox commands', () => {
     expect(dup).toMatchObject({ code: 2, stderr: expect.stringMatching(/--idempotency-key: "promo-1" was already used by write #3 \(pending\)/) });
 
     expect(rows().map((r) => [r.kind, r.target_id, JSON.parse(r.payload), r.status])).toEqual([
-      ['add-tag', P, { tag_id: VIP, tag_name: 'vip' }, 'pending'],
+      ['add-tag', P, { tag_id: VIP }, 'pending'],
       ['update-order', O, { status: 'RESOLVED', price: 100, currency: 'USD' }, 'pending'],
       ['send-template', C, { template_id: O, variables: { name: 'Ann', code: 'A=1' } }, 'pending'],
     ]);
@@ -139,6 +142,9 @@ describe('enqueue and outbox commands', () => {
     expect(retryPending).toMatchObject({ code: 2, stderr: 'leeloo-sync: write #2 is pending; only failed, dead, ambiguous, cancelled writes can be retried\n' });
     const retry = await cli('outbox', 'retry', '1');
     expect(retry).toMatchObject({ code: 0, stdout: 'write #1 add-tag 5b3f543bb2737000133d25b0: pending\n' });
+    // A real process too (one argument may be at most 128 KiB long on Linux).
+    const big = await spawnCli('enqueue', 'add-comment', '--person', P, '--text', 'y'.repeat(100_000));
+    expect(big).toMatchObject({ code: 2, stderr: 'leeloo-sync: --text: must be at most 10000 characters (got 100000)\n' });
     const usage = await cli('enqueue', 'add-tag', '--persn', P);
     expect(usage).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--persn'/) });
   });

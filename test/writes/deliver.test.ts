@@ -150,6 +150,40 @@ describe('deliver', () => {
     expect(getWrite(mirror, row.id)).toMatchObject({ status: 'dead', attempts: 3, last_error: expect.stringMatching(/^gave up after 3 attempts; last error: .*HTTP 5\d\d/) });
   });
 
+  it("a SQL row cannot carry the worker's internal fields: tag_name is refused, and the name always comes from the mirror", async () => {
+    const [p] = fx.missingTagPairs(1);
+    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
+    const tagsOf = () => mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag').pluck().all(p!.person) as string[];
+    const before = requests(sim, ADD_TAG);
+    const injected = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id, tag_name: 'injected-name' })));
+    expect(await deliver(mirror, client, injected, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^tag_name: is not a field of this operation \(its fields: tag, tag_id\)$/) });
+    expect(requests(sim, ADD_TAG)).toBe(before);
+    expect(tagsOf()).not.toContain('injected-name');
+
+    const byId = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id })));
+    expect(await deliver(mirror, client, byId, opts)).toMatchObject({ outcome: 'succeeded' });
+    expect(tagsOf()).toContain(p!.tag.name);
+    expect(tagsOf()).not.toContain('injected-name');
+    // What enqueueWrite stores carries no internal field either.
+    const row = enqueueWrite(mirror, { kind: 'remove-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    expect(JSON.parse(row.payload)).toEqual({ tag_id: p!.tag.id });
+  });
+
+  it('an oversized SQL row ends failed naming the field and its limit, and is never sent', async () => {
+    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
+    const all = () => Object.values(sim.requestCounts()).reduce((a, n) => a + n, 0);
+    const before = all();
+    const huge = Number(ins.get('add-comment', fx.people[0]!.id, JSON.stringify({ text: 'x'.repeat(20 * 1024 * 1024) })));
+    const long = Number(ins.get('send-message', fx.channels[0]!.id, JSON.stringify({ text: 'é'.repeat(4097) })));
+    const nested = Number(ins.get('send-template', fx.channels[0]!.id, JSON.stringify({ template_id: fx.people[0]!.id, variables: { name: { first: 'Ann' } } })));
+    const d = await deliver(mirror, client, huge, opts);
+    expect(d).toMatchObject({ outcome: 'failed', error: 'text: must be at most 10000 characters (got 20971520)' });
+    expect(getWrite(mirror, huge)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'text: must be at most 10000 characters (got 20971520)' });
+    expect(await deliver(mirror, client, long, opts)).toMatchObject({ outcome: 'failed', error: 'text: must be at most 4096 characters (got 4097)' });
+    expect(await deliver(mirror, client, nested, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^variables\.name: must be text or a number/) });
+    expect(all()).toBe(before);
+  });
+
   it('rows inserted by SQL with bad input end failed with the message, without a request; cancelled rows are skipped', async () => {
     const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
     const bad = [

@@ -4,7 +4,8 @@ import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { ValidationError } from '../../src/errors.js';
 import { WRITE_KINDS, type WriteRequest } from '../../src/writes/kinds.js';
 import { cancelWrite, enqueueWrite, enqueueWrites, getWrite, retryWrite } from '../../src/writes/store.js';
-import { mirrorTags, normalizeWrite } from '../../src/writes/validate.js';
+import { LIMITS } from '../../src/writes/fields.js';
+import { mirrorTags, normalizeWrite, storedPayload } from '../../src/writes/validate.js';
 
 const P = '5b3f543bb2737000133d25b0';
 const O = '5e2825e081fbca000d8596e4';
@@ -58,8 +59,9 @@ describe('write validation and the outbox store', () => {
     }
     const payload = (kind: string) => JSON.parse((m.sqlite.prepare('SELECT payload FROM outbound_writes WHERE kind = ?').get(kind) as { payload: string }).payload);
     // Stored normalized: tag names resolved to ids, numbers and dates in the form the API takes.
-    expect(payload('add-tag')).toEqual({ tag_id: VIP, tag_name: 'vip' });
-    expect(payload('remove-tag')).toEqual({ tag_id: VIP, tag_name: 'vip' });
+    // Only documented fields: the tag's name is looked up again at delivery.
+    expect(payload('add-tag')).toEqual({ tag_id: VIP });
+    expect(payload('remove-tag')).toEqual({ tag_id: VIP });
     expect(payload('add-sms-connection').tags).toEqual([VIP]);
     expect(payload('update-order')).toEqual({ status: 'RESOLVED', price: 100, currency: 'USD', paymentDate: '2018-06-27 07:32' });
     expect(payload('update-person').custom_fields).toEqual([{ type: 'NUMBER', name: 'age', value: '41' }]);
@@ -67,7 +69,7 @@ describe('write validation and the outbox store', () => {
     expect(payload('send-template').variables).toEqual({ name: 'Ann', n: '3' });
     // What is stored validates again unchanged (the worker re-validates every row before sending).
     for (const r of m.sqlite.prepare('SELECT kind, target_id, payload FROM outbound_writes').all() as { kind: string; target_id: string; payload: string }[]) {
-      expect(normalizeWrite(r.kind, r.target_id, r.payload, mirrorTags(m.sqlite)).payload).toEqual(JSON.parse(r.payload));
+      expect(storedPayload(normalizeWrite(r.kind, r.target_id, r.payload, mirrorTags(m.sqlite)))).toEqual(JSON.parse(r.payload));
     }
   });
 
@@ -112,6 +114,43 @@ describe('write validation and the outbox store', () => {
     expect(refusal(() => normalizeWrite('add-tag', null, '{"tag":"vip"}', tags)).message).toBe('person (target_id): is required');
     // An id the mirror does not know yet (a tag newer than the last sync) is taken as an id.
     expect(normalizeWrite('remove-tag', P, { tag: '595f5d522a934035decc0fff' }, tags).payload).toEqual({ tag_id: '595f5d522a934035decc0fff', tag_name: null });
+  });
+
+  it('bounds every text, list and the whole payload, naming the field and the limit', () => {
+    const tags = mirrorTags(m.sqlite);
+    const x = (n: number) => 'x'.repeat(n);
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => (i + 1).toString(16).padStart(24, '0'));
+    const contact = { name: 'Olena', phone: '+380667772233' };
+    const cases: [string, string, unknown, string][] = [
+      ['send-message', C, { text: x(LIMITS.message + 1) }, 'text: must be at most 4096 characters (got 4097)'],
+      ['add-comment', P, { text: x(10_001) }, 'text: must be at most 10000 characters (got 10001)'],
+      ['update-order', O, { status: 'RESOLVED', userComments: x(10_001) }, 'userComments: must be at most 10000 characters (got 10001)'],
+      ['create-person', L, { name: x(257), email: 'a@b.co', phone: '+380953066789' }, 'name: must be at most 256 characters (got 257)'],
+      ['create-person', L, { name: 'A', email: `${x(250)}@b.co`, phone: '+380953066789' }, 'email: must be at most 254 characters'],
+      ['create-person', L, { name: 'A', email: 'a@b.co', phone: `+${'1'.repeat(40)}` }, 'phone: must be at most 32 characters'],
+      ['create-person', L, { name: 'A', email: 'a@b.co', phone: '+380953066789', connected_users_ids: ids(101) }, 'connected_users_ids: must list at most 100 ids'],
+      ['update-person', P, { custom_fields: [{ type: 'KEYWORD', name: 'city', value: x(1025) }] }, 'custom_fields[0].value: must be at most 1024 characters (got 1025)'],
+      ['update-person', P, { custom_fields: [{ type: 'KEYWORD', name: x(257), value: 'v' }] }, 'custom_fields[0].name: must be at most 256 characters (got 257)'],
+      ['update-person', P, { custom_fields: Array.from({ length: 101 }, () => ({ type: 'KEYWORD', name: 'n', value: 'v' })) }, 'custom_fields: must list at most 100 custom fields'],
+      ['send-template', C, { template_id: O, variables: Object.fromEntries(ids(51).map((k) => [k, 'v'])) }, 'variables: must list at most 50 variables'],
+      ['send-template', C, { template_id: O, variables: { name: x(1025) } }, 'variables.name: must be at most 1024 characters (got 1025)'],
+      ['send-template', C, { template_id: O, variables: { [x(65)]: 'v' } }, 'variables: variable names must be 1 to 64 characters'],
+      ['add-sms-connection', L, { connection_id: C, data: Array.from({ length: 1001 }, () => contact) }, 'data: must list at most 1000 contacts per write'],
+      ['add-sms-connection', L, { connection_id: C, data: [contact], tags: Array.from({ length: 101 }, () => 'vip') }, 'tags: must list at most 100 tags'],
+      ['add-sms-connection', L, { connection_id: C, data: [{ ...contact, name: { first: 'Olena' } }] }, 'data[0].name: must be text'],
+      ['create-traffic-source', L, { name: 'ts', description: x(1001) }, 'description: must be at most 1000 characters (got 1001)'],
+      ['add-tag', P, { tag: x(257) }, 'tag: must be at most 256 characters'],
+      // Each field within its limit, the whole too big.
+      ['add-sms-connection', L, { connection_id: C, data: Array.from({ length: 1000 }, () => ({ name: x(250), phone: '+380667772233' })) }, expect.stringMatching(/^payload: is \d+ bytes of JSON; at most 262144 bytes \(256 KiB\) are accepted$/) as unknown as string],
+    ];
+    for (const [kind, target, payload, msg] of cases) {
+      expect({ kind, msg: refusal(() => normalizeWrite(kind, target, payload, tags)).message }).toEqual({ kind, msg });
+      expect({ kind, msg: refusal(() => normalizeWrite(kind, target, JSON.stringify(payload), tags)).message }).toEqual({ kind, msg });
+    }
+    // Characters are counted as people count them: an emoji is one.
+    expect(() => normalizeWrite('send-message', C, { text: '👍'.repeat(LIMITS.message) }, tags)).not.toThrow();
+    // A payload too large to be worth parsing is refused as such.
+    expect(refusal(() => normalizeWrite('add-comment', P, `{"text":"${x(33 * 1024 * 1024)}"}`, tags)).message).toMatch(/^payload: is \d+ characters of JSON; at most 262144 bytes/);
   });
 
   it('the status column refuses values outside the documented set', () => {
