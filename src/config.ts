@@ -66,7 +66,7 @@ export const envSchema = z.object({
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
   LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
-  LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
+  LEELOO_DATE_FORMAT: z.enum(['auto', 'datetime', 'date']).default('auto'),
 
   DATABASE_URL: z.string().trim().min(1, 'must not be empty').default('./data/leeloo.db'),
 

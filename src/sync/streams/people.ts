@@ -179,7 +179,7 @@ const stream: StreamDef = {
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
     const listing = runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.peoplePages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+        firstPage(ctx.client.peoplePages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
     });
