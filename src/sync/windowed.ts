@@ -192,6 +192,7 @@ async function scanWindow<T>(
     s.counters.rowsUpdated += r.updated;
   });
 
+  let lastEarlyEnd: string | null = null;
   for (let pass = 1; ; pass++) {
     const startOffset = resume?.offset ?? 0;
     const knownTotal = resume?.totalCount ?? null;
@@ -223,6 +224,15 @@ async function scanWindow<T>(
       return { kind: 'split', total: firstTotal ?? 0 };
     }
     if (r.minTotal !== null && r.maxTotal !== null) drift.n += r.maxTotal - r.minTotal;
+    // Two passes ending at the same place under a steady count that claims more: not churn, a
+    // count the server does not hold to (records leaving would change the count or the end).
+    const earlyEnd = r.endedEarly && r.minTotal === r.maxTotal ? `${r.endOffset}/${r.maxTotal}` : null;
+    if (earlyEnd !== null && earlyEnd === lastEarlyEnd) {
+      throw new Error(
+        `${s.name}: window ${window.from.toISOString()}..${window.to.toISOString()}: the server stopped serving items at ${r.endOffset} twice while its totalCount said ${r.maxTotal}; that totalCount cannot be trusted`,
+      );
+    }
+    lastEarlyEnd = earlyEnd;
     const stable = r.minTotal === r.maxTotal && r.duplicates === 0 && !r.endedEarly;
     if (stable && (r.firstTotal === null || r.endOffset === r.firstTotal)) return { kind: 'complete' };
     s.log.info(
@@ -231,9 +241,8 @@ async function scanWindow<T>(
     );
     if (pass >= MAX_PASSES_BEFORE_SPLIT && canSplit(mode, window)) return { kind: 'split', total: r.firstTotal ?? 0 };
     if (pass >= MAX_PASSES) {
-      throw new Error(
-        `${s.name}: window ${window.from.toISOString()}..${window.to.toISOString()} kept changing over ${pass} passes; cannot prove it complete`,
-      );
+      const w = `${s.name}: window ${window.from.toISOString()}..${window.to.toISOString()}`;
+      throw new Error(`${w} kept changing over ${pass} passes; cannot prove it complete`);
     }
   }
 }
