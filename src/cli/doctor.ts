@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import pino from 'pino';
 import { loadConfig, sqlitePath } from '../config.js';
 import { openMirror } from '../db/connection.js';
 import { formatJson, formatTable } from '../doctor/report.js';
@@ -18,7 +19,8 @@ export function doctorCommand(): Command {
     .action(async (o: { json?: boolean }) => {
       try {
         const env = loadConfig(process.env, { requireToken: true });
-        const logger = createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn' });
+        // stdout carries the table or the JSON object; log lines go to stderr.
+        const logger = createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', destination: pino.destination({ fd: 2, sync: true }) });
         const counter = { requests: 0 };
         const retries = Math.min(env.LEELOO_MAX_RETRIES, DOCTOR_RETRIES);
         const client = createClientFromEnv(env, {
