@@ -109,7 +109,7 @@ const NONE: MessageJson[] = [];
 export function messagesOf(w: World, c: Channel): MessageJson[] {
   if (c.messages) return c.messages;
   // A person who never wrote (neverWrote knob): the first write starts an empty history.
-  if (w.isSilent(c.person)) return NONE;
+  if (w.isSilentChannel(c)) return NONE;
   let m = cache.get(w);
   if (!m) cache.set(w, (m = new Map()));
   const hit = m.get(c.idx);

@@ -78,9 +78,16 @@ export class World {
    * lastMessageTime. Decided by (seed, index), and only while no history was written to it.
    */
   isSilent(p: Person): boolean {
-    if (this.neverWrote <= 0) return false;
-    if ((deriveSeed(this.seed, STREAM.neverWrote, p.idx) >>> 0) / 4294967296 >= this.neverWrote) return false;
-    return p.channels.every((c) => c.messages === null);
+    return this.inNeverWrote(p) && p.channels.every((c) => c.messages === null);
+  }
+
+  /** A channel without messages: of a neverWrote person, and never written to (its person may have written elsewhere since). */
+  isSilentChannel(c: Channel): boolean {
+    return c.messages === null && this.inNeverWrote(c.person);
+  }
+
+  private inNeverWrote(p: Person): boolean {
+    return this.neverWrote > 0 && (deriveSeed(this.seed, STREAM.neverWrote, p.idx) >>> 0) / 4294967296 < this.neverWrote;
   }
 
   person(id: string): Person | undefined {

@@ -13,7 +13,7 @@ function listChannels(ctx: Ctx): unknown {
   const from = dateParam(ctx.query, 'from', false, ctx.knobs.datePrecision);
   const to = dateParam(ctx.query, 'to', false, ctx.knobs.datePrecision);
   const [start, end] = ctx.w.channelsByLmt.window(from, to);
-  if (ctx.w.neverWrote > 0) return filteredPage(ctx, ctx.w.channelsByLmt.items, start, end, (c) => !ctx.w.isSilent(c.person), channelListItem);
+  if (ctx.w.neverWrote > 0) return filteredPage(ctx, ctx.w.channelsByLmt.items, start, end, (c) => !ctx.w.isSilentChannel(c), channelListItem);
   return slicePage(ctx, ctx.w.channelsByLmt.items, start, end, channelListItem);
 }
 

@@ -15,7 +15,7 @@ function listAccounts(ctx: Ctx): unknown {
     .flatMap((v) => v.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const render = (c: Channel) => accountListItem(c, ctx.w.isSilent(c.person));
+  const render = (c: Channel) => accountListItem(c, ctx.w.isSilentChannel(c));
   if (tags.length === 0) return slicePage(ctx, items, 0, items.length, render);
   return filteredPage(ctx, items, 0, items.length, (c: Channel) => c.person.tags.some((t) => tags.includes(t)), render);
 }

@@ -8,6 +8,7 @@ import { CommitBatcher } from '../batch.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
 import { array, asItem, json, rawJson, str, ts, type Item } from '../map.js';
+import { readUnreachable } from '../unreachable.js';
 import { runWindowed } from '../windowed.js';
 
 /** Prepared statements for the people stream, built once per run. */
@@ -182,7 +183,7 @@ const stream: StreamDef = {
         firstPage(ctx.client.peoplePages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
-    });
+    }).then(() => (ctx.reconcile || ctx.full ? readUnreachable(ctx, s, (items) => w.writeListPage(items)) : undefined));
     await drainDue(
       ctx,
       s,
