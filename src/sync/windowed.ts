@@ -123,7 +123,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
     s.counters.windows++;
     pos = to;
     // In date mode the last window reaches past the run's start; only up to the start is proven.
-    const covered = new Date(Math.min(to.getTime(), end.getTime())).toISOString();
+    const covered = (outcome.provenTo ?? new Date(Math.min(to.getTime(), end.getTime()))).toISOString();
     ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, '', covered, { current: null } satisfies WindowedState))();
     // Grow again after a split: the next stretch of time may be sparse.
     span = span * 2;
@@ -166,7 +166,7 @@ async function checkSplit<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>
   throw new Error(`${msg}; the server's totalCount or filter cannot be trusted, so nothing was advanced`);
 }
 
-type Outcome = { kind: 'complete' } | { kind: 'split'; total: number };
+type Outcome = { kind: 'complete'; provenTo?: Date } | { kind: 'split'; total: number };
 
 async function scanWindow<T>(
   ctx: SyncContext,
@@ -235,6 +235,14 @@ async function scanWindow<T>(
     lastEarlyEnd = earlyEnd;
     const stable = r.minTotal === r.maxTotal && r.duplicates === 0 && !r.endedEarly;
     if (stable && (r.firstTotal === null || r.endOffset === r.firstTotal)) return { kind: 'complete' };
+    // Date mode reads today as one window reaching past the run's start, so new messages enter it
+    // while we page and a busy company never holds it still. A record this pass may have missed
+    // has a lastMessageTime of today: claiming only up to 00:00 today makes the next run read the
+    // whole day again, in whatever mode it uses.
+    if (mode.format === 'date' && !r.endedEarly && window.from.getTime() >= floorDay(ctx.runStart).getTime()) {
+      s.log.info({ window: { from: window.from.toISOString(), to: window.to.toISOString() }, pass }, 'today changed while paging; the next run reads it again');
+      return { kind: 'complete', provenTo: window.from };
+    }
     s.log.info(
       { window: { from: window.from.toISOString(), to: window.to.toISOString() }, pass, totalCount: [r.minTotal, r.maxTotal], received: r.endOffset, duplicates: r.duplicates },
       'records moved while paging; rescanning the window',

@@ -69,6 +69,34 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
     });
   }
 
+  it('keeps up with activity during paging on a day-start server (the live day is read again next run)', async () => {
+    sim = await startSimulator({ seed: 36, people: 150, knobs: { datePrecision: 'day-start' } });
+    db = tempDbPath();
+    const first = await syncWith(sim, db.path, { env: { LEELOO_PAGE_SIZE: '10' } });
+    first.mirror.close();
+    expect(failures(first.result)).toEqual([]);
+    sim.activity({ messages: 30, newPeople: 10 });
+    sim.setKnobs({ activityPerListRequest: 1 });
+    const runStart = new Date();
+    const busy = await syncWith(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } });
+    try {
+      expect(failures(busy.result)).toEqual([]);
+      const mirrored = new Set((busy.mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
+      const old = [...sim.store.peopleList()].filter((p) => Date.parse(p.lastMessageTime!) < runStart.getTime());
+      expect(old.filter((p) => !mirrored.has(p.id))).toEqual([]);
+    } finally {
+      busy.mirror.close();
+    }
+    sim.setKnobs({ activityPerListRequest: 0 });
+    const next = await syncWith(sim, db.path);
+    try {
+      expect(failures(next.result)).toEqual([]);
+      expectMirrorMatches(next.mirror.sqlite, sim);
+    } finally {
+      next.mirror.close();
+    }
+  });
+
   it('re-probes and rescans in date mode when a datetime window lists records outside it', async () => {
     sim = await startSimulator({ seed: 33, people: 100 });
     db = tempDbPath();
