@@ -74,7 +74,7 @@ export function windowFilter(mode: DateMode, from: Date, to: Date): { send: { fr
 }
 
 /** Throws FilterViolation for the first item whose lastMessageTime lies outside `span`. */
-export function checkItems(s: StreamRun, mode: DateMode, span: { from: Date; to: Date }, items: readonly unknown[]): void {
+export function checkItems(s: Pick<StreamRun, 'name'>, mode: DateMode, span: { from: Date; to: Date }, items: readonly unknown[]): void {
   for (const item of items) {
     if (typeof item !== 'object' || item === null || !('lastMessageTime' in item)) continue;
     const t = normalizeTimestamp(item.lastMessageTime);

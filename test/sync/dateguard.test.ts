@@ -4,7 +4,7 @@ import { checkItems, splitTrusted, type DateMode } from '../../src/sync/dateguar
 import type { StreamRun } from '../../src/sync/context.js';
 
 const d = (s: string) => new Date(s);
-const s = { name: 'people' } as Pick<StreamRun, 'name'> as StreamRun;
+const s: Pick<StreamRun, 'name'> = { name: 'people' };
 
 describe('split check', () => {
   it('trusts halves that hold the parent, less what was seen leaving', () => {
