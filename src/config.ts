@@ -101,7 +101,7 @@ export const envSchema = z.object({
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
   LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
-  LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
+  LEELOO_DATE_FORMAT: z.enum(['auto', 'datetime', 'date']).default('auto'),
   LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
 
   DATABASE_URL: z

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     expect(env.LEELOO_API_URL).toBe('https://api.leeloo.ai');
     expect(env.DATABASE_URL).toBe('./data/leeloo.db');
     expect(env.SYNC_START_DATE).toBe('2015-01-01');
-    expect(env.LEELOO_DATE_FORMAT).toBe('datetime');
+    expect(env.LEELOO_DATE_FORMAT).toBe('auto');
     expect(env.SCHEDULE_NIGHTLY_CRON).toBe('0 3 * * *');
     expect(env.DASHBOARD_HOST).toBe('127.0.0.1');
   });

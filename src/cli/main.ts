@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { simCommand } from '../sim/cli.js';
 import { enqueueCommand, outboxCommand } from '../writes/cli.js';
 import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
   const program = new Command('leeloo-sync').description('Mirror a Leeloo.ai company into SQL and send write-backs to it.');
   program.addCommand(syncCommand());
   program.addCommand(statusCommand());
+  program.addCommand(doctorCommand());
   program.addCommand(demoCommand());
   program.addCommand(enqueueCommand());
   program.addCommand(outboxCommand());

@@ -104,12 +104,16 @@ export type PersonInclude = 'contactedUsers' | 'orders';
 export interface ChannelFilter {
   from?: Date;
   to?: Date;
+  /** Overrides the client's dateFormat for this list (syncs choose it from the findings). */
+  dateFormat?: DateFormat;
 }
 
 export interface PeopleFilter {
   /** `filter[last_message]` is documented as required for GET /people. */
   from: Date;
   to: Date;
+  /** Overrides the client's dateFormat for this list (syncs choose it from the findings). */
+  dateFormat?: DateFormat;
   /** Tag names; sent as repeated `filter[tags]`. */
   tags?: string[];
   phone?: string;
@@ -217,8 +221,9 @@ export class LeelooClient {
   /** 6. GET /communication-channels, filtered by `filter[last_message][from|to]` */
   channelPages(f: ChannelFilter = {}, o?: PageOptions): AsyncGenerator<Page<Channel>> {
     const filters: [string, QueryValue][] = [];
-    if (f.from) filters.push(['filter[last_message][from]', formatFilterDate(f.from, this.dateFormat, 'from')]);
-    if (f.to) filters.push(['filter[last_message][to]', formatFilterDate(f.to, this.dateFormat, 'to')]);
+    const format = f.dateFormat ?? this.dateFormat;
+    if (f.from) filters.push(['filter[last_message][from]', formatFilterDate(f.from, format, 'from')]);
+    if (f.to) filters.push(['filter[last_message][to]', formatFilterDate(f.to, format, 'to')]);
     return this.pages<Channel>('/api/v2/communication-channels', '/api/v2/communication-channels', channelPage, filters, o);
   }
 
@@ -258,8 +263,9 @@ export class LeelooClient {
   peoplePages(f: PeopleFilter, o?: PageOptions): AsyncGenerator<Page<PersonListItem>> {
     const filters: [string, QueryValue][] = [];
     for (const tag of f.tags ?? []) filters.push(['filter[tags]', tag]);
-    filters.push(['filter[last_message][from]', formatFilterDate(f.from, this.dateFormat, 'from')]);
-    filters.push(['filter[last_message][to]', formatFilterDate(f.to, this.dateFormat, 'to')]);
+    const format = f.dateFormat ?? this.dateFormat;
+    filters.push(['filter[last_message][from]', formatFilterDate(f.from, format, 'from')]);
+    filters.push(['filter[last_message][to]', formatFilterDate(f.to, format, 'to')]);
     if (f.phone !== undefined) filters.push(['filter[phone]', f.phone]);
     if (f.email !== undefined) filters.push(['filter[email]', f.email]);
     return this.pages<PersonListItem>('/api/v2/people', '/api/v2/people', peoplePage, filters, o);
@@ -574,7 +580,8 @@ export function createClientFromEnv(env: Env, extra: Partial<LeelooClientOptions
     maxRetries: env.LEELOO_MAX_RETRIES,
     rateLimit: env.LEELOO_RATE_LIMIT,
     pageSize: env.LEELOO_PAGE_SIZE,
-    dateFormat: env.LEELOO_DATE_FORMAT,
+    // `auto`: syncs pass the format per list from the findings; datetime is only the default.
+    dateFormat: env.LEELOO_DATE_FORMAT === 'date' ? 'date' : 'datetime',
     ...dropUndefined(extra),
     token,
   });

@@ -78,6 +78,35 @@ export function formatFilterDate(d: Date, format: DateFormat, edge: 'from' | 'to
   return day.toISOString().slice(0, 10);
 }
 
+/**
+ * How a server that honours only the date part of `filter[last_message]` reads a `to` date:
+ * through the end of that day (`day`), or as 00:00 of it (`day-start`), or not known yet.
+ */
+export type DateToReading = 'day' | 'day-start' | 'unknown';
+
+/**
+ * The `to` to send in date mode for a window ending at `to`, so that the server's reading of the
+ * date covers the window and as little more as possible. Under `day-start` the date must be
+ * the day after the window's last instant (ceilDay): a `to` of today would hide today. Under
+ * `day` the date of the window's last instant suffices. Unknown: ceilDay, which covers both
+ * (one extra day under `day`: extra rows are harmless upserts).
+ */
+export function dateModeTo(to: Date, reading: DateToReading): Date {
+  assertValid(to, 'filter[last_message][to]');
+  const c = ceilDay(to);
+  return reading === 'day' ? new Date(c.getTime() - DAY_MS) : c;
+}
+
+/**
+ * The instants a date-mode window [from, to] actually lists on the server, both inclusive:
+ * from 00:00 of `from`'s date to the end of what the sent `to` date means under `reading`
+ * (the wider `day` reading when unknown).
+ */
+export function dateModeSpan(from: Date, to: Date, reading: DateToReading): { from: Date; to: Date } {
+  const sent = dateModeTo(to, reading).getTime();
+  return { from: floorDay(from), to: new Date(reading === 'day-start' ? sent : sent + DAY_MS - 1) };
+}
+
 /** `paymentDate` of POST /orders/{id}: the docs' example is `2018-06-27 07:32` (UTC). */
 export function formatPaymentDate(d: Date | string): string {
   if (typeof d === 'string') return d;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { parseDecimal, parseWhole } from '../cli/numbers.js';
 import { ConfigError } from '../errors.js';
-import { FAULT_KINDS, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
+import { DATE_PRECISIONS, FAULT_KINDS, type DatePrecision, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
 
 export interface SimCliOptions {
   people?: string;
@@ -18,6 +18,8 @@ export interface SimCliOptions {
   rateLimit?: string;
   messagesOrder?: string;
   activityPerList?: string;
+  datePrecision?: string;
+  neverWrote?: string;
 }
 
 const whole = (option: string, value: string | undefined, min: number, max: number) => parseWhole(option, value, { min, max });
@@ -46,6 +48,11 @@ export function parseSimOptions(o: SimCliOptions): SimOptions {
     knobs.messagesOrder = o.messagesOrder;
   }
   set('activityPerListRequest', decimal('--activity-per-list', o.activityPerList, 0, 10_000));
+  if (o.datePrecision !== undefined) {
+    if (!DATE_PRECISIONS.includes(o.datePrecision as DatePrecision)) throw new ConfigError(`--date-precision must be one of ${DATE_PRECISIONS.join(', ')} (got "${o.datePrecision}")`);
+    knobs.datePrecision = o.datePrecision as DatePrecision;
+  }
+  set('neverWrote', decimal('--never-wrote', o.neverWrote, 0, 1));
   if (o.host !== undefined && o.host.trim() === '') throw new ConfigError('--host must not be empty');
   if (o.token !== undefined && o.token.trim() === '') throw new ConfigError('--token must not be empty');
   const opts: SimOptions = { knobs };
@@ -78,6 +85,8 @@ export function simCommand(): Command {
     .option('--rate-limit <rps>', 'server-side limit, requests per sliding second (answered with a plain-text 429)')
     .option('--messages-order <order>', 'chat messages newest (default) or oldest first')
     .option('--activity-per-list <x>', 'random activity events applied on each list request')
+    .option('--date-precision <p>', `how filter[last_message] is read: ${DATE_PRECISIONS.join(', ')} (default exact)`)
+    .option('--never-wrote <x>', 'share (0..1) of people whose channels have no messages (listed only by v1 /accounts)')
     .action(async (o: SimCliOptions) => {
       let opts: SimOptions;
       try {

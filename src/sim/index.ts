@@ -41,6 +41,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
 
   const knobs = { ...DEFAULT_KNOBS, faultKinds: [...DEFAULT_KNOBS.faultKinds], ...checkKnobs(opts.knobs ?? {}) };
   const world = generateWorld(seed, people, now);
+  world.neverWrote = knobs.neverWrote;
   const store = createStore(world);
   const server = new SimServer(world, knobs, token, store);
   await new Promise<void>((resolve, reject) => {
@@ -57,7 +58,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> 
     url: `http://${shownHost}:${addr.port}`,
     token,
     knobs,
-    setKnobs: (k) => void Object.assign(knobs, checkKnobs(k)),
+    setKnobs: (k) => {
+      Object.assign(knobs, checkKnobs(k));
+      world.neverWrote = knobs.neverWrote;
+    },
     store,
     activity: (a) => server.activity(a),
     requestCounts: () => server.requestCounts(),

@@ -1,5 +1,5 @@
 import { ConfigError } from '../errors.js';
-import { FAULT_KINDS, type FaultKind, type SimKnobs } from './types.js';
+import { DATE_PRECISIONS, FAULT_KINDS, type DatePrecision, type FaultKind, type SimKnobs } from './types.js';
 
 export const DEFAULT_KNOBS: SimKnobs = {
   pageCap: null,
@@ -11,6 +11,9 @@ export const DEFAULT_KNOBS: SimKnobs = {
   rateLimitRps: null,
   messagesOrder: 'newest',
   activityPerListRequest: 0,
+  datePrecision: 'exact',
+  neverWrote: 0,
+  claimTotalCount: null,
 };
 
 function num(name: string, v: unknown, min: number, max: number, integer = false): number {
@@ -56,6 +59,18 @@ export function checkKnobs(k: Partial<Record<keyof SimKnobs, unknown>> & Record<
         break;
       case 'activityPerListRequest':
         out.activityPerListRequest = num(name, v, 0, 10_000);
+        break;
+      case 'datePrecision':
+        if (!DATE_PRECISIONS.includes(v as DatePrecision)) {
+          throw new ConfigError(`knob datePrecision must be one of ${DATE_PRECISIONS.join(', ')} (got ${JSON.stringify(v)})`);
+        }
+        out.datePrecision = v as DatePrecision;
+        break;
+      case 'neverWrote':
+        out.neverWrote = num(name, v, 0, 1);
+        break;
+      case 'claimTotalCount':
+        out.claimTotalCount = v === null ? null : num(name, v, 0, 1e12, true);
         break;
       default:
         throw new ConfigError(`unknown knob ${name}`);

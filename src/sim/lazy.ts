@@ -104,8 +104,12 @@ function generateMessages(w: World, c: Channel): MessageJson[] {
 }
 
 /** A channel's whole history, oldest first. Do not modify the array (it may be a cached one). */
+const NONE: MessageJson[] = [];
+
 export function messagesOf(w: World, c: Channel): MessageJson[] {
   if (c.messages) return c.messages;
+  // A person who never wrote (neverWrote knob): the first write starts an empty history.
+  if (w.isSilentChannel(c)) return NONE;
   let m = cache.get(w);
   if (!m) cache.set(w, (m = new Map()));
   const hit = m.get(c.idx);

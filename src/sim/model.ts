@@ -50,7 +50,7 @@ export type PersonListItemJson = {
   phone: string;
   tags: string[];
   accounts: AccountRefJson[];
-  lastMessageTime: string;
+  lastMessageTime: string | null;
 };
 
 export type SubscribeHistoryJson = {
@@ -118,7 +118,7 @@ export type ChannelListItemJson = {
   name: string;
   from: Source;
   botStatus: 'BOT' | 'ADMIN';
-  lastMessageTime: string;
+  lastMessageTime: string | null;
   createdAt: string;
   utmMarks: Record<string, string>;
 };
@@ -215,7 +215,7 @@ export type AccountListItemJson = {
   tags: string[];
   from: Source;
   botStatus: 'BOT' | 'ADMIN';
-  lastMessageTime: string;
+  lastMessageTime: string | null;
   createdAt: string;
 };
 

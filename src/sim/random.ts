@@ -101,6 +101,7 @@ export const STREAM = {
   activity: 6,
   writes: 7,
   contacted: 8,
+  neverWrote: 9,
 } as const;
 
 export function rngFor(seed: number, stream: number, index = 0): Rng {

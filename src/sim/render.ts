@@ -48,8 +48,9 @@ function accountRefs(p: Person): AccountRefJson[] {
   return p.channels.map((c) => ({ account_id: c.id, connection_id: c.connectionId, connection_status: c.connectionStatus, from: c.from }));
 }
 
-export function personListItem(p: Person): PersonListItemJson {
-  return { id: p.id, name: p.name, email: p.email, phone: p.phone, tags: p.tags.slice(), accounts: accountRefs(p), lastMessageTime: iso(p.lmt) };
+/** `silent`: a person who never wrote (neverWrote knob) has no lastMessageTime. */
+export function personListItem(p: Person, silent = false): PersonListItemJson {
+  return { id: p.id, name: p.name, email: p.email, phone: p.phone, tags: p.tags.slice(), accounts: accountRefs(p), lastMessageTime: silent ? null : iso(p.lmt) };
 }
 
 export function subscribeJson(w: World, e: SubscribeEntry): SubscribeHistoryJson {
@@ -159,22 +160,22 @@ export function personDetail(w: World, p: Person, include: Include): PersonDetai
   };
 }
 
-export function channelListItem(c: Channel): ChannelListItemJson {
+export function channelListItem(c: Channel, silent = false): ChannelListItemJson {
   return {
     id: c.id,
     person_id: c.person.id,
     name: c.name,
     from: c.from,
     botStatus: c.botStatus,
-    lastMessageTime: iso(c.lmt),
+    lastMessageTime: silent ? null : iso(c.lmt),
     createdAt: iso(c.createdAt),
     utmMarks: { ...c.utmMarks },
   };
 }
 
 /** v1 accounts are the channels, carrying the owning person's tags. */
-export function accountListItem(c: Channel): AccountListItemJson {
-  return { id: c.id, name: c.name, tags: c.person.tags.slice(), from: c.from, botStatus: c.botStatus, lastMessageTime: iso(c.lmt), createdAt: iso(c.createdAt) };
+export function accountListItem(c: Channel, silent = false): AccountListItemJson {
+  return { id: c.id, name: c.name, tags: c.person.tags.slice(), from: c.from, botStatus: c.botStatus, lastMessageTime: silent ? null : iso(c.lmt), createdAt: iso(c.createdAt) };
 }
 
 /**

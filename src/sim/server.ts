@@ -212,6 +212,7 @@ export class SimServer {
         return this.knobs;
       case 'POST knobs':
         Object.assign(this.knobs, checkKnobs(body));
+        this.w.neverWrote = this.knobs.neverWrote;
         return this.knobs;
       case 'POST activity': {
         const req: ActivityRequest = {};

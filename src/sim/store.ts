@@ -26,14 +26,14 @@ export function sumStats(list: TunnelStatsJson[]): TunnelStatsJson {
 export function createStore(w: World): SimStore {
   return {
     *peopleList() {
-      for (const p of w.peopleByLmt.items) yield personListItem(p);
+      for (const p of w.peopleByLmt.items) yield personListItem(p, w.isSilent(p));
     },
     personDetail(id) {
       const p = w.person(id);
       return p && personDetail(w, p, INCLUDE_ALL);
     },
     *channelsList() {
-      for (const c of w.channelsByLmt.items) yield channelListItem(c);
+      for (const c of w.channelsByLmt.items) yield channelListItem(c, w.isSilentChannel(c));
     },
     chatMessages(channelId) {
       const c = w.channel(channelId);
@@ -69,7 +69,7 @@ export function createStore(w: World): SimStore {
       return c && c.templates.map((t) => ({ id: t.id, message_name: t.message_name }));
     },
     *accountsList() {
-      for (const c of w.channelsByLmt.items) yield accountListItem(c);
+      for (const c of w.channelsByLmt.items) yield accountListItem(c, w.isSilentChannel(c));
     },
     accountDetail(id) {
       const c = w.channel(id);
@@ -77,7 +77,7 @@ export function createStore(w: World): SimStore {
     },
     counts(): SimCounts {
       let messages = 0;
-      for (const c of w.channels) messages += messageCount(c);
+      for (const c of w.channels) messages += w.isSilentChannel(c) ? 0 : messageCount(c);
       let comments = 0;
       for (const p of w.people) comments += p.extras ? p.extras.comments.length : 0;
       let leadgentools = 0;

@@ -42,7 +42,24 @@ export interface SimKnobs {
   messagesOrder: 'newest' | 'oldest';
   /** Random activity events applied on each list request; a fraction is a probability. */
   activityPerListRequest: number;
+  /**
+   * How `filter[last_message]` is read: `exact` (full datetimes, both bounds inclusive), `day`
+   * (only the date part; `to` through the end of its day), `day-start` (only the date part, both
+   * bounds at 00:00 of their date: `to=2026-12-01` excludes all of Dec 1), `ignored` (no filter).
+   */
+  datePrecision: DatePrecision;
+  /**
+   * Share (0..1) of people whose channels never got a message: lastMessageTime null, so no
+   * `last_message` window lists them; v1 GET /accounts and the detail routes still do. Until
+   * something writes a message to one of their channels.
+   */
+  neverWrote: number;
+  /** Claimed `meta.totalCount` of every v2/v1 list answer, whatever it holds; null = the truth. */
+  claimTotalCount: number | null;
 }
+
+export type DatePrecision = 'exact' | 'day' | 'day-start' | 'ignored';
+export const DATE_PRECISIONS: readonly DatePrecision[] = ['exact', 'day', 'day-start', 'ignored'];
 
 export interface SimOptions {
   seed?: number;

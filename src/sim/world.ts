@@ -15,6 +15,7 @@ import type {
   Tunnel,
   User,
 } from './model.js';
+import { STREAM, deriveSeed } from './random.js';
 import { NewestFirst } from './sorted.js';
 
 /**
@@ -54,6 +55,9 @@ export class World {
   /** The platform user the API token belongs to: author of messages, comments, traffic sources. */
   apiUserId = '';
 
+  /** The neverWrote knob's share (the server keeps it current). */
+  neverWrote = 0;
+
   private readonly nextIndex = new Map<Kind, number>();
 
   constructor(
@@ -67,6 +71,23 @@ export class World {
     const n = this.nextIndex.get(kind) ?? 0;
     this.nextIndex.set(kind, n + 1);
     return n;
+  }
+
+  /**
+   * A person of the neverWrote share: none of its channels has a message, so it has no
+   * lastMessageTime. Decided by (seed, index), and only while no history was written to it.
+   */
+  isSilent(p: Person): boolean {
+    return this.inNeverWrote(p) && p.channels.every((c) => c.messages === null);
+  }
+
+  /** A channel without messages: of a neverWrote person, and never written to (its person may have written elsewhere since). */
+  isSilentChannel(c: Channel): boolean {
+    return c.messages === null && this.inNeverWrote(c.person);
+  }
+
+  private inNeverWrote(p: Person): boolean {
+    return this.neverWrote > 0 && (deriveSeed(this.seed, STREAM.neverWrote, p.idx) >>> 0) / 4294967296 < this.neverWrote;
   }
 
   person(id: string): Person | undefined {

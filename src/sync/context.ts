@@ -57,6 +57,8 @@ export interface SyncContext {
   runStart: Date;
   /** --full: ignore cursors and refetch everything (details included). */
   full: boolean;
+  /** --reconcile: a pass that also catches what incremental windows cannot see. */
+  reconcile: boolean;
   /** --since: lower bound overriding the stored cursor and SYNC_START_DATE. */
   since: Date | undefined;
   pool: Semaphore;

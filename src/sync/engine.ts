@@ -19,6 +19,7 @@ export interface SyncOptions {
   /** Stream names; default: every stream enabled by default (+ accounts with SYNC_ACCOUNTS_V1). */
   streams?: string[];
   full?: boolean;
+  reconcile?: boolean;
   since?: Date;
   trigger?: string;
   signal?: AbortSignal;
@@ -77,6 +78,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     runId,
     runStart,
     full: opts.full ?? false,
+    reconcile: opts.reconcile ?? false,
     since: opts.since,
     pool: new Semaphore(opts.env.SYNC_CONCURRENCY),
     state: new StateStore(sqlite, opts.logger),

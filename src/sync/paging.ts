@@ -87,6 +87,10 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
       ctx.progress.tick(s.name, page.items.length);
       offset = page.nextOffset;
       res.endOffset = offset;
+      // A count that grows as we page (or a server ignoring offset) would never end the pass.
+      if (res.firstTotal !== null && offset > 2 * res.firstTotal + pageSize) {
+        throw new Error(`${s.name}: the list kept serving items past twice its first totalCount (${res.firstTotal}); its totalCount cannot be trusted`);
+      }
       if (page.items.length === 0) {
         res.endedEarly = total !== null && offset < total;
         break;

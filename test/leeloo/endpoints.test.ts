@@ -127,10 +127,10 @@ describe('every endpoint round-trips against the simulator', () => {
     expect(await all(client.channels({ from: FAR_PAST, to: FAR_FUTURE }))).toEqual([...sim.store.channelsList()]);
     // a narrower window: both bounds inclusive, the client sends full ISO datetimes
     const list = [...sim.store.channelsList()];
-    const to = new Date(list[10]!.lastMessageTime);
-    const from = new Date(list[40]!.lastMessageTime);
+    const to = new Date(list[10]!.lastMessageTime!);
+    const from = new Date(list[40]!.lastMessageTime!);
     const expected = list.filter((c) => {
-      const t = Date.parse(c.lastMessageTime);
+      const t = Date.parse(c.lastMessageTime!);
       return t >= from.getTime() && t <= to.getTime();
     });
     expect(await all(client.channels({ from, to }, { pageSize: 7 }))).toEqual(expected);
@@ -139,8 +139,8 @@ describe('every endpoint round-trips against the simulator', () => {
   it('6 GET /communication-channels in date mode never narrows the window', async () => {
     const dayClient = newClient({ dateFormat: 'date' });
     const list = [...sim.store.channelsList()];
-    const from = new Date(list[40]!.lastMessageTime);
-    const to = new Date(list[10]!.lastMessageTime);
+    const from = new Date(list[40]!.lastMessageTime!);
+    const to = new Date(list[10]!.lastMessageTime!);
     const got = await all(dayClient.channels({ from, to }));
     const ids = new Set(got.map((c) => c.id));
     for (const c of list.slice(10, 41)) expect(ids.has(c.id)).toBe(true);

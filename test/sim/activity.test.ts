@@ -18,12 +18,12 @@ describe('activity', () => {
     const people = new Map([...sim.store.peopleList()].map((p) => [p.id, p]));
     for (const id of report.messagedChannelIds) {
       const c = channels.find((x) => x.id === id)!;
-      expect(Date.parse(c.lastMessageTime)).toBeGreaterThanOrEqual(t0);
+      expect(Date.parse(c.lastMessageTime!)).toBeGreaterThanOrEqual(t0);
       const last = sim.store.chatMessages(id)![0]!;
       expect(last).toMatchObject({ type: 'FRIEND_MESSAGE', createdAt: c.lastMessageTime });
       const p = people.get(c.person_id)!;
-      expect(p.lastMessageTime >= c.lastMessageTime).toBe(true);
-      expect(sim.store.personDetail(p.id)!.data.updated_at >= c.lastMessageTime).toBe(true);
+      expect(p.lastMessageTime! >= c.lastMessageTime!).toBe(true);
+      expect(sim.store.personDetail(p.id)!.data.updated_at >= c.lastMessageTime!).toBe(true);
     }
     const moved = new Set(report.messagedChannelIds);
     expect(channels.slice(0, moved.size).every((c) => moved.has(c.id))).toBe(true);

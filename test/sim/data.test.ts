@@ -51,7 +51,7 @@ describe('generated company', () => {
     const limit = NOW.getTime() - 60_000;
     let oldest = Infinity;
     for (const p of sim.store.peopleList()) {
-      const t = Date.parse(p.lastMessageTime);
+      const t = Date.parse(p.lastMessageTime!);
       expect(t).toBeLessThanOrEqual(limit);
       const d = sim.store.personDetail(p.id)!.data;
       expect(Date.parse(d.created_at)).toBeLessThanOrEqual(t);
@@ -78,7 +78,7 @@ describe('generated company', () => {
         const c = channels.get(a.account_id)!;
         expect(c.person_id).toBe(p.id);
         expect(c.from).toBe(a.from);
-        max = Math.max(max, Date.parse(c.lastMessageTime));
+        max = Math.max(max, Date.parse(c.lastMessageTime!));
       }
       expect(new Date(max).toISOString()).toBe(p.lastMessageTime);
       total += p.accounts.length;

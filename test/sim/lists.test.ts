@@ -30,9 +30,9 @@ describe('list semantics', () => {
 
   it('lists newest first: people and channels by lastMessageTime, orders, users and tunnels by createdAt', async () => {
     const desc = (xs: string[]) => xs.every((x, i) => i === 0 || Date.parse(xs[i - 1]!) >= Date.parse(x));
-    expect(desc([...sim.store.peopleList()].map((p) => p.lastMessageTime))).toBe(true);
-    expect(desc([...sim.store.channelsList()].map((c) => c.lastMessageTime))).toBe(true);
-    expect(desc([...sim.store.accountsList()].map((c) => c.lastMessageTime))).toBe(true);
+    expect(desc([...sim.store.peopleList()].map((p) => p.lastMessageTime!))).toBe(true);
+    expect(desc([...sim.store.channelsList()].map((c) => c.lastMessageTime!))).toBe(true);
+    expect(desc([...sim.store.accountsList()].map((c) => c.lastMessageTime!))).toBe(true);
     expect(desc([...sim.store.ordersList()].map((o) => o.createdAt))).toBe(true);
     const users = await get(sim, '/api/v2/users?limit=100');
     expect(desc(users.json.data.map((u: { createdAt: string }) => u.createdAt))).toBe(true);
@@ -58,9 +58,9 @@ describe('list semantics', () => {
 
   it('filters by lastMessageTime with datetimes, both bounds inclusive', async () => {
     const people = [...sim.store.peopleList()];
-    const a = people[300]!.lastMessageTime;
-    const b = people[100]!.lastMessageTime;
-    const expected = people.filter((p) => p.lastMessageTime >= a && p.lastMessageTime <= b).map((p) => p.id);
+    const a = people[300]!.lastMessageTime!;
+    const b = people[100]!.lastMessageTime!;
+    const expected = people.filter((p) => p.lastMessageTime! >= a && p.lastMessageTime! <= b).map((p) => p.id);
     const r = await get(sim, `/api/v2/people?${win(a, b)}&limit=1000`);
     expect(r.json.data.map((p: { id: string }) => p.id)).toEqual(expected);
     expect(r.json.meta.totalCount).toBe(expected.length);
@@ -77,11 +77,11 @@ describe('list semantics', () => {
     const to = '2023-07-01';
     const lo = Date.parse('2023-01-01T00:00:00Z');
     const hi = Date.parse('2023-07-01T00:00:00Z');
-    const expected = people.filter((p) => Date.parse(p.lastMessageTime) >= lo && Date.parse(p.lastMessageTime) <= hi);
+    const expected = people.filter((p) => Date.parse(p.lastMessageTime!) >= lo && Date.parse(p.lastMessageTime!) <= hi);
     expect(expected.length).toBeGreaterThan(10);
     const r = await get(sim, `/api/v2/people?${win(from, to)}&limit=1000`);
     expect(r.json.data).toEqual(expected);
-    const channels = [...sim.store.channelsList()].filter((c) => Date.parse(c.lastMessageTime) >= lo && Date.parse(c.lastMessageTime) <= hi);
+    const channels = [...sim.store.channelsList()].filter((c) => Date.parse(c.lastMessageTime!) >= lo && Date.parse(c.lastMessageTime!) <= hi);
     const rc = await get(sim, `/api/v2/communication-channels?${win(from, to)}&limit=1000`);
     expect(rc.json.data).toEqual(channels);
     expect(rc.json.meta.totalCount).toBe(channels.length);
@@ -89,9 +89,9 @@ describe('list semantics', () => {
 
   it('accepts one-sided or no last_message filter on channels', async () => {
     const channels = [...sim.store.channelsList()];
-    const cut = channels[50]!.lastMessageTime;
+    const cut = channels[50]!.lastMessageTime!;
     const r = await get(sim, `/api/v2/communication-channels?filter[last_message][from]=${enc(cut)}&limit=1000`);
-    expect(r.json.meta.totalCount).toBe(channels.filter((c) => c.lastMessageTime >= cut).length);
+    expect(r.json.meta.totalCount).toBe(channels.filter((c) => c.lastMessageTime! >= cut).length);
     const all = await get(sim, '/api/v2/communication-channels');
     expect(all.json.meta.totalCount).toBe(channels.length);
   });

@@ -3,13 +3,17 @@ import { messagesOf } from '../lazy.js';
 import type { Channel, MessageJson } from '../model.js';
 import { appendMessage, eventTime, manualSubscribe } from '../mutate.js';
 import { channelListItem, parseInclude, personDetail } from '../render.js';
-import { bodyId, dateParam, found, listAnswer, ok, pageSize, paging, pathId, slicePage, type Ctx, type Route } from './common.js';
+import { bodyId, dateParam, filteredPage, found, listAnswer, ok, pageSize, paging, pathId, slicePage, type Ctx, type Route } from './common.js';
 
-/** GET /communication-channels: filter[last_message][from]/[to] optional here, inclusive. */
+/**
+ * GET /communication-channels: filter[last_message][from]/[to] optional here, inclusive.
+ * Channels of people who never wrote (neverWrote knob) have no lastMessageTime: not listed.
+ */
 function listChannels(ctx: Ctx): unknown {
-  const from = dateParam(ctx.query, 'from', false);
-  const to = dateParam(ctx.query, 'to', false);
+  const from = dateParam(ctx.query, 'from', false, ctx.knobs.datePrecision);
+  const to = dateParam(ctx.query, 'to', false, ctx.knobs.datePrecision);
   const [start, end] = ctx.w.channelsByLmt.window(from, to);
+  if (ctx.w.neverWrote > 0) return filteredPage(ctx, ctx.w.channelsByLmt.items, start, end, (c) => !ctx.w.isSilentChannel(c), channelListItem);
   return slicePage(ctx, ctx.w.channelsByLmt.items, start, end, channelListItem);
 }
 
@@ -34,7 +38,7 @@ export function chatPage(ctx: Ctx): unknown {
   const newest = ctx.knobs.messagesOrder === 'newest';
   const data: MessageJson[] = [];
   for (let i = from; i < to; i++) data.push(structuredClone(history[newest ? n - 1 - i : i] as MessageJson));
-  return listAnswer(data, limit, offset, n);
+  return listAnswer(data, limit, offset, n, ctx.knobs.claimTotalCount);
 }
 
 function manualSubscribeRoute(ctx: Ctx): unknown {

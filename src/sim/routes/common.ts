@@ -64,11 +64,16 @@ export function paging(q: URLSearchParams): { limit: number; offset: number } {
   return { limit: lim, offset: off };
 }
 
+const DAY_MS = 86_400_000;
+
 /**
  * filter[last_message][from|to]: `YYYY-MM-DD` or any datetime, parsed like JS `new Date(value)`
  * (the people docs call it "js_date"); both bounds inclusive. Returns epoch ms or null if absent.
+ * The datePrecision knob plays the readings the docs leave open: only the date part counts
+ * (`day`: `to` through the end of its day; `day-start`: `to` at 00:00 of its date), or the
+ * filter is validated and then not applied at all (`ignored`).
  */
-export function dateParam(q: URLSearchParams, edge: 'from' | 'to', required: boolean): number | null {
+export function dateParam(q: URLSearchParams, edge: 'from' | 'to', required: boolean, precision: SimKnobs['datePrecision'] = 'exact'): number | null {
   const name = `filter[last_message][${edge}]`;
   const v = q.get(name);
   if (v === null || v.trim() === '') {
@@ -77,7 +82,10 @@ export function dateParam(q: URLSearchParams, edge: 'from' | 'to', required: boo
   }
   const t = new Date(v.trim()).getTime();
   if (Number.isNaN(t)) throw formatError({ [name]: 'INVALID' });
-  return t;
+  if (precision === 'exact') return t;
+  if (precision === 'ignored') return null;
+  const day = Math.floor(t / DAY_MS) * DAY_MS;
+  return edge === 'to' && precision === 'day' ? day + DAY_MS - 1 : day;
 }
 
 /**
@@ -85,8 +93,8 @@ export function dateParam(q: URLSearchParams, edge: 'from' | 'to', required: boo
  * the page length: the docs' examples disagree on what filteredCount is (leeloo-api.md), so
  * clients must count what arrived and use totalCount.
  */
-export function listAnswer<T>(data: T[], limit: number, offset: number, totalCount: number): { status: 1; data: T[]; meta: ListMeta } {
-  return { status: 1, data, meta: { limit, offset, filteredCount: data.length, totalCount } };
+export function listAnswer<T>(data: T[], limit: number, offset: number, totalCount: number, claim: number | null = null): { status: 1; data: T[]; meta: ListMeta } {
+  return { status: 1, data, meta: { limit, offset, filteredCount: data.length, totalCount: claim ?? totalCount } };
 }
 
 export function pageSize(ctx: Ctx, limit: number): number {
@@ -100,7 +108,7 @@ export function slicePage<T, R>(ctx: Ctx, items: readonly T[], start: number, en
   const to = Math.min(end, from + pageSize(ctx, limit));
   const data: R[] = [];
   for (let i = from; i < to; i++) data.push(render(items[i] as T));
-  return listAnswer(data, limit, offset, end - start);
+  return listAnswer(data, limit, offset, end - start, ctx.knobs.claimTotalCount);
 }
 
 /** A page of the items in `items[start, end)` that pass `keep`; totalCount counts every match. */
@@ -122,7 +130,7 @@ export function filteredPage<T, R>(
     if (matches >= offset && data.length < size) data.push(render(item));
     matches++;
   }
-  return listAnswer(data, limit, offset, matches);
+  return listAnswer(data, limit, offset, matches, ctx.knobs.claimTotalCount);
 }
 
 export const ok = (data: unknown = {}) => ({ status: 1, data });

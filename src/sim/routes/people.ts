@@ -22,17 +22,19 @@ function digits(s: string): string {
  */
 function listPeople(ctx: Ctx): unknown {
   const q = ctx.query;
-  const from = dateParam(q, 'from', true);
-  const to = dateParam(q, 'to', true);
+  const from = dateParam(q, 'from', true, ctx.knobs.datePrecision);
+  const to = dateParam(q, 'to', true, ctx.knobs.datePrecision);
   const [start, end] = ctx.w.peopleByLmt.window(from, to);
   const tags = [...q.getAll('filter[tags]'), ...q.getAll('filter[tags][]')].filter((t) => t !== '');
   const phone = q.get('filter[phone]');
   const email = q.get('filter[email]');
   const items = ctx.w.peopleByLmt.items;
-  if (tags.length === 0 && phone === null && email === null) return slicePage(ctx, items, start, end, personListItem);
+  const silent = ctx.w.neverWrote > 0;
+  if (tags.length === 0 && phone === null && email === null && !silent) return slicePage(ctx, items, start, end, personListItem);
   const wantPhone = phone === null ? null : digits(phone);
   const wantEmail = email === null ? null : email.trim().toLowerCase();
   const keep = (p: Person) =>
+    !(silent && ctx.w.isSilent(p)) &&
     (tags.length === 0 || p.tags.some((t) => tags.includes(t))) &&
     (wantPhone === null || (wantPhone !== '' && digits(p.phone) === wantPhone)) &&
     (wantEmail === null || p.email.toLowerCase() === wantEmail);

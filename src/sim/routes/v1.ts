@@ -15,8 +15,9 @@ function listAccounts(ctx: Ctx): unknown {
     .flatMap((v) => v.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (tags.length === 0) return slicePage(ctx, items, 0, items.length, accountListItem);
-  return filteredPage(ctx, items, 0, items.length, (c: Channel) => c.person.tags.some((t) => tags.includes(t)), accountListItem);
+  const render = (c: Channel) => accountListItem(c, ctx.w.isSilentChannel(c));
+  if (tags.length === 0) return slicePage(ctx, items, 0, items.length, render);
+  return filteredPage(ctx, items, 0, items.length, (c: Channel) => c.person.tags.some((t) => tags.includes(t)), render);
 }
 
 function getAccount(ctx: Ctx): unknown {

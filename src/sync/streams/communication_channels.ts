@@ -16,7 +16,7 @@ const stream: StreamDef = {
     });
     await runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.channelPages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+        firstPage(ctx.client.channelPages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (c) => String(c.id),
       writePage(items) {
         const now = new Date().toISOString();

@@ -8,6 +8,7 @@ import { CommitBatcher } from '../batch.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
 import { array, asItem, json, rawJson, str, ts, type Item } from '../map.js';
+import { readUnreachable } from '../unreachable.js';
 import { runWindowed } from '../windowed.js';
 
 /** Prepared statements for the people stream, built once per run. */
@@ -179,10 +180,10 @@ const stream: StreamDef = {
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
     const listing = runWindowed<Item>(ctx, s, {
       fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.peoplePages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+        firstPage(ctx.client.peoplePages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
-    });
+    }).then(() => (ctx.reconcile || ctx.full ? readUnreachable(ctx, s, (items) => w.writeListPage(items)) : undefined));
     await drainDue(
       ctx,
       s,

@@ -1,0 +1,50 @@
+import { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig, sqlitePath } from '../config.js';
+import { openMirror } from '../db/connection.js';
+import { formatJson, formatTable } from '../doctor/report.js';
+import { runDoctor } from '../doctor/run.js';
+import { createClientFromEnv } from '../leeloo/client.js';
+import { createLogger } from '../log.js';
+import { FindingsStore } from '../sync/findings.js';
+import { EXIT_FAILED, reportFatal } from './common.js';
+
+/** Retries per doctor call: a flaky answer is retried, but the 100-request budget stays honest. */
+const DOCTOR_RETRIES = 2;
+
+export function doctorCommand(): Command {
+  return new Command('doctor')
+    .description('read-only check of the configured API (at most 100 GET requests): what it honours, and what the sync will do about it; stores the findings in the mirror')
+    .option('--json', 'print one JSON object instead of the table')
+    .action(async (o: { json?: boolean }) => {
+      try {
+        const env = loadConfig(process.env, { requireToken: true });
+        // stdout carries the table or the JSON object; log lines go to stderr.
+        const logger = createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', destination: pino.destination({ fd: 2, sync: true }) });
+        const counter = { requests: 0 };
+        const retries = Math.min(env.LEELOO_MAX_RETRIES, DOCTOR_RETRIES);
+        const client = createClientFromEnv(env, {
+          logger,
+          maxRetries: retries,
+          onEvent: (e) => {
+            if (e.type === 'request') counter.requests++;
+          },
+        });
+        const mirror = openMirror(sqlitePath(env.DATABASE_URL));
+        try {
+          const report = await runDoctor(client, env, new FindingsStore(mirror.sqlite), counter, retries + 1);
+          process.stdout.write(o.json ? formatJson(report) : formatTable(report));
+          if (!report.ok) {
+            const bad = report.checks.filter((c) => !c.ok);
+            process.stderr.write(`leeloo-sync: doctor: not safe to sync: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}\n`);
+            process.exitCode = EXIT_FAILED;
+          }
+        } finally {
+          await client.close();
+          mirror.close();
+        }
+      } catch (err) {
+        reportFatal(err);
+      }
+    });
+}
