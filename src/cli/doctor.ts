@@ -1,12 +1,4 @@
 import { Command } from 'commander';
-import pino from 'pino';
-import { loadConfig, sqlitePath } from '../config.js';
-import { openMirror } from '../db/connection.js';
-import { formatJson, formatTable } from '../doctor/report.js';
-import { runDoctor } from '../doctor/run.js';
-import { createClientFromEnv } from '../leeloo/client.js';
-import { createLogger } from '../log.js';
-import { FindingsStore } from '../sync/findings.js';
 import { EXIT_FAILED, reportFatal } from './common.js';
 
 /** Retries per doctor call: a flaky answer is retried, but the 100-request budget stays honest. */
@@ -18,6 +10,18 @@ export function doctorCommand(): Command {
     .option('--json', 'print one JSON object instead of the table')
     .action(async (o: { json?: boolean }) => {
       try {
+        // Loaded here, not at the top: `--help` stays light (test/cli/startup.test.ts).
+        const [{ default: pino }, { loadConfig, sqlitePath }, { openMirror }, { formatJson, formatTable }, { runDoctor }, { createClientFromEnv }, { createLogger }, { FindingsStore }] =
+          await Promise.all([
+            import('pino'),
+            import('../config.js'),
+            import('../db/connection.js'),
+            import('../doctor/report.js'),
+            import('../doctor/run.js'),
+            import('../leeloo/client.js'),
+            import('../log.js'),
+            import('../sync/findings.js'),
+          ]);
         const env = loadConfig(process.env, { requireToken: true });
         // stdout carries the table or the JSON object; log lines go to stderr.
         const logger = createLogger({ level: process.env.LOG_LEVEL ? env.LOG_LEVEL : 'warn', destination: pino.destination({ fd: 2, sync: true }) });
