@@ -59,6 +59,8 @@ export interface SyncContext {
   full: boolean;
   /** --since: lower bound overriding the stored cursor and SYNC_START_DATE. */
   since: Date | undefined;
+  /** --reconcile: an all-time list pass of people and channels (edits without a message, deletions) and a rolling re-read of person details. */
+  reconcile: boolean;
   pool: Semaphore;
   state: StateStore;
   progress: Progress;

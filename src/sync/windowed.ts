@@ -43,16 +43,28 @@ const MAX_PASSES_BEFORE_SPLIT = 3;
 const MAX_PASSES = 8;
 const DAY = 86_400_000;
 
-export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>): Promise<void> {
+/**
+ * A pass of its own beside the stream's cursor (reconcile's all-time pass): its progress lives in
+ * sync_state under `partition`, and it starts at `from` unless a killed pass is resumed.
+ */
+export interface WindowedPass {
+  partition: string;
+  from: Date;
+}
+
+export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>, own?: WindowedPass): Promise<void> {
   const { env } = ctx;
-  const saved = ctx.state.get<WindowedState>(s.name);
+  const partition = own?.partition ?? '';
+  const saved = ctx.state.get<WindowedState>(s.name, partition);
   const end = ctx.runStart;
   const dayMode = env.LEELOO_DATE_FORMAT === 'date';
   const startDate = new Date(`${env.SYNC_START_DATE}T00:00:00.000Z`);
 
   let resume: InProgress | null = null;
   let pos: Date;
-  if (ctx.full || ctx.since) {
+  if (own && !saved.state?.current) {
+    pos = own.from;
+  } else if (!own && (ctx.full || ctx.since)) {
     pos = ctx.since ?? startDate;
   } else if (saved.state?.current) {
     // A killed run left a window half done: finish it from the last committed page.
@@ -75,7 +87,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
       if (dayMode) to = new Date(Math.min(ceilDay(to).getTime(), ceilDay(end).getTime()));
     }
     const window: Window = { from: pos, to };
-    const outcome = await scanWindow(ctx, s, spec, window, resume);
+    const outcome = await scanWindow(ctx, s, spec, window, resume, partition);
     resume = null;
     if (outcome === 'split') {
       span = Math.max(1, Math.floor((to.getTime() - pos.getTime()) / 2));
@@ -83,7 +95,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
     }
     s.counters.windows++;
     pos = to;
-    ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, '', to.toISOString(), { current: null } satisfies WindowedState))();
+    ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, partition, to.toISOString(), { current: null } satisfies WindowedState))();
     // Grow again after a split: the next stretch of time may be sparse.
     span = span * 2;
   }
@@ -100,6 +112,7 @@ async function scanWindow<T>(
   spec: WindowSpec<T>,
   window: Window,
   resume: InProgress | null,
+  partition = '',
 ): Promise<'complete' | 'split'> {
   const maxRows = ctx.env.SYNC_WINDOW_MAX_ROWS;
   const cursorOf = (offset: number, totalCount: number | null): InProgress => ({
@@ -110,7 +123,7 @@ async function scanWindow<T>(
   });
   const commit = ctx.mirror.sqlite.transaction((items: T[], nextOffset: number, firstTotal: number | null) => {
     const r = spec.writePage(items);
-    ctx.state.put(s.name, '', window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
+    ctx.state.put(s.name, partition, window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
   });

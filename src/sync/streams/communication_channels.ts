@@ -1,9 +1,12 @@
 import { communicationChannels } from '../../db/schema.js';
 import { EntityUpserter } from '../../db/upsert.js';
+import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef } from '../context.js';
+import { SoftDeletes, undeleter } from '../deletions.js';
 import { firstPage } from '../kinds.js';
 import { json, rawJson, str, ts, type Item } from '../map.js';
-import { runWindowed } from '../windowed.js';
+import { reconcileList } from '../reconcile.js';
+import { runWindowed, type WindowSpec } from '../windowed.js';
 
 const stream: StreamDef = {
   name: 'communication_channels',
@@ -14,13 +17,17 @@ const stream: StreamDef = {
       columns: ['id', 'personId', 'name', 'source', 'botStatus', 'lastMessageTime', 'createdAt', 'utmMarks', 'raw', 'syncedAt'],
       adoptStubs: true,
     });
-    await runWindowed<Item>(ctx, s, {
-      fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.channelPages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+    const dels = new SoftDeletes(ctx, s, 'communication_channels');
+    // Back after being marked deleted: read its whole history again.
+    const undelete = undeleter(ctx, 'communication_channels', 'messages_synced_lmt = NULL');
+    const pages = (win: { from: Date; to: Date }, offset = 0, limit = ctx.env.LEELOO_PAGE_SIZE) =>
+      ctx.client.channelPages({ from: win.from, to: win.to }, { startOffset: offset, pageSize: limit, signal: ctx.signal }) as AsyncGenerator<Page<Item>>;
+    const spec: WindowSpec<Item> = {
+      fetchPage: (win, offset, limit) => firstPage(pages(win, offset, limit), offset),
       idOf: (c) => String(c.id),
       writePage(items) {
         const now = new Date().toISOString();
-        return up.upsert(
+        const r = up.upsert(
           items.map((c) => ({
             id: c.id,
             personId: str(c.person_id),
@@ -34,8 +41,19 @@ const stream: StreamDef = {
             syncedAt: now,
           })),
         );
+        for (const c of items) {
+          dels.listed(String(c.id));
+          if (undelete(String(c.id)) > 0) r.updated++;
+        }
+        return r;
       },
-    });
+    };
+    await runWindowed<Item>(ctx, s, spec);
+    if (ctx.reconcile) {
+      // Stubs (raw NULL: known only from a person's accounts) were never listed: no evidence either way.
+      await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, 'raw IS NOT NULL');
+      dels.apply();
+    }
   },
 };
 
