@@ -18,6 +18,7 @@ export interface SimCliOptions {
   rateLimit?: string;
   messagesOrder?: string;
   activityPerList?: string;
+  notFoundRate?: string;
 }
 
 function whole(option: string, value: string | undefined, min: number, max: number): number | undefined {
@@ -57,6 +58,7 @@ export function parseSimOptions(o: SimCliOptions): SimOptions {
     knobs.messagesOrder = o.messagesOrder;
   }
   set('activityPerListRequest', decimal('--activity-per-list', o.activityPerList, 0, 10_000));
+  set('notFoundRate', decimal('--not-found-rate', o.notFoundRate, 0, 1));
   if (o.host !== undefined && o.host.trim() === '') throw new ConfigError('--host must not be empty');
   if (o.token !== undefined && o.token.trim() === '') throw new ConfigError('--token must not be empty');
   const opts: SimOptions = { knobs };
@@ -89,6 +91,7 @@ export function simCommand(): Command {
     .option('--rate-limit <rps>', 'server-side limit, requests per sliding second (answered with a plain-text 429)')
     .option('--messages-order <order>', 'chat messages newest (default) or oldest first')
     .option('--activity-per-list <x>', 'random activity events applied on each list request')
+    .option('--not-found-rate <x>', 'share (0..1) of person-detail and chat-history requests answered 404 although the record exists (a broken route)')
     .action(async (o: SimCliOptions) => {
       let opts: SimOptions;
       try {

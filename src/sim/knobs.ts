@@ -11,6 +11,7 @@ export const DEFAULT_KNOBS: SimKnobs = {
   rateLimitRps: null,
   messagesOrder: 'newest',
   activityPerListRequest: 0,
+  notFoundRate: 0,
 };
 
 function num(name: string, v: unknown, min: number, max: number, integer = false): number {
@@ -56,6 +57,9 @@ export function checkKnobs(k: Partial<Record<keyof SimKnobs, unknown>> & Record<
         break;
       case 'activityPerListRequest':
         out.activityPerListRequest = num(name, v, 0, 10_000);
+        break;
+      case 'notFoundRate':
+        out.notFoundRate = num(name, v, 0, 1);
         break;
       default:
         throw new ConfigError(`unknown knob ${name}`);

@@ -101,6 +101,8 @@ export const STREAM = {
   activity: 6,
   writes: 7,
   contacted: 8,
+  tricks: 9,
+  notFound: 10,
 } as const;
 
 export function rngFor(seed: number, stream: number, index = 0): Rng {

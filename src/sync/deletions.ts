@@ -69,7 +69,7 @@ export class SoftDeletes {
     const limit = deleteLimit(share, this.reads);
     if (this.notFound <= limit) return;
     this.tripped = new DeletionBreakerError(
-      `${this.s.name}: ${this.notFound} of ${this.reads} ${this.what} requests answered 404, more than the limit of ${limit} ` +
+      `${this.notFound} of ${this.reads} ${this.what} requests answered 404, more than the limit of ${limit} ` +
         `(SYNC_MAX_DELETE_SHARE=${this.ctx.env.SYNC_MAX_DELETE_SHARE} of them, at least ${DELETE_FLOOR}); the API may be refusing reads, ` +
         `so nothing was marked deleted; if Leeloo really deleted that many, raise SYNC_MAX_DELETE_SHARE for one run`,
     );
@@ -111,7 +111,7 @@ export class SoftDeletes {
     const limit = deleteLimit(share, live);
     if (this.staged.size > limit) {
       throw new DeletionBreakerError(
-        `${this.s.name}: ${this.staged.size} of ${live} live ${this.table} rows (${pct(this.staged.size / Math.max(1, live))}) would be marked deleted, ` +
+        `${this.staged.size} of ${live} live ${this.table} rows (${pct(this.staged.size / Math.max(1, live))}) would be marked deleted, ` +
           `more than the limit of ${limit} (SYNC_MAX_DELETE_SHARE=${share}, at least ${DELETE_FLOOR}); nothing was marked deleted; ` +
           `if Leeloo really deleted that many, raise SYNC_MAX_DELETE_SHARE for one run`,
       );

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { expectMirrorMatches } from '../helpers/expect-mirror.js';
+import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+
+const served = (sim: Simulator) => Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0);
+const ENV = { LEELOO_PAGE_SIZE: '100' };
+
+describe('sync --reconcile', () => {
+  let sim: Simulator;
+  const db = tempDbPath();
+  let fullRequests = 0;
+  beforeAll(async () => {
+    sim = await startSimulator({ seed: 23, people: 1000 });
+    const { result, mirror } = await syncWith(sim, db.path, { env: ENV });
+    mirror.close();
+    expect(failures(result)).toEqual([]);
+    fullRequests = served(sim);
+  });
+  afterAll(async () => {
+    await sim.close();
+    db.cleanup();
+  });
+
+  it('catches silent edits and deletions in one run, custom fields within seven, each run cheap', async () => {
+    const edits = sim.silentEdits({ share: 0.02 });
+    const gone = sim.deletePeople({ share: 0.01 });
+    expect(edits.tag.length + edits.email.length + edits.customField.length).toBe(20);
+    expect(gone.personIds).toHaveLength(10);
+
+    // An incremental run sees none of it: nothing sent a message.
+    const plain = await syncWith(sim, db.path, { env: ENV });
+    try {
+      expect(failures(plain.result)).toEqual([]);
+      const deleted = plain.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get();
+      expect(deleted).toBe(0);
+      expect(() => expectMirrorMatches(plain.mirror.sqlite, sim, { details: false })).toThrow();
+    } finally {
+      plain.mirror.close();
+    }
+
+    const limit = Math.floor(0.15 * fullRequests);
+    let runs = 0;
+    for (;;) {
+      runs++;
+      sim.resetCounts();
+      const { result, mirror } = await syncWith(sim, db.path, { env: ENV, reconcile: true });
+      try {
+        expect(failures(result)).toEqual([]);
+        expect(served(sim), `reconcile run ${runs}: requests vs a full sync's ${fullRequests}`).toBeLessThanOrEqual(limit);
+        // One run: people, person_tags and channels exact; the deleted ones kept, marked.
+        expectMirrorMatches(mirror.sqlite, sim, { details: false });
+        const marked = (table: string) =>
+          mirror.sqlite.prepare(`SELECT id FROM ${table} WHERE deleted_at IS NOT NULL ORDER BY id`).pluck().all();
+        expect(marked('people')).toEqual([...gone.personIds].sort());
+        expect(marked('communication_channels')).toEqual([...gone.channelIds].sort());
+        const kept = mirror.sqlite
+          .prepare(`SELECT (SELECT count(*) FROM person_tags WHERE person_id IN (SELECT id FROM people WHERE deleted_at IS NOT NULL)) +
+                           (SELECT count(*) FROM chat_messages WHERE channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NOT NULL))`)
+          .pluck()
+          .get() as number;
+        expect(kept).toBeGreaterThan(0);
+        const trigger = mirror.sqlite.prepare('SELECT DISTINCT trigger FROM sync_runs WHERE run_id = ?').pluck().all(result.runId);
+        expect(trigger).toEqual(['cli+reconcile']);
+        let exact = true;
+        try {
+          expectMirrorMatches(mirror.sqlite, sim);
+        } catch {
+          exact = false;
+        }
+        if (exact) break;
+      } finally {
+        mirror.close();
+      }
+      expect(runs, 'reconcile runs until custom fields are exact').toBeLessThan(7);
+    }
+    expect(runs).toBeGreaterThan(1);
+  });
+});
