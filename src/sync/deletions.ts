@@ -86,16 +86,23 @@ export class SoftDeletes {
     if (this.staged.size > 0) this.staged.delete(id);
   }
 
+  /** The live rows (matching `where`) whose id a complete pass did not see, except `spare`. */
+  unlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, where = '1'): string[] {
+    const live = this.ctx.mirror.sqlite.prepare(`SELECT id FROM ${this.table} WHERE deleted_at IS NULL AND (${where})`).pluck().all() as string[];
+    return live.filter((id) => !seen.has(id) && !spare.has(id));
+  }
+
   /** Stages the live rows whose id a complete pass did not see, except `spare` (rows it may not have covered). */
   stageUnlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, why: string, where = '1'): number {
-    const live = this.ctx.mirror.sqlite.prepare(`SELECT id FROM ${this.table} WHERE deleted_at IS NULL AND (${where})`).pluck().all() as string[];
-    let n = 0;
-    for (const id of live) {
-      if (seen.has(id) || spare.has(id)) continue;
-      this.stage(id, why);
-      n++;
-    }
-    return n;
+    const ids = this.unlisted(seen, spare, where);
+    for (const id of ids) this.stage(id, why);
+    return ids.length;
+  }
+
+  /** Whether staging `n` more rows would certainly trip the breaker (so checking them one by one is wasted). */
+  wouldTrip(n: number): boolean {
+    const live = this.ctx.mirror.sqlite.prepare(`SELECT count(*) FROM ${this.table} WHERE deleted_at IS NULL`).pluck().get() as number;
+    return this.staged.size + n > deleteLimit(this.ctx.env.SYNC_MAX_DELETE_SHARE, live);
   }
 
   /**
@@ -134,10 +141,14 @@ export class SoftDeletes {
 
 /**
  * Undeletes rows a list or a detail shows again (and makes their details or history due, as
- * they may have changed while gone). Synchronous: call inside the page's transaction.
+ * they may have changed while gone). Synchronous: call inside the page's transaction. Streams
+ * apply their own deletions only when they end, so a table without deleted rows when the stream
+ * starts needs no statement per listed row.
  */
 export function undeleter(ctx: SyncContext, table: SoftDeleteTable, alsoSet = ''): (id: string) => number {
-  const stmt = ctx.mirror.sqlite.prepare(`UPDATE ${table} SET deleted_at = NULL${alsoSet ? `, ${alsoSet}` : ''} WHERE id = ? AND deleted_at IS NOT NULL`);
+  const sqlite = ctx.mirror.sqlite;
+  if (sqlite.prepare(`SELECT 1 FROM ${table} WHERE deleted_at IS NOT NULL LIMIT 1`).get() === undefined) return () => 0;
+  const stmt = sqlite.prepare(`UPDATE ${table} SET deleted_at = NULL${alsoSet ? `, ${alsoSet}` : ''} WHERE id = ? AND deleted_at IS NOT NULL`);
   return (id) => stmt.run(id).changes;
 }
 

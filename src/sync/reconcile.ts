@@ -1,6 +1,7 @@
 import type { Page } from '../leeloo/paginate.js';
 import type { StreamRun, SyncContext } from './context.js';
 import type { SoftDeletes } from './deletions.js';
+import { forEachConcurrent } from './pool.js';
 import { runWindowed, type Window, type WindowedState, type WindowSpec } from './windowed.js';
 
 /**
@@ -9,7 +10,8 @@ import { runWindowed, type Window, type WindowedState, type WindowSpec } from '.
  * fields) and a deletion never enter an incremental window. A reconcile run therefore reads the
  * whole list once more, over all time, in the stream's ordinary windows (about one request per
  * page of rows), upserting what changed, and marks the live rows it did not list deleted, but
- * only when every window was proven complete (runWindowed throws otherwise).
+ * only when every window was proven complete (runWindowed throws otherwise) and a request for
+ * the row itself answers 404.
  */
 
 /** sync_state partition of the reconcile pass: resumable without touching the stream's cursor. */
@@ -25,6 +27,8 @@ export async function reconcileList<T>(
   spec: WindowSpec<T>,
   pages: (w: Window) => AsyncGenerator<Page<T>>,
   dels: SoftDeletes,
+  /** The second look at a row the pass did not list: false when the API confirms it gone (404). */
+  exists: (id: string) => Promise<boolean>,
   where = '1',
 ): Promise<void> {
   const from = startDate(ctx);
@@ -48,9 +52,10 @@ export async function reconcileList<T>(
     return;
   }
   // A record that wrote during the pass left its window for one after the run's start: not listed,
-  // not gone. One short read of that span spares them.
+  // not gone. One short read of that span spares them; its end lies a day ahead, as the server's
+  // clock (which stamps new messages) may run ahead of ours.
   const movers = new Set<string>();
-  const gen = pages({ from: ctx.runStart, to: new Date() });
+  const gen = pages({ from: ctx.runStart, to: new Date(Date.now() + 86_400_000) });
   try {
     for (let r = await s.call(() => gen.next()); !r.done; r = await s.call(() => gen.next())) {
       s.counters.pages++;
@@ -62,8 +67,21 @@ export async function reconcileList<T>(
   // Only rows a pass over SYNC_START_DATE..run start can list: a row without a last message time
   // (a channel that never wrote) or outside that span is not evidence of anything.
   const span = `last_message_time IS NOT NULL AND last_message_time >= '${from.toISOString()}' AND last_message_time <= '${ctx.runStart.toISOString()}'`;
-  const staged = dels.stageUnlisted(seen, movers, 'not listed by a complete reconcile pass', `${span} AND (${where})`);
-  s.log.info({ listed: seen.size, movedDuringPass: movers.size, unlisted: staged }, 'reconcile pass complete');
+  const unlisted = dels.unlisted(seen, movers, `${span} AND (${where})`);
+  if (dels.wouldTrip(unlisted.length)) {
+    // Far too many to be a few deletions: no need to look at each; the breaker will say so.
+    for (const id of unlisted) dels.stage(id, 'not listed by a complete reconcile pass');
+  } else {
+    // A record that wrote again while the span after the run's start was read can still slip
+    // through that read (it moved up across a page boundary): each unlisted row gets one request.
+    let spared = 0;
+    await forEachConcurrent(unlisted, ctx.pool.size, async (id) => {
+      if (await exists(id)) spared++;
+      else dels.stage(id, 'not listed by a complete reconcile pass, and its detail answered 404');
+    });
+    if (spared > 0) s.log.info({ spared }, 'unlisted rows the API still has (they wrote during the pass); kept');
+  }
+  s.log.info({ listed: seen.size, movedDuringPass: movers.size, unlisted: unlisted.length }, 'reconcile pass complete');
 }
 
 /**

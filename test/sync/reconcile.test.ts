@@ -11,7 +11,7 @@ describe('sync --reconcile', () => {
   const db = tempDbPath();
   let fullRequests = 0;
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 23, people: 1000 });
+    sim = await startSimulator({ seed: 23, people: 800 });
     const { result, mirror } = await syncWith(sim, db.path, { env: ENV });
     mirror.close();
     expect(failures(result)).toEqual([]);
@@ -25,8 +25,8 @@ describe('sync --reconcile', () => {
   it('catches silent edits and deletions in one run, custom fields within seven, each run cheap', async () => {
     const edits = sim.silentEdits({ share: 0.02 });
     const gone = sim.deletePeople({ share: 0.01 });
-    expect(edits.tag.length + edits.email.length + edits.customField.length).toBe(20);
-    expect(gone.personIds).toHaveLength(10);
+    expect(edits.tag.length + edits.email.length + edits.customField.length).toBe(16);
+    expect(gone.personIds).toHaveLength(8);
 
     // An incremental run sees none of it: nothing sent a message.
     const plain = await syncWith(sim, db.path, { env: ENV });
@@ -75,5 +75,36 @@ describe('sync --reconcile', () => {
       expect(runs, 'reconcile runs until custom fields are exact').toBeLessThan(7);
     }
     expect(runs).toBeGreaterThan(1);
+  });
+
+  it('does not take people and channels that wrote during the pass for deleted', async () => {
+    const other = await startSimulator({ seed: 29, people: 200 });
+    const d = tempDbPath();
+    try {
+      const first = await syncWith(other, d.path, { env: ENV });
+      first.mirror.close();
+      expect(failures(first.result)).toEqual([]);
+      // Messages arrive while the reconcile pages: those people leave every window up to the run's start.
+      other.setKnobs({ activityPerListRequest: 2 });
+      const busy = await syncWith(other, d.path, { env: { ...ENV, LEELOO_PAGE_SIZE: '20' }, reconcile: true, streams: ['people', 'communication_channels'] });
+      try {
+        expect(failures(busy.result)).toEqual([]);
+        expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
+        expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM communication_channels WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
+      } finally {
+        busy.mirror.close();
+      }
+      other.setKnobs({ activityPerListRequest: 0 });
+      const calm = await syncWith(other, d.path, { env: ENV });
+      try {
+        expect(failures(calm.result)).toEqual([]);
+        expectMirrorMatches(calm.mirror.sqlite, other);
+      } finally {
+        calm.mirror.close();
+      }
+    } finally {
+      await other.close();
+      d.cleanup();
+    }
   });
 });

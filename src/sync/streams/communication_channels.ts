@@ -1,4 +1,5 @@
 import { communicationChannels } from '../../db/schema.js';
+import { ApiError } from '../../errors.js';
 import { EntityUpserter } from '../../db/upsert.js';
 import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef } from '../context.js';
@@ -51,7 +52,16 @@ const stream: StreamDef = {
     await runWindowed<Item>(ctx, s, spec);
     if (ctx.reconcile) {
       // Stubs (raw NULL: known only from a person's accounts) were never listed: no evidence either way.
-      await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, 'raw IS NOT NULL');
+      const exists = async (id: string) => {
+        try {
+          await s.call(() => ctx.client.getChannelPerson(id, { signal: ctx.signal }));
+          return true;
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) return false;
+          throw err;
+        }
+      };
+      await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, exists, 'raw IS NOT NULL');
       dels.apply();
     }
   },

@@ -197,9 +197,18 @@ const stream: StreamDef = {
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
     };
+    const answers = async (fn: () => Promise<unknown>) => {
+      try {
+        await s.call(fn);
+        return true;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return false;
+        throw err;
+      }
+    };
     const listing = (async () => {
       await runWindowed<Item>(ctx, s, spec);
-      if (ctx.reconcile) await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels);
+      if (ctx.reconcile) await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, (id) => answers(() => ctx.client.getPerson(id, [], { signal: ctx.signal })));
     })();
     // Answered 404 this run: not asked again before the stream ends (they stay due for the next run).
     const notFound = new Set<string>();
