@@ -107,4 +107,59 @@ describe('sync --reconcile', () => {
       d.cleanup();
     }
   });
+
+  it('a killed reconcile resumes where it stopped, beside the incremental cursor, and then proves nothing about absence', async () => {
+    const other = await startSimulator({ seed: 31, people: 300 });
+    const d = tempDbPath();
+    // No detail re-reads: the deleted people's details stay settled, so only the list pass can find them.
+    const env = { LEELOO_PAGE_SIZE: '20', SYNC_RECONCILE_DETAIL_SHARE: '0' };
+    try {
+      const first = await syncWith(other, d.path, { env });
+      first.mirror.close();
+      expect(failures(first.result)).toEqual([]);
+      const gone = other.deletePeople({ share: 0.02 });
+      other.resetCounts();
+      const abort = new AbortController();
+      const watch = setInterval(() => {
+        if ((other.requestCounts()['GET /api/v2/people'] ?? 0) >= 6) abort.abort(new Error('killed'));
+      }, 1);
+      const runStart = new Date();
+      const killed = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'], signal: abort.signal, runStart }).finally(() => clearInterval(watch));
+      let cursor: unknown;
+      try {
+        expect(killed.result.streams[0]!.status).toBe('interrupted');
+        const parts = killed.mirror.sqlite.prepare('SELECT partition, cursor, state FROM sync_state WHERE stream = ?').all('people') as { partition: string; cursor: string; state: string }[];
+        const reconcile = parts.find((p) => p.partition === 'reconcile')!;
+        expect(JSON.parse(reconcile.state).current).not.toBeNull();
+        // The incremental cursor went forward to this run's start, never back to the reconcile's position.
+        cursor = parts.find((p) => p.partition === '')!.cursor;
+        expect(cursor).toBe(runStart.toISOString());
+      } finally {
+        killed.mirror.close();
+      }
+      other.resetCounts();
+      const resumed = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'] });
+      const resumedPages = other.requestCounts()['GET /api/v2/people'] ?? 0;
+      try {
+        expect(failures(resumed.result)).toEqual([]);
+        expect(resumed.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
+        expect(resumed.mirror.sqlite.prepare("SELECT json_extract(state, '$.current') FROM sync_state WHERE stream = 'people' AND partition = 'reconcile'").pluck().get()).toBeNull();
+      } finally {
+        resumed.mirror.close();
+      }
+      other.resetCounts();
+      const whole = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'] });
+      try {
+        expect(failures(whole.result)).toEqual([]);
+        // The resumed run read only the rest of the pass: fewer list pages than a whole one.
+        expect(resumedPages).toBeLessThan(other.requestCounts()['GET /api/v2/people']! - 3);
+        expect(whole.mirror.sqlite.prepare('SELECT id FROM people WHERE deleted_at IS NOT NULL ORDER BY id').pluck().all()).toEqual([...gone.personIds].sort());
+      } finally {
+        whole.mirror.close();
+      }
+    } finally {
+      await other.close();
+      d.cleanup();
+    }
+  });
 });
