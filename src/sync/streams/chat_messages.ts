@@ -1,6 +1,7 @@
 import { ApiError } from '../../errors.js';
 import { chatMessages } from '../../db/schema.js';
 import { EntityUpserter } from '../../db/upsert.js';
+import { PROVISIONAL_MESSAGE_PREFIX } from '../../writes/reflect.js';
 import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef, StreamRun, SyncContext } from '../context.js';
 import { CommitBatcher } from '../batch.js';
@@ -51,6 +52,7 @@ const stream: StreamDef = {
     const channelLmt = sqlite.prepare('SELECT last_message_time FROM communication_channels WHERE id = ?').pluck();
     const done = sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = ?, messages_synced_at = ? WHERE id = ?');
     const undelete = undeleter(ctx, 'chat_messages');
+    const removeProvisional = sqlite.prepare('DELETE FROM chat_messages WHERE id = ?');
     const channels = new SoftDeletes(ctx, s, 'communication_channels', 'chat history');
     const messages = new SoftDeletes(ctx, s, 'chat_messages');
     const notFound = new Set<string>();
@@ -109,7 +111,13 @@ const stream: StreamDef = {
         await batch.run(() => {
           // A full pass that saw the whole history, unchanged, may retire messages the API no longer has.
           if (pass.full && pass.complete && (count.get(ch.id) as { n: number }).n > pass.seen.size) {
-            for (const id of liveIds.all(ch.id) as string[]) if (!pass.seen.has(id)) messages.stage(id, 'not in a complete pass of its channel');
+            for (const id of liveIds.all(ch.id) as string[]) {
+              if (pass.seen.has(id)) continue;
+              // A sent message's stand-in (src/writes/reflect.ts) is ours, not the API's: the real
+              // message has now been read, so the stand-in goes.
+              if (id.startsWith(PROVISIONAL_MESSAGE_PREFIX)) removeProvisional.run(id);
+              else messages.stage(id, 'not in a complete pass of its channel');
+            }
           }
           done.run(ch.lmt, new Date().toISOString(), ch.id);
         });
