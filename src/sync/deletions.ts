@@ -1,4 +1,4 @@
-import { LeelooSyncError } from '../errors.js';
+import { ApiError, LeelooSyncError } from '../errors.js';
 import type { Page } from '../leeloo/paginate.js';
 import type { StreamRun, SyncContext } from './context.js';
 
@@ -181,5 +181,16 @@ export async function stillListed(
     return null;
   } finally {
     await gen.return(undefined);
+  }
+}
+
+/** Whether a read of the record answers (true) or answers 404 (false); other errors propagate. */
+export async function answers(s: StreamRun, read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await s.call(read);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
   }
 }

@@ -46,6 +46,7 @@ export async function reconcileList<T>(
     },
     { partition: RECONCILE_PARTITION, from },
   );
+  if (dels.tripped) return;
   if (resumed) {
     // The ids listed before the kill are not known any more, so this pass proves nothing about absence.
     s.log.info('reconcile pass resumed from a killed run: list fields updated, unlisted rows not marked deleted this time');

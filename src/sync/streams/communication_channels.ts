@@ -1,9 +1,8 @@
 import { communicationChannels } from '../../db/schema.js';
-import { ApiError } from '../../errors.js';
 import { EntityUpserter } from '../../db/upsert.js';
 import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef } from '../context.js';
-import { SoftDeletes, undeleter } from '../deletions.js';
+import { answers, SoftDeletes, undeleter } from '../deletions.js';
 import { firstPage } from '../kinds.js';
 import { json, rawJson, str, ts, type Item } from '../map.js';
 import { reconcileList } from '../reconcile.js';
@@ -52,15 +51,7 @@ const stream: StreamDef = {
     await runWindowed<Item>(ctx, s, spec);
     if (ctx.reconcile) {
       // Stubs (raw NULL: known only from a person's accounts) were never listed: no evidence either way.
-      const exists = async (id: string) => {
-        try {
-          await s.call(() => ctx.client.getChannelPerson(id, { signal: ctx.signal }));
-          return true;
-        } catch (err) {
-          if (err instanceof ApiError && err.status === 404) return false;
-          throw err;
-        }
-      };
+      const exists = (id: string) => answers(s, () => ctx.client.getChannelPerson(id, { signal: ctx.signal }));
       await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, exists, 'raw IS NOT NULL');
       dels.apply();
     }

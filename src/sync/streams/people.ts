@@ -6,7 +6,7 @@ import type { Page } from '../../leeloo/paginate.js';
 import { ChildReplacer, EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef, SyncContext } from '../context.js';
 import { CommitBatcher } from '../batch.js';
-import { SoftDeletes, stillListed, undeleter } from '../deletions.js';
+import { answers, SoftDeletes, stillListed, undeleter } from '../deletions.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
 import { array, asItem, json, rawJson, str, ts, type Item } from '../map.js';
@@ -197,18 +197,9 @@ const stream: StreamDef = {
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
     };
-    const answers = async (fn: () => Promise<unknown>) => {
-      try {
-        await s.call(fn);
-        return true;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return false;
-        throw err;
-      }
-    };
     const listing = (async () => {
       await runWindowed<Item>(ctx, s, spec);
-      if (ctx.reconcile) await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, (id) => answers(() => ctx.client.getPerson(id, [], { signal: ctx.signal })));
+      if (ctx.reconcile) await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, (id) => answers(s, () => ctx.client.getPerson(id, [], { signal: ctx.signal })));
     })();
     // Answered 404 this run: not asked again before the stream ends (they stay due for the next run).
     const notFound = new Set<string>();
