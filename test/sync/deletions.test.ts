@@ -186,4 +186,39 @@ describe('deletions are soft, confirmed and guarded', () => {
       allowed.mirror.close();
     }
   });
+
+  it('an order the complete order list no longer has is marked deleted, kept, and guarded by the breaker', async () => {
+    const { sim, path } = await synced(40, 47);
+    const fake = (n: number) => `ffffffffffffffff${String(n).padStart(8, '0')}`;
+    const insert = (m: ReturnType<typeof openMirror>, ids: string[]) => {
+      const ins = m.sqlite.prepare(`INSERT INTO orders (id, person_id, title, raw, synced_at, details_synced_at) VALUES (?, NULL, 'gone', '{}', ?, ?)`);
+      for (const id of ids) ins.run(id, new Date().toISOString(), new Date().toISOString());
+    };
+    // One order Leeloo no longer lists: marked, not removed.
+    let m = openMirror(path);
+    insert(m, [fake(1)]);
+    m.close();
+    const one = await syncWith(sim, path, { streams: ['orders'] });
+    try {
+      expect(failures(one.result)).toEqual([]);
+      expect(one.mirror.sqlite.prepare('SELECT title, deleted_at IS NOT NULL AS deleted FROM orders WHERE id = ?').get(fake(1))).toEqual({ title: 'gone', deleted: 1 });
+      expectMirrorMatches(one.mirror.sqlite, sim);
+    } finally {
+      one.mirror.close();
+    }
+    // Thirty at once: more than 25, more than 2 % of the orders; none is marked.
+    m = openMirror(path);
+    const many = Array.from({ length: 30 }, (_, i) => fake(100 + i));
+    insert(m, many);
+    m.close();
+    const tripped = await syncWith(sim, path, { streams: ['orders'] });
+    try {
+      const orders = tripped.result.streams[0]!;
+      expect(orders.status).toBe('failed');
+      expect(orders.error).toMatch(/^30 of \d+ live orders rows .* would be marked deleted, more than the limit of 25/);
+      expect(tripped.mirror.sqlite.prepare(`SELECT count(*) FROM orders WHERE deleted_at IS NOT NULL`).pluck().get()).toBe(1);
+    } finally {
+      tripped.mirror.close();
+    }
+  });
 });
