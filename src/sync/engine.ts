@@ -5,6 +5,7 @@ import { ApiError, ConfigError, errorMessage } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Logger } from '../log.js';
 import { attribution, newCounters, type StreamCounters, type StreamDef, type StreamRun, type SyncContext } from './context.js';
+import { DeletionBreakerError } from './deletions.js';
 import { Semaphore } from './pool.js';
 import { noProgress, type Progress } from './progress.js';
 import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
@@ -136,7 +137,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       // Stopped on request (shutdown, SIGINT): whatever the in-flight call threw, nothing failed.
       status = ctx.signal.aborted && !(err instanceof ApiError && err.status === 401) ? 'interrupted' : 'failed';
       error = errorMessage(err);
-      permanent = err instanceof ApiError ? err.permanent : undefined;
+      permanent = err instanceof ApiError || err instanceof DeletionBreakerError ? err.permanent : undefined;
       // A refused token or permission fails every stream the same way: stop the others now.
       if (err instanceof ApiError && (err.status === 401 || err.status === 403)) abort.abort(err);
       log.error({ err: error, permanent }, 'stream failed');

@@ -171,6 +171,8 @@ describe('deletions are soft, confirmed and guarded', () => {
     try {
       const people = tripped.result.streams.find((s) => s.stream === 'people')!;
       expect(people.status).toBe('failed');
+      // Retrying the same run would trip again: the worker fails such a job at once.
+      expect(people.permanent).toBe(true);
       expect(people.error).toMatch(/^40 of 400 live people rows \(10%\) would be marked deleted, more than the limit of 25 \(SYNC_MAX_DELETE_SHARE=0.02, at least 25\); nothing was marked deleted/);
       expect(snapshot(tripped.mirror.sqlite)).toEqual(before);
     } finally {
