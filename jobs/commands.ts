@@ -56,7 +56,7 @@ export function workerCommand(): Command {
 }
 
 /** Adds one sync job for the workers; returns its id and whether an identical request was already queued. */
-export async function enqueueSyncNow(env: Env, opts: { streams?: string[]; full?: boolean }): Promise<{ id: string; deduplicated: boolean }> {
+export async function enqueueSyncNow(env: Env, opts: { streams?: string[]; full?: boolean; reconcile?: boolean }): Promise<{ id: string; deduplicated: boolean }> {
   const [{ Queue }, { silentLogger }, { createRedis, redactRedisUrl, waitForRedis }, { resolveStreams }, { SYNC_JOB_OPTIONS, SYNC_QUEUE, syncNowDeduplicationId }] =
     await Promise.all([import('bullmq'), import('../src/log.js'), import('../src/redis/connection.js'), import('../src/sync/engine.js'), import('./queues.js')]);
   resolveStreams(opts.streams, env); // unknown names are bad input (exit 2), not a failed job later
@@ -67,14 +67,14 @@ export async function enqueueSyncNow(env: Env, opts: { streams?: string[]; full?
     });
     const queue = new Queue<SyncJobData, SyncJobResult>(SYNC_QUEUE, { connection: redis, prefix: env.REDIS_PREFIX, defaultJobOptions: SYNC_JOB_OPTIONS });
     try {
-      const data: SyncJobData = { trigger: 'manual', ...(opts.streams ? { streams: opts.streams } : {}), ...(opts.full ? { full: true } : {}) };
+      const data: SyncJobData = { trigger: 'manual', ...(opts.streams ? { streams: opts.streams } : {}), ...(opts.full ? { full: true } : {}), ...(opts.reconcile ? { reconcile: true } : {}) };
       const jobId = `sync-now-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
       const job = await queue.add('sync-now', data, {
         jobId,
         // At most one waiting request per stream set and mode; one asked for while the same
         // runs is kept and starts when that run ends (it may have started before the change
         // the user wants to see).
-        deduplication: { id: syncNowDeduplicationId(opts.streams, opts.full ?? false), keepLastIfActive: true },
+        deduplication: { id: syncNowDeduplicationId(opts.streams, opts.full ?? false, opts.reconcile ?? false), keepLastIfActive: true },
       });
       return { id: String(job.id), deduplicated: job.id !== jobId };
     } finally {
@@ -90,12 +90,13 @@ export function syncNowCommand(): Command {
     .description('ask the worker for an immediate sync; prints the job id (needs Redis and a running worker)')
     .option('--streams <names>', 'comma-separated streams (table names) to sync; default all')
     .option('--full', 'ignore cursors and refetch everything, details included')
-    .action(async (o: { streams?: string; full?: boolean }) => {
+    .option('--reconcile', 'also list people and channels over all time and re-read the oldest person details (as the nightly job does)')
+    .action(async (o: { streams?: string; full?: boolean; reconcile?: boolean }) => {
       try {
         const streams = await parseStreams(o.streams);
         const { loadConfig } = await import('../src/config.js');
         const env = loadConfig(process.env);
-        const { id, deduplicated } = await enqueueSyncNow(env, { streams, full: o.full });
+        const { id, deduplicated } = await enqueueSyncNow(env, { streams, full: o.full, reconcile: o.reconcile });
         process.stdout.write(`${id}\n`);
         if (deduplicated) process.stderr.write(`leeloo-sync: the same sync was already queued as job ${id}; not added twice\n`);
       } catch (err) {

@@ -20,6 +20,8 @@ export const syncJobDataSchema = z.object({
   /** Stream names; absent: every default stream (what `leeloo-sync sync` runs). */
   streams: z.array(z.string().min(1)).min(1).optional(),
   full: z.boolean().optional(),
+  /** An all-time list pass of people and channels and a rolling detail re-read (the nightly job's default). */
+  reconcile: z.boolean().optional(),
   /** ISO day, the lower bound of this run's date windows. */
   since: z.string().optional(),
 });
@@ -46,7 +48,7 @@ export const SYNC_JOB_OPTIONS = {
 } as const satisfies JobsOptions;
 
 /** Same streams and mode: the same request; a second one while the first waits is dropped. */
-export function syncNowDeduplicationId(streams: string[] | undefined, full: boolean): string {
+export function syncNowDeduplicationId(streams: string[] | undefined, full: boolean, reconcile = false): string {
   const key = streams && streams.length > 0 ? [...new Set(streams)].sort().join(',') : '*';
-  return `sync-now:${key}:${full ? 'full' : 'incremental'}`;
+  return `sync-now:${key}:${full ? 'full' : 'incremental'}${reconcile ? ':reconcile' : ''}`;
 }

@@ -16,6 +16,10 @@ export const FULL_SCHEDULER = 'full';
  * The optional full sync (SCHEDULE_FULL_CRON) exists because incremental windows only see
  * people with new messages: tag or custom-field edits made in Leeloo reach the mirror only
  * through a full re-read.
+ *
+ * The nightly job reconciles (an all-time list pass of people and channels, and a share of the
+ * person details re-read), which catches such edits and deletions cheaply; the frequent job never
+ * does, so it costs what an incremental costs.
  */
 export async function registerSyncSchedulers(
   queue: Queue,
@@ -32,7 +36,7 @@ export async function registerSyncSchedulers(
       throw err;
     }
   };
-  await cron(NIGHTLY_SCHEDULER, 'SCHEDULE_NIGHTLY_CRON', env.SCHEDULE_NIGHTLY_CRON, { trigger: 'nightly' });
+  await cron(NIGHTLY_SCHEDULER, 'SCHEDULE_NIGHTLY_CRON', env.SCHEDULE_NIGHTLY_CRON, { trigger: 'nightly', reconcile: true });
   if (env.SCHEDULE_FULL_CRON) await cron(FULL_SCHEDULER, 'SCHEDULE_FULL_CRON', env.SCHEDULE_FULL_CRON, { trigger: 'full', full: true });
   else await queue.removeJobScheduler(FULL_SCHEDULER);
   if (env.SCHEDULE_FREQUENT_MINUTES > 0) {

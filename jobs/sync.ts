@@ -105,7 +105,7 @@ export function createSyncProcessor(ctx: ModuleContext) {
     lease.onLost(stop('stream lock lost'));
     if (ctx.shutdownSignal.aborted) onShutdown();
 
-    jlog.info({ streams, full: data.full ?? false, trigger: data.trigger }, 'sync job started');
+    jlog.info({ streams, full: data.full ?? false, reconcile: data.reconcile ?? false, trigger: data.trigger }, 'sync job started');
     let result: RunResult;
     try {
       const mirror = openMirror(ctx.mirrorPath);
@@ -119,6 +119,7 @@ export function createSyncProcessor(ctx: ModuleContext) {
             logger: jlog,
             streams,
             full: data.full,
+            reconcile: data.reconcile,
             since,
             trigger: data.trigger,
             signal: abort.signal,

@@ -22,6 +22,17 @@ const numIn = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min).max(max));
 
+/** A share in 0..1 as a decimal (`0.143`) or a fraction (`1/7`). */
+const share = z
+  .string()
+  .trim()
+  .regex(/^(\d+(\.\d+)?|\d+\s*\/\s*[1-9]\d*)$/, 'must be a number from 0 to 1, as a decimal (0.14) or a fraction (1/7)')
+  .transform((v) => {
+    const [a, b] = v.split('/').map((x) => Number(x.trim()));
+    return b === undefined ? (a as number) : (a as number) / b;
+  })
+  .pipe(z.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1'));
+
 const bool = z
   .string()
   .trim()
@@ -120,6 +131,8 @@ export const envSchema = z.object({
   SYNC_WINDOW_MAX_ROWS: intIn(10, 1_000_000).default(5000),
   SYNC_CHAT_OVERLAP: intIn(0, 1000).default(5),
   SYNC_ACCOUNTS_V1: bool.default(false),
+  SYNC_MAX_DELETE_SHARE: share.default(0.02),
+  SYNC_RECONCILE_DETAIL_SHARE: share.default(1 / 7),
 
   REDIS_URL: redisUrl.default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z

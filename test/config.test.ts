@@ -29,6 +29,25 @@ describe('loadConfig', () => {
     expect(env.DASHBOARD_HOST).toBe('127.0.0.1');
   });
 
+  it('takes the deletion and reconcile shares as decimals or fractions, within 0..1', () => {
+    expect(loadConfig({}).SYNC_MAX_DELETE_SHARE).toBe(0.02);
+    expect(loadConfig({}).SYNC_RECONCILE_DETAIL_SHARE).toBeCloseTo(1 / 7, 12);
+    const e = loadConfig({ SYNC_MAX_DELETE_SHARE: '1/50', SYNC_RECONCILE_DETAIL_SHARE: '0.25' });
+    expect(e.SYNC_MAX_DELETE_SHARE).toBe(0.02);
+    expect(e.SYNC_RECONCILE_DETAIL_SHARE).toBe(0.25);
+    expect(loadConfig({ SYNC_RECONCILE_DETAIL_SHARE: ' 1 / 3 ' }).SYNC_RECONCILE_DETAIL_SHARE).toBeCloseTo(1 / 3, 12);
+    let err: unknown;
+    try {
+      loadConfig({ SYNC_MAX_DELETE_SHARE: '5%', SYNC_RECONCILE_DETAIL_SHARE: '8/7' });
+    } catch (x) {
+      err = x;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/SYNC_MAX_DELETE_SHARE must be a number from 0 to 1, as a decimal \(0.14\) or a fraction \(1\/7\)/);
+    expect((err as ConfigError).message).toMatch(/SYNC_RECONCILE_DETAIL_SHARE must be from 0 to 1/);
+    expect(() => loadConfig({ SYNC_RECONCILE_DETAIL_SHARE: '1/0' })).toThrow(/SYNC_RECONCILE_DETAIL_SHARE/);
+  });
+
   it('requires the token only when asked, naming LEELOO_API_TOKEN', () => {
     expect(() => loadConfig({})).not.toThrow();
     expect(() => loadConfig({}, { requireToken: true })).toThrow(/LEELOO_API_TOKEN is required/);

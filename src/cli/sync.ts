@@ -8,10 +8,11 @@ export interface SyncCliOptions {
   streams?: string;
   full?: boolean;
   since?: string;
+  reconcile?: boolean;
 }
 
 /** Shared by `sync` and `demo`: one in-process run against the configured API. */
-export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; trigger: string; tty: boolean }): Promise<RunResult> {
+export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; reconcile?: boolean; trigger: string; tty: boolean }): Promise<RunResult> {
   // Loaded here, not at the top: `leeloo-sync --help` must not pay for the engine (README "Development").
   const [{ sqlitePath }, { openMirror }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }] = await Promise.all([
     import('../config.js'),
@@ -40,6 +41,7 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
       streams: opts.streams,
       full: opts.full,
       since: opts.since,
+      reconcile: opts.reconcile,
       trigger: opts.trigger,
       signal: abort.signal,
       progress: createProgress({ tty: opts.tty, logger }),
@@ -75,6 +77,7 @@ export function syncCommand(): Command {
     .option('--streams <names>', 'comma-separated streams (table names) to sync; default all')
     .option('--full', 'ignore cursors and refetch everything, details included')
     .option('--since <date>', 'lower bound YYYY-MM-DD (UTC) for the date windows of this run')
+    .option('--reconcile', 'also list people and channels over all time (edits without a message, deletions) and re-read the oldest person details')
     .action(async (o: SyncCliOptions) => {
       try {
         const streams = await parseStreams(o.streams);
@@ -83,7 +86,7 @@ export function syncCommand(): Command {
         const env = loadConfig(process.env, { requireToken: true });
         const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
         const logger = createLogger({ level: tty && !process.env.LOG_LEVEL ? 'warn' : env.LOG_LEVEL });
-        const result = await syncOnce(env, logger, { streams, full: o.full, since, trigger: 'cli', tty });
+        const result = await syncOnce(env, logger, { streams, full: o.full, since, reconcile: o.reconcile, trigger: 'cli', tty });
         printRunSummary(result);
         if (!result.ok) {
           const failed = result.streams.filter((r) => r.status !== 'succeeded');

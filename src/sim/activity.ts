@@ -13,8 +13,13 @@ import type { World } from './world.js';
  */
 export function applyActivity(w: World, rng: Rng, req: ActivityRequest): ActivityReport {
   const report: ActivityReport = { messagedChannelIds: [], newPersonIds: [], changedOrderIds: [], newOrderIds: [] };
-  for (let i = 0; i < (req.messages ?? 0) && w.channels.length > 0; i++) {
+  for (let i = 0; i < (req.messages ?? 0) && w.channelsByLmt.length > 0; i++) {
     const c = rng.pick(w.channels);
+    // Deleted people write no more: draw again.
+    if (c.deleted) {
+      i--;
+      continue;
+    }
     appendMessage(w, c, 'FRIEND_MESSAGE', rng.pick(FRIEND_TEXTS), null, eventTime(c.lmt));
     report.messagedChannelIds.push(c.id);
   }
@@ -32,8 +37,12 @@ export function applyActivity(w: World, rng: Rng, req: ActivityRequest): Activit
     updateOrder(o, { status: rng.pick(next.length > 0 ? next : statuses) }, eventTime(o.updatedAt));
     report.changedOrderIds.push(o.id);
   }
-  for (let i = 0; i < (req.newOrders ?? 0) && w.people.length > 0; i++) {
+  for (let i = 0; i < (req.newOrders ?? 0) && w.peopleByLmt.length > 0; i++) {
     const p = rng.pick(w.people);
+    if (p.deleted) {
+      i--;
+      continue;
+    }
     const t = eventTime();
     const offer = rng.chance(0.5) ? rng.pick(w.offers) : null;
     const o = createOrder(w, rng, p, t, t, offer && { title: offer.name, description: offer.description, price: offer.price, currency: offer.currency }, true);

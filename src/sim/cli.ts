@@ -20,6 +20,7 @@ export interface SimCliOptions {
   activityPerList?: string;
   datePrecision?: string;
   neverWrote?: string;
+  notFoundRate?: string;
 }
 
 const whole = (option: string, value: string | undefined, min: number, max: number) => parseWhole(option, value, { min, max });
@@ -53,6 +54,7 @@ export function parseSimOptions(o: SimCliOptions): SimOptions {
     knobs.datePrecision = o.datePrecision as DatePrecision;
   }
   set('neverWrote', decimal('--never-wrote', o.neverWrote, 0, 1));
+  set('notFoundRate', decimal('--not-found-rate', o.notFoundRate, 0, 1));
   if (o.host !== undefined && o.host.trim() === '') throw new ConfigError('--host must not be empty');
   if (o.token !== undefined && o.token.trim() === '') throw new ConfigError('--token must not be empty');
   const opts: SimOptions = { knobs };
@@ -87,6 +89,7 @@ export function simCommand(): Command {
     .option('--activity-per-list <x>', 'random activity events applied on each list request')
     .option('--date-precision <p>', `how filter[last_message] is read: ${DATE_PRECISIONS.join(', ')} (default exact)`)
     .option('--never-wrote <x>', 'share (0..1) of people whose channels have no messages (listed only by v1 /accounts)')
+    .option('--not-found-rate <x>', 'share (0..1) of person-detail and chat-history requests answered 404 although the record exists (a broken route)')
     .action(async (o: SimCliOptions) => {
       let opts: SimOptions;
       try {

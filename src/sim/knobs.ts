@@ -14,6 +14,7 @@ export const DEFAULT_KNOBS: SimKnobs = {
   datePrecision: 'exact',
   neverWrote: 0,
   claimTotalCount: null,
+  notFoundRate: 0,
 };
 
 function num(name: string, v: unknown, min: number, max: number, integer = false): number {
@@ -71,6 +72,9 @@ export function checkKnobs(k: Partial<Record<keyof SimKnobs, unknown>> & Record<
         break;
       case 'claimTotalCount':
         out.claimTotalCount = v === null ? null : num(name, v, 0, 1e12, true);
+        break;
+      case 'notFoundRate':
+        out.notFoundRate = num(name, v, 0, 1);
         break;
       default:
         throw new ConfigError(`unknown knob ${name}`);

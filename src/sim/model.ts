@@ -341,6 +341,8 @@ export interface Person {
   /** Max of the channels' lastMessageTime. */
   lmt: number;
   extras: PersonExtras | null;
+  /** Deleted (tricks.ts): out of the lists, 404 on the detail; its orders stay. */
+  deleted?: boolean;
 }
 
 export interface Channel {
@@ -361,6 +363,8 @@ export interface Channel {
   utmMarks: Record<string, string>;
   /** The whole history, oldest first, once something was written to it; null while generated. */
   messages: MessageJson[] | null;
+  /** Deleted with its person: out of the lists, 404 on its history. */
+  deleted?: boolean;
 }
 
 export interface Order {

@@ -102,6 +102,8 @@ export const STREAM = {
   writes: 7,
   contacted: 8,
   neverWrote: 9,
+  tricks: 10,
+  notFound: 11,
 } as const;
 
 export function rngFor(seed: number, stream: number, index = 0): Rng {

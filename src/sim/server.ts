@@ -3,11 +3,12 @@ import type { Socket } from 'node:net';
 import { errorMessage } from '../errors.js';
 import { applyActivity, randomActivity } from './activity.js';
 import { FaultPlan, RateLimiter, TOO_MANY_REQUESTS, serverErrorBody, type Fault } from './faults.js';
-import { HttpFailure, parseBody, readBody, type Body } from './http.js';
+import { HttpFailure, notFound, parseBody, readBody, type Body } from './http.js';
 import { checkKnobs } from './knobs.js';
 import { STREAM, rngFor, type Rng } from './random.js';
 import { matchRoute } from './routes/index.js';
-import type { SimStore } from './types.js';
+import { deletePeople, restorePeople, silentEdits } from './tricks.js';
+import type { DeleteReport, DeleteRequest, SilentEditKind, SilentEditReport, SilentEditRequest, SimStore } from './types.js';
 import type { ActivityReport, ActivityRequest, SimKnobs, WriteLogEntry } from './types.js';
 import type { World } from './world.js';
 
@@ -19,6 +20,9 @@ interface Answer {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** Routes the notFoundRate knob breaks: a person's detail and a channel's chat history. */
+const DETAIL_ROUTES = new Set(['/api/v2/people/:id', '/api/v2/communication-channels/:id/chat-messages', '/api/v1/accounts/:id/chat-messages']);
 
 function json(status: number, body: unknown): Answer {
   return { status, contentType: JSON_TYPE, body: JSON.stringify(body) };
@@ -37,6 +41,8 @@ export class SimServer {
   private readonly limiter = new RateLimiter();
   private readonly activityRng: Rng;
   private readonly writeRng: Rng;
+  private readonly tricksRng: Rng;
+  private readonly notFoundRng: Rng;
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closing = false;
@@ -50,6 +56,8 @@ export class SimServer {
     this.faults = new FaultPlan(w.seed);
     this.activityRng = rngFor(w.seed, STREAM.activity);
     this.writeRng = rngFor(w.seed, STREAM.writes);
+    this.tricksRng = rngFor(w.seed, STREAM.tricks);
+    this.notFoundRng = rngFor(w.seed, STREAM.notFound);
     this.http = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         if (!res.headersSent && !res.destroyed) this.send(res, json(500, { status: 0, error: { code: 'INTERNAL_ERROR', message: errorMessage(err) } }));
@@ -63,6 +71,18 @@ export class SimServer {
 
   activity(a: ActivityRequest): ActivityReport {
     return applyActivity(this.w, this.activityRng, a);
+  }
+
+  silentEdits(r: SilentEditRequest): SilentEditReport {
+    return silentEdits(this.w, this.tricksRng, r);
+  }
+
+  deletePeople(r: DeleteRequest): DeleteReport {
+    return deletePeople(this.w, this.tricksRng, r);
+  }
+
+  restorePeople(ids: string[]): DeleteReport {
+    return restorePeople(this.w, ids);
   }
 
   requestCounts(): Record<string, number> {
@@ -177,6 +197,7 @@ export class SimServer {
     if (!match) throw new HttpFailure(404, { status: 0, error: { code: 'NOT_FOUND' } });
     const { route, params } = match;
     const body: Body = route.write ? await parseBody(raw, req.headers['content-type']) : {};
+    if (this.knobs.notFoundRate > 0 && DETAIL_ROUTES.has(route.template) && this.notFoundRng.chance(this.knobs.notFoundRate)) throw notFound();
     if (route.list && this.knobs.activityPerListRequest > 0) randomActivity(this.w, this.activityRng, this.knobs.activityPerListRequest);
     const out = route.handle({ w: this.w, knobs: this.knobs, query: url.searchParams, params, body, rng: this.writeRng });
     if (route.write) {
@@ -224,6 +245,12 @@ export class SimServer {
         }
         return this.activity(req);
       }
+      case 'POST silent-edits':
+        return this.silentEdits({ share: body.share as number | undefined, kinds: body.kinds as SilentEditKind[] | undefined });
+      case 'POST delete-people':
+        return this.deletePeople({ share: body.share as number | undefined, ids: stringList(body.ids, 'ids') });
+      case 'POST restore-people':
+        return this.restorePeople(stringList(body.ids, 'ids') ?? []);
       case 'GET write-log':
         return this.writeLog();
       case 'GET store-counts':
@@ -240,4 +267,10 @@ export class SimServer {
         return undefined;
     }
   }
+}
+
+function stringList(v: unknown, name: string): string[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new Error(`${name} must be a list of ids`);
+  return v as string[];
 }

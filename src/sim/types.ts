@@ -56,6 +56,35 @@ export interface SimKnobs {
   neverWrote: number;
   /** Claimed `meta.totalCount` of every v2/v1 list answer, whatever it holds; null = the truth. */
   claimTotalCount: number | null;
+  /**
+   * A broken detail route: the share (0..1) of GET /people/{id} and chat-history requests that
+   * answer 404 NOT_FOUND although the record exists.
+   */
+  notFoundRate: number;
+}
+
+export type SilentEditKind = 'tag' | 'email' | 'customField';
+
+export interface SilentEditRequest {
+  /** Share (0..1) of the live people that get one edit each. */
+  share?: number;
+  /** Taken in turn; default all: a tag added or removed, the email changed, a custom field set. */
+  kinds?: SilentEditKind[];
+}
+
+/** Ids of the people edited, by kind. */
+export type SilentEditReport = Record<SilentEditKind, string[]>;
+
+export interface DeleteRequest {
+  /** Share (0..1) of the live people, chosen at random. */
+  share?: number;
+  /** Or exactly these people. */
+  ids?: string[];
+}
+
+export interface DeleteReport {
+  personIds: string[];
+  channelIds: string[];
 }
 
 export type DatePrecision = 'exact' | 'day' | 'day-start' | 'ignored';
@@ -170,6 +199,12 @@ export interface Simulator {
   setKnobs(k: Partial<SimKnobs>): void;
   store: SimStore;
   activity(a: ActivityRequest): ActivityReport;
+  /** Edits that send no message (lastMessageTime stays): see SilentEditRequest. */
+  silentEdits(r: SilentEditRequest): SilentEditReport;
+  /** People deleted in Leeloo: gone from lists, 404 on detail and chat history, orders kept. */
+  deletePeople(r: DeleteRequest): DeleteReport;
+  /** Deleted people back as they were. */
+  restorePeople(ids: string[]): DeleteReport;
   requestCounts(): Record<string, number>;
   rateLimitedCount(): number;
   resetCounts(): void;

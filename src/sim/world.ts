@@ -92,12 +92,12 @@ export class World {
 
   person(id: string): Person | undefined {
     const p = this.people[indexOf(id, KIND.person)];
-    return p && p.id === id ? p : undefined;
+    return p && p.id === id && !p.deleted ? p : undefined;
   }
 
   channel(id: string): Channel | undefined {
     const c = this.channels[indexOf(id, KIND.channel)];
-    return c && c.id === id ? c : undefined;
+    return c && c.id === id && !c.deleted ? c : undefined;
   }
 
   order(id: string): Order | undefined {

@@ -57,10 +57,10 @@ export interface SyncContext {
   runStart: Date;
   /** --full: ignore cursors and refetch everything (details included). */
   full: boolean;
-  /** --reconcile: a pass that also catches what incremental windows cannot see. */
-  reconcile: boolean;
   /** --since: lower bound overriding the stored cursor and SYNC_START_DATE. */
   since: Date | undefined;
+  /** --reconcile: an all-time list pass of people and channels (edits without a message, deletions) and a rolling re-read of person details. */
+  reconcile: boolean;
   pool: Semaphore;
   state: StateStore;
   progress: Progress;

@@ -108,3 +108,17 @@ export function splitTrusted(parent: number, children: readonly number[], o: { d
   if (sum > parent + (o.live ? slack : 2) && !o.overlapUnknown) return false;
   return sum >= parent - slack;
 }
+
+/**
+ * The filter of a look-up outside the cursor walk (reconcile's read of records that moved, a
+ * deletion's second look): full datetimes only when the stored finding says the server honours
+ * them, else whole days wide enough for either reading of `to`. Wider is safe here: these reads
+ * only ever keep rows (a record they list is not marked deleted), never prove absence by a
+ * narrower window than the server reads.
+ */
+export function lookupFilter(ctx: SyncContext, from: Date, to: Date): { from: Date; to: Date; dateFormat: DateFormat } {
+  const setting = ctx.env.LEELOO_DATE_FORMAT;
+  const f = storedDateFilter(new FindingsStore(ctx.mirror.sqlite));
+  const format: DateFormat = setting === 'auto' ? (f?.mode === 'datetime' ? 'datetime' : 'date') : setting;
+  return windowFilter({ format, dateTo: f?.dateTo ?? 'unknown', auto: setting === 'auto' }, from, to).send;
+}

@@ -19,8 +19,9 @@ export interface SyncOptions {
   /** Stream names; default: every stream enabled by default (+ accounts with SYNC_ACCOUNTS_V1). */
   streams?: string[];
   full?: boolean;
-  reconcile?: boolean;
   since?: Date;
+  /** See SyncContext.reconcile. */
+  reconcile?: boolean;
   trigger?: string;
   signal?: AbortSignal;
   progress?: Progress;
@@ -100,7 +101,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   sqlite.transaction(() => {
     for (const d of defs) markStale.run(runStart.toISOString(), d.name);
   })();
-  opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
+  opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, reconcile: ctx.reconcile, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
 
   const results = new Map<string, Promise<StreamResult>>();
   const runOne = async (def: StreamDef): Promise<StreamResult> => {
@@ -112,7 +113,8 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     if (failedDep) {
       return { stream: def.name, status: 'skipped', counters, error: `${failedDep.stream} did not succeed`, startedAt, finishedAt: startedAt };
     }
-    insertRun.run(runId, def.name, opts.trigger ?? 'cli', startedAt);
+    // A reconcile run says so in its trigger (`nightly+reconcile`): status and the dashboard show it.
+    insertRun.run(runId, def.name, `${opts.trigger ?? 'cli'}${ctx.reconcile ? '+reconcile' : ''}`, startedAt);
     ctx.progress.start(def.name);
     const log = opts.logger.child({ stream: def.name });
     const s: StreamRun = {

@@ -59,9 +59,19 @@ interface Drift {
   n: number;
 }
 
-export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>): Promise<void> {
+/**
+ * A pass of its own beside the stream's cursor (reconcile's all-time pass): its progress lives in
+ * sync_state under `partition`, and it starts at `from` unless a killed pass is resumed.
+ */
+export interface WindowedPass {
+  partition: string;
+  from: Date;
+}
+
+export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>, own?: WindowedPass): Promise<void> {
   const { env } = ctx;
-  const saved = ctx.state.get<WindowedState>(s.name);
+  const partition = own?.partition ?? '';
+  const saved = ctx.state.get<WindowedState>(s.name, partition);
   const end = ctx.runStart;
   let mode = await resolveDateMode(ctx, s);
   let dayMode = mode.format === 'date';
@@ -69,7 +79,9 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
 
   let resume: InProgress | null = null;
   let pos: Date;
-  if (ctx.full || ctx.since) {
+  if (own && !saved.state?.current) {
+    pos = own.from;
+  } else if (!own && (ctx.full || ctx.since)) {
     pos = ctx.since ?? startDate;
   } else if (saved.state?.current) {
     // A killed run left a window half done: finish it from the last committed page.
@@ -92,7 +104,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
     const window = makeWindow(mode, pos, to);
     let outcome: Outcome;
     try {
-      outcome = await scanWindow(ctx, s, spec, mode, window, resume, drift);
+      outcome = await scanWindow(ctx, s, spec, mode, window, resume, drift, partition);
       if (outcome.kind === 'split') {
         const half = Math.max(1, Math.floor((to.getTime() - pos.getTime()) / 2));
         await checkSplit(ctx, s, spec, mode, window, outcome.total, nextTo(pos, half, to, dayMode), drift);
@@ -124,7 +136,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
     pos = to;
     // In date mode the last window reaches past the run's start; only up to the start is proven.
     const covered = (outcome.provenTo ?? new Date(Math.min(to.getTime(), end.getTime()))).toISOString();
-    ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, '', covered, { current: null } satisfies WindowedState))();
+    ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, partition, covered, { current: null } satisfies WindowedState))();
     // Grow again after a split: the next stretch of time may be sparse.
     span = span * 2;
   }
@@ -176,6 +188,7 @@ async function scanWindow<T>(
   window: Window & { span: { from: Date; to: Date } },
   resume: InProgress | null,
   drift: Drift,
+  partition = '',
 ): Promise<Outcome> {
   const maxRows = ctx.env.SYNC_WINDOW_MAX_ROWS;
   const cursorOf = (offset: number, totalCount: number | null): InProgress => ({
@@ -187,7 +200,7 @@ async function scanWindow<T>(
   });
   const commit = ctx.mirror.sqlite.transaction((items: T[], nextOffset: number, firstTotal: number | null) => {
     const r = spec.writePage(items);
-    ctx.state.put(s.name, '', window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
+    ctx.state.put(s.name, partition, window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
   });

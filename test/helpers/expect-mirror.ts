@@ -20,20 +20,32 @@ function all(sqlite: Database.Database, q: string): Obj[] {
   return sqlite.prepare(q).all() as Obj[];
 }
 
+/** Rows of a soft-deleted table marked deleted: none may be live in the simulator, and deleted_at is an ISO time. */
+function expectDeletedAreGone(sqlite: Database.Database, table: string, live: Obj[], where = '1') {
+  const liveIds = new Set(live.map((r) => String(r.id)));
+  const deleted = all(sqlite, `SELECT id, deleted_at FROM ${table} WHERE deleted_at IS NOT NULL AND (${where})`);
+  expect(deleted.filter((r) => liveIds.has(String(r.id))).map((r) => r.id), `${table}: live rows marked deleted`).toEqual([]);
+  for (const r of deleted) expect(iso(r.deleted_at)).toBe(r.deleted_at);
+}
+
 /**
  * Asserts the mirror equals the simulator's data: every table's ids and the fields BI users rely
- * on, computed from the simulator's own store (not from the sync's mappers).
+ * on, computed from the simulator's own store (not from the sync's mappers). Live rows
+ * (deleted_at NULL) must equal what the simulator lists; rows marked deleted stay in the mirror
+ * (with their children) and must be ones the simulator no longer has.
  */
 export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts: { details?: boolean; messages?: boolean } = {}) {
   const store = sim.store;
   const people = [...store.peopleList()] as Obj[];
-  expect(all(sqlite, 'SELECT id, name, email, phone, last_message_time FROM people ORDER BY id')).toEqual(
+  expectDeletedAreGone(sqlite, 'people', people);
+  const LIVE_PERSON = 'person_id IN (SELECT id FROM people WHERE deleted_at IS NULL)';
+  expect(all(sqlite, 'SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id')).toEqual(
     sortBy(
       people.map((p) => ({ id: p.id, name: p.name ?? null, email: clean(p.email), phone: clean(p.phone), last_message_time: iso(p.lastMessageTime) })),
       'id',
     ),
   );
-  expect(all(sqlite, 'SELECT person_id, tag FROM person_tags ORDER BY person_id, tag')).toEqual(
+  expect(all(sqlite, `SELECT person_id, tag FROM person_tags WHERE ${LIVE_PERSON} ORDER BY person_id, tag`)).toEqual(
     sortBy(
       people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
       'person_id',
@@ -43,7 +55,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
 
   if (opts.details !== false) {
     const details = people.map((p) => (store.personDetail(String(p.id)) as { data: Obj }).data);
-    expect(all(sqlite, 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people ORDER BY id')).toEqual(
+    expect(all(sqlite, 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id')).toEqual(
       sortBy(
         details.map((d) => ({
           id: d.id,
@@ -56,7 +68,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         'id',
       ),
     );
-    expect(all(sqlite, 'SELECT person_id, name, type, value FROM custom_fields ORDER BY person_id, ordinal')).toEqual(
+    expect(all(sqlite, `SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`)).toEqual(
       sortBy(details, 'id').flatMap((d) =>
         ((d.custom_fields as Obj[]) ?? []).map((f) => ({
           person_id: d.id,
@@ -66,7 +78,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         })),
       ),
     );
-    expect(all(sqlite, 'SELECT person_id, tunnel_id, account_id FROM subscriptions ORDER BY person_id, ordinal')).toEqual(
+    expect(all(sqlite, `SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`)).toEqual(
       sortBy(details, 'id').flatMap((d) =>
         ((d.subscribeHistory as Obj[]) ?? []).map((h) => ({ person_id: d.id, tunnel_id: h.tunnelId ?? null, account_id: h.accountId ?? null })),
       ),
@@ -74,7 +86,10 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
   }
 
   const channels = [...store.channelsList()] as Obj[];
-  expect(all(sqlite, 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL ORDER BY id')).toEqual(
+  expectDeletedAreGone(sqlite, 'communication_channels', channels);
+  expect(
+    all(sqlite, 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id'),
+  ).toEqual(
     sortBy(
       channels.map((c) => ({
         id: c.id,
@@ -97,13 +112,19 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         expected.push({ id: m.id, channel_id: c.id, text: m.text ?? null, type: m.type ?? null, created_at: iso(m.createdAt) });
       }
     }
-    const actual = all(sqlite, 'SELECT id, channel_id, text, type, created_at FROM chat_messages ORDER BY id');
+    const actual = all(
+      sqlite,
+      `SELECT id, channel_id, text, type, created_at FROM chat_messages
+       WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`,
+    );
+    expectDeletedAreGone(sqlite, 'chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)');
     expect(actual.length).toBe(expected.length);
     expect(actual).toEqual(sortBy(expected, 'id'));
   }
 
   const orders = [...store.ordersList()] as Obj[];
-  expect(all(sqlite, 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders ORDER BY id')).toEqual(
+  expectDeletedAreGone(sqlite, 'orders', orders);
+  expect(all(sqlite, 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id')).toEqual(
     sortBy(
       orders.map((o) => ({
         id: o.id,
@@ -119,7 +140,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
     ),
   );
   if (opts.details !== false) {
-    expect(all(sqlite, 'SELECT id, description, payment_method FROM orders ORDER BY id')).toEqual(
+    expect(all(sqlite, 'SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id')).toEqual(
       sortBy(
         orders.map((o) => {
           const d = store.orderDetail(String(o.id)) as Obj;

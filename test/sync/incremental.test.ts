@@ -45,6 +45,16 @@ describe('incremental sync', () => {
       expect(counts['GET /api/v2/communication-channels']).toBeLessThanOrEqual(2);
       // Orders have no date filter: the whole list, once.
       expect(counts['GET /api/v2/orders']).toBe(Math.ceil(orders / 50));
+      // Without --reconcile an incremental costs what it always did: exactly one window per list,
+      // the changed details, the order list and the reference data; nothing else.
+      expect(counts['GET /api/v2/people']).toBe(1);
+      expect(counts['GET /api/v2/communication-channels']).toBe(1);
+      const tunnels = sim.store.tunnelsList().length;
+      const categories = sim.store.templateCategories().length;
+      const { 'GET /api/v2/communication-channels/:id/chat-messages': _chat, ...rest } = counts;
+      expect(Object.values(rest).reduce((a, b) => a + b, 0)).toBe(
+        2 + Math.ceil(orders / 50) + changedPeople.size + changedOrders.size + 5 + 2 * tunnels + categories,
+      );
       expectMirrorMatches(mirror.sqlite, sim);
     } finally {
       mirror.close();

@@ -150,6 +150,32 @@ describe('worker jobs', () => {
       await cleanupPrefix(idlePrefix);
     }
   });
+
+  it('runs the nightly job as a reconcile, and sync-now only when asked', async () => {
+    const nightly = (await queue.getJobSchedulers()).find((x) => x.key === 'nightly');
+    expect(nightly?.template?.data).toEqual({ trigger: 'nightly', reconcile: true });
+    const job = await queue.add('nightly', nightly!.template!.data);
+    const done = await waitForState(queue, job.id!, ['completed', 'failed']);
+    expect(await done.getState(), done.failedReason).toBe('completed');
+    const asked = await enqueueSyncNow(env, { streams: ['people'], reconcile: true });
+    const plain = await enqueueSyncNow(env, { streams: ['people'] });
+    expect(plain.id).not.toBe(asked.id);
+    for (const id of [asked.id, plain.id]) expect(await (await waitForState(queue, id, ['completed', 'failed'])).getState()).toBe('completed');
+    const m = openMirror(db.path);
+    try {
+      const triggers = (runId: string | undefined) => m.sqlite.prepare('SELECT DISTINCT trigger FROM sync_runs WHERE run_id = ?').pluck().all(runId);
+      expect(triggers((done.returnvalue as SyncJobResult).runId)).toEqual(['nightly+reconcile']);
+      const runOf = async (id: string) => ((await queue.getJob(id))!.returnvalue as SyncJobResult).runId;
+      expect(triggers(await runOf(asked.id))).toEqual(['manual+reconcile']);
+      expect(triggers(await runOf(plain.id))).toEqual(['manual']);
+      // The reconcile passes keep their own progress, beside the incremental cursors.
+      const parts = m.sqlite.prepare("SELECT stream FROM sync_state WHERE partition = 'reconcile' ORDER BY stream").pluck().all();
+      expect(parts).toEqual(['communication_channels', 'people']);
+      expectMirrorMatches(m.sqlite, sim);
+    } finally {
+      m.close();
+    }
+  });
 });
 
 describe('judgeRun', () => {

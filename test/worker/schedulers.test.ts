@@ -53,8 +53,10 @@ describe('job schedulers', () => {
     });
     expect(first.schedulers).toEqual([
       { key: 'frequent', pattern: undefined, tz: undefined, every: 15 * 60_000, next: expect.any(Number), data: { trigger: 'frequent', streams: ['people', 'communication_channels', 'chat_messages'] } },
-      { key: 'nightly', pattern: '0 3 * * *', tz: 'UTC', every: undefined, next: expect.any(Number), data: { trigger: 'nightly' } },
+      { key: 'nightly', pattern: '0 3 * * *', tz: 'UTC', every: undefined, next: expect.any(Number), data: { trigger: 'nightly', reconcile: true } },
     ]);
+    // Only the nightly sync reconciles (all-time list pass, rolling detail re-read); the frequent one stays cheap.
+    expect(first.schedulers.find((s) => s.key === 'frequent')!.data).not.toHaveProperty('reconcile');
     const nightlyNext = new Date(first.schedulers[1]!.next!);
     expect(nightlyNext.getUTCHours()).toBe(3);
     expect(nightlyNext.getUTCMinutes()).toBe(0);

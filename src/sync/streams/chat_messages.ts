@@ -1,9 +1,12 @@
 import { ApiError } from '../../errors.js';
 import { chatMessages } from '../../db/schema.js';
-import { deleteMissing } from '../../db/prune.js';
 import { EntityUpserter } from '../../db/upsert.js';
+import { PROVISIONAL_MESSAGE_PREFIX } from '../../writes/reflect.js';
+import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef, StreamRun, SyncContext } from '../context.js';
 import { CommitBatcher } from '../batch.js';
+import { SoftDeletes, stillListed, undeleter } from '../deletions.js';
+import { lookupFilter } from '../dateguard.js';
 import { drainDue } from '../due.js';
 import { asItem, bool01, rawJson, str, ts, type Item } from '../map.js';
 
@@ -23,6 +26,11 @@ interface DueChannel {
  * have been seen; the first out-of-order pair switches that channel to a full pass. After an
  * incremental pass the channel's mirrored message count must equal the API's totalCount; if it
  * does not, something was missed (or deleted) and the channel gets a full pass.
+ *
+ * Deletions are soft (src/sync/deletions.ts): a complete, unchanged full pass of a channel marks
+ * the messages it no longer lists deleted; a 404 on a channel's history leaves the channel due
+ * and counts toward the breaker, and the channel is marked deleted only when the channel list no
+ * longer has it either.
  */
 const stream: StreamDef = {
   name: 'chat_messages',
@@ -37,26 +45,50 @@ const stream: StreamDef = {
     if (ctx.full) sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL').run();
     const due = sqlite.prepare(
       `SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
-       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND id > ?
+       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL AND id > ?
        ORDER BY id LIMIT ?`,
     );
-    const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ?');
+    const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL');
+    const liveIds = sqlite.prepare('SELECT id FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL').pluck();
+    const channelLmt = sqlite.prepare('SELECT last_message_time FROM communication_channels WHERE id = ?').pluck();
     const done = sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = ?, messages_synced_at = ? WHERE id = ?');
+    const undelete = undeleter(ctx, 'chat_messages');
+    const removeProvisional = sqlite.prepare('DELETE FROM chat_messages WHERE id = ?');
+    const channels = new SoftDeletes(ctx, s, 'communication_channels', 'chat history');
+    const messages = new SoftDeletes(ctx, s, 'chat_messages');
+    const notFound = new Set<string>();
     const batch = new CommitBatcher(sqlite);
     const writePage = (channelId: string, items: Item[]) =>
       batch.run(() => {
         const now = new Date().toISOString();
         const r = up.upsert(items.map((m) => messageRow(channelId, m, now)));
+        for (const m of items) {
+          messages.listed(String(m.id));
+          if (undelete(String(m.id)) > 0) r.updated++;
+        }
         s.counters.rowsInserted += r.inserted;
         s.counters.rowsUpdated += r.updated;
       });
+    // A deletion's second look: as wide as the date findings require (dateguard.ts lookupFilter).
+    const channelPages = (win: { from: Date; to: Date }) =>
+      ctx.client.channelPages(lookupFilter(ctx, win.from, win.to), { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal }) as AsyncGenerator<Page<Item>>;
 
     await drainDue<DueChannel>(ctx, s, {
-      selectDue: (limit, after) => due.all(after, limit) as DueChannel[],
+      selectDue: (limit, after) => {
+        if (channels.tripped) return [];
+        for (;;) {
+          const rows = due.all(after, limit) as DueChannel[];
+          const keep = rows.filter((r) => !notFound.has(r.id));
+          if (keep.length > 0 || rows.length === 0) return keep;
+          after = rows[rows.length - 1]!.id;
+        }
+      },
       keyOf: (c) => c.id,
       unit: 'channels',
-      countDue: () => (sqlite.prepare(`SELECT count(*) AS n FROM communication_channels WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt)`).get() as { n: number }).n,
+      countDue: () => (sqlite.prepare(`SELECT count(*) AS n FROM communication_channels WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`).get() as { n: number }).n,
       async process(ch) {
+        if (channels.tripped) return;
+        channels.read();
         let pass: PassOutcome;
         try {
           pass = await syncChannel(ctx, s, ch.id, ch.hwm, (items) => writePage(ch.id, items));
@@ -66,22 +98,37 @@ const stream: StreamDef = {
             pass = await syncChannel(ctx, s, ch.id, null, (items) => writePage(ch.id, items));
           }
         } catch (err) {
-          if (err instanceof ApiError && err.status === 404) {
-            s.log.info({ channelId: ch.id }, 'channel has no chat history any more (404); marking it synced');
-            await batch.run(() => done.run(ch.lmt, new Date().toISOString(), ch.id));
-            return;
-          }
-          throw err;
+          if (!(err instanceof ApiError && err.status === 404)) throw err;
+          // Never "synced with an empty history": the channel stays due and its messages stay.
+          notFound.add(ch.id);
+          if (!channels.answeredNotFound()) return;
+          const listed = await stillListed(s, channelLmt.get(ch.id) as string | null, ch.id, channelPages);
+          if (listed === false) channels.stage(ch.id, 'chat history 404 and not listed around its last message time');
+          s.log.info(
+            { channelId: ch.id, listed },
+            listed === false
+              ? 'chat history answered 404 and the channel list no longer has it; marking the channel deleted at the end of the stream'
+              : 'chat history answered 404; the channel stays due and its messages are kept',
+          );
+          return;
         }
         await batch.run(() => {
-          // A full pass that saw the whole history, unchanged, may drop messages the API no longer has.
+          // A full pass that saw the whole history, unchanged, may retire messages the API no longer has.
           if (pass.full && pass.complete && (count.get(ch.id) as { n: number }).n > pass.seen.size) {
-            deleteMissing(sqlite, 'chat_messages', 'id', pass.seen, `channel_id = '${ch.id.replace(/'/g, "''")}'`);
+            for (const id of liveIds.all(ch.id) as string[]) {
+              if (pass.seen.has(id)) continue;
+              // A sent message's stand-in (src/writes/reflect.ts) is ours, not the API's: the real
+              // message has now been read, so the stand-in goes.
+              if (id.startsWith(PROVISIONAL_MESSAGE_PREFIX)) removeProvisional.run(id);
+              else messages.stage(id, 'not in a complete pass of its channel');
+            }
           }
           done.run(ch.lmt, new Date().toISOString(), ch.id);
         });
       },
     }, s.upstream);
+    channels.apply();
+    messages.apply();
   },
 };
 

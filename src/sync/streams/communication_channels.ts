@@ -1,9 +1,13 @@
 import { communicationChannels } from '../../db/schema.js';
 import { EntityUpserter } from '../../db/upsert.js';
+import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef } from '../context.js';
+import { answers, SoftDeletes, undeleter } from '../deletions.js';
 import { firstPage } from '../kinds.js';
 import { json, rawJson, str, ts, type Item } from '../map.js';
-import { runWindowed } from '../windowed.js';
+import { reconcileList } from '../reconcile.js';
+import { lookupFilter } from '../dateguard.js';
+import { runWindowed, type Window, type WindowSpec } from '../windowed.js';
 
 const stream: StreamDef = {
   name: 'communication_channels',
@@ -14,13 +18,19 @@ const stream: StreamDef = {
       columns: ['id', 'personId', 'name', 'source', 'botStatus', 'lastMessageTime', 'createdAt', 'utmMarks', 'raw', 'syncedAt'],
       adoptStubs: true,
     });
-    await runWindowed<Item>(ctx, s, {
-      fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.channelPages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+    const dels = new SoftDeletes(ctx, s, 'communication_channels');
+    // Back after being marked deleted: read its whole history again.
+    const undelete = undeleter(ctx, 'communication_channels', 'messages_synced_lmt = NULL');
+    // Windows of the walk carry the filter chosen for the server; look-ups get one as wide as the
+    // date findings require (dateguard.ts lookupFilter).
+    const pages = (win: { from: Date; to: Date; filter?: Window['filter'] }, offset = 0, limit = ctx.env.LEELOO_PAGE_SIZE) =>
+      ctx.client.channelPages(win.filter ?? lookupFilter(ctx, win.from, win.to), { startOffset: offset, pageSize: limit, signal: ctx.signal }) as AsyncGenerator<Page<Item>>;
+    const spec: WindowSpec<Item> = {
+      fetchPage: (win, offset, limit) => firstPage(pages(win, offset, limit), offset),
       idOf: (c) => String(c.id),
       writePage(items) {
         const now = new Date().toISOString();
-        return up.upsert(
+        const r = up.upsert(
           items.map((c) => ({
             id: c.id,
             personId: str(c.person_id),
@@ -34,8 +44,20 @@ const stream: StreamDef = {
             syncedAt: now,
           })),
         );
+        for (const c of items) {
+          dels.listed(String(c.id));
+          if (undelete(String(c.id)) > 0) r.updated++;
+        }
+        return r;
       },
-    });
+    };
+    await runWindowed<Item>(ctx, s, spec);
+    if (ctx.reconcile) {
+      // Stubs (raw NULL: known only from a person's accounts) were never listed: no evidence either way.
+      const exists = (id: string) => answers(s, () => ctx.client.getChannelPerson(id, { signal: ctx.signal }));
+      await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, exists, 'raw IS NOT NULL');
+      dels.apply();
+    }
   },
 };
 

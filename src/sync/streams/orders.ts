@@ -4,6 +4,7 @@ import { orders } from '../../db/schema.js';
 import { EntityUpserter, ph } from '../../db/upsert.js';
 import type { StreamDef } from '../context.js';
 import { CommitBatcher } from '../batch.js';
+import { SoftDeletes, undeleter } from '../deletions.js';
 import { drainDue } from '../due.js';
 import { runFullList } from '../fulllist.js';
 import { firstPage } from '../kinds.js';
@@ -14,6 +15,8 @@ import { asItem, num, rawJson, str, ts, type Item } from '../map.js';
  * orders (their list item differs) get the detail request (description, paymentMethod).
  * The list's status vocabulary (OPENED, RESOLVED, …) differs from the detail's (SUCCESS,
  * PENDING, …, per the docs): `status` keeps the list's, the detail stays in detail_raw.
+ * An order the complete list no longer has is marked deleted (soft, with the breaker of
+ * src/sync/deletions.ts); a detail 404 alone never deletes it.
  */
 const stream: StreamDef = {
   name: 'orders',
@@ -34,7 +37,9 @@ const stream: StreamDef = {
       .where(sql`${orders.id} = ${sql.placeholder('id')} AND ${orders.raw} = ${sql.placeholder('raw')}`)
       .prepare();
     const batch = new CommitBatcher(ctx.mirror.sqlite);
-    const due = ctx.mirror.sqlite.prepare('SELECT id, raw FROM orders WHERE details_synced_at IS NULL AND id > ? ORDER BY id LIMIT ?');
+    const due = ctx.mirror.sqlite.prepare('SELECT id, raw FROM orders WHERE details_synced_at IS NULL AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?');
+    const dels = new SoftDeletes(ctx, s, 'orders');
+    const undelete = undeleter(ctx, 'orders', 'details_synced_at = NULL');
     const markGone = ctx.mirror.sqlite.prepare("UPDATE orders SET details_synced_at = ? WHERE id = ?");
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE orders SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
 
@@ -42,9 +47,13 @@ const stream: StreamDef = {
       fetchPage: (offset, limit) => firstPage(ctx.client.orderPages({ startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
       idOf: (o) => String(o.id),
       resumable: true,
+      deleteMissing(seen) {
+        dels.stageUnlisted(seen, new Set(), 'not in the complete order list');
+        return 0;
+      },
       writePage(items) {
         const now = new Date().toISOString();
-        return up.upsert(
+        const r = up.upsert(
           items.map((o) => ({
             id: o.id,
             personId: str(o.person_id),
@@ -58,6 +67,11 @@ const stream: StreamDef = {
             syncedAt: now,
           })),
         );
+        for (const o of items) {
+          dels.listed(String(o.id));
+          if (undelete(String(o.id)) > 0) r.updated++;
+        }
+        return r;
       },
     });
     await drainDue(
@@ -66,7 +80,7 @@ const stream: StreamDef = {
       {
         selectDue: (limit, after) => due.all(after, limit) as { id: string; raw: string }[],
         keyOf: (r) => r.id,
-        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM orders WHERE details_synced_at IS NULL').get() as { n: number }).n,
+        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM orders WHERE details_synced_at IS NULL AND deleted_at IS NULL').get() as { n: number }).n,
         async process({ id, raw }) {
           let d: Item;
           try {
@@ -92,6 +106,7 @@ const stream: StreamDef = {
       },
       listing,
     );
+    dels.apply();
   },
 };
 

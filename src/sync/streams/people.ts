@@ -2,14 +2,18 @@ import { sql } from 'drizzle-orm';
 import { ApiError } from '../../errors.js';
 import { customFields, people, personContactedUsers, personTags, subscriptions } from '../../db/schema.js';
 import type { Mirror } from '../../db/connection.js';
+import type { Page } from '../../leeloo/paginate.js';
 import { ChildReplacer, EntityUpserter, ph } from '../../db/upsert.js';
-import type { StreamDef } from '../context.js';
+import type { StreamDef, SyncContext } from '../context.js';
 import { CommitBatcher } from '../batch.js';
+import { answers, SoftDeletes, stillListed, undeleter } from '../deletions.js';
 import { drainDue } from '../due.js';
 import { firstPage } from '../kinds.js';
 import { array, asItem, json, rawJson, str, ts, type Item } from '../map.js';
+import { lookupFilter } from '../dateguard.js';
+import { markOldestDetailsDue, reconcileList } from '../reconcile.js';
 import { readUnreachable } from '../unreachable.js';
-import { runWindowed } from '../windowed.js';
+import { runWindowed, type Window, type WindowSpec } from '../windowed.js';
 
 /** Prepared statements for the people stream, built once per run. */
 class PeopleWriter {
@@ -21,9 +25,14 @@ class PeopleWriter {
   private readonly channelStub;
   private readonly detail;
   readonly due;
-  readonly remove;
+  readonly lastMessageTime;
+  private readonly undelete;
 
-  constructor(readonly m: Mirror) {
+  constructor(
+    readonly m: Mirror,
+    ctx: SyncContext,
+    private readonly dels: SoftDeletes,
+  ) {
     const db = m.db;
     this.list = new EntityUpserter(db, people, {
       columns: ['id', 'name', 'email', 'phone', 'tags', 'lastMessageTime', 'raw', 'syncedAt'],
@@ -69,16 +78,14 @@ class PeopleWriter {
         updatedAt: ph('updatedAt'),
         detailRaw: ph('detailRaw'),
         detailsSyncedAt: ph('detailsSyncedAt'),
+        deletedAt: null,
       })
       .where(sql`${people.id} = ${sql.placeholder('id')} AND ${people.raw} = ${sql.placeholder('raw')}`)
       .prepare();
-    this.due = m.sqlite.prepare('SELECT id, raw FROM people WHERE details_synced_at IS NULL AND id > ? ORDER BY id LIMIT ?');
-    const deletes = ['people', 'person_tags', 'custom_fields', 'subscriptions', 'person_contacted_users'].map((t) =>
-      m.sqlite.prepare(`DELETE FROM ${t} WHERE ${t === 'people' ? 'id' : 'person_id'} = ?`),
-    );
-    this.remove = m.sqlite.transaction((id: string) => {
-      for (const d of deletes) d.run(id);
-    });
+    this.due = m.sqlite.prepare('SELECT id, raw FROM people WHERE details_synced_at IS NULL AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?');
+    this.lastMessageTime = m.sqlite.prepare('SELECT last_message_time FROM people WHERE id = ?').pluck();
+    // Back after being marked deleted: its details may have changed while it was gone.
+    this.undelete = undeleter(ctx, 'people', 'details_synced_at = NULL');
   }
 
   writeListPage(items: Item[]): { inserted: number; updated: number } {
@@ -96,6 +103,8 @@ class PeopleWriter {
     const r = this.list.upsert(rows);
     for (const p of items) {
       const id = String(p.id);
+      this.dels.listed(id);
+      if (this.undelete(id) > 0) r.updated++;
       this.tags.replace(id, tagRows(p.tags));
       for (const a of array(p.accounts).map(asItem)) {
         if (typeof a.account_id !== 'string') continue;
@@ -175,34 +184,65 @@ const stream: StreamDef = {
   description:
     'People by last_message windows (GET /people), with person_tags; details (GET /people/{id}) for new or changed people fill custom_fields, subscriptions and person_contacted_users.',
   async run(ctx, s) {
-    const w = new PeopleWriter(ctx.mirror);
+    const dels = new SoftDeletes(ctx, s, 'people', 'person detail');
+    const w = new PeopleWriter(ctx.mirror, ctx, dels);
     const batch = new CommitBatcher(ctx.mirror.sqlite);
     if (ctx.full) ctx.mirror.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL').run();
-    const listing = runWindowed<Item>(ctx, s, {
-      fetchPage: (win, offset, limit) =>
-        firstPage(ctx.client.peoplePages(win.filter, { startOffset: offset, pageSize: limit, signal: ctx.signal }), offset) as never,
+    if (ctx.reconcile) {
+      const n = markOldestDetailsDue(ctx);
+      s.log.info({ refresh: n, share: ctx.env.SYNC_RECONCILE_DETAIL_SHARE }, 'reconcile: re-reading the oldest person details');
+    }
+    // Windows of the walk carry the filter chosen for the server; look-ups (reconcile's movers
+    // read, a deletion's second look) get one as wide as the date findings require.
+    const pages = (win: { from: Date; to: Date; filter?: Window['filter'] }, offset = 0, limit = ctx.env.LEELOO_PAGE_SIZE) =>
+      ctx.client.peoplePages(win.filter ?? lookupFilter(ctx, win.from, win.to), { startOffset: offset, pageSize: limit, signal: ctx.signal }) as AsyncGenerator<Page<Item>>;
+    const spec: WindowSpec<Item> = {
+      fetchPage: (win, offset, limit) => firstPage(pages(win, offset, limit), offset),
       idOf: (p) => String(p.id),
       writePage: (items) => w.writeListPage(items),
-    }).then(() => (ctx.reconcile || ctx.full ? readUnreachable(ctx, s, (items) => w.writeListPage(items)) : undefined));
+    };
+    const listing = (async () => {
+      await runWindowed<Item>(ctx, s, spec);
+      if (ctx.reconcile || ctx.full) await readUnreachable(ctx, s, (items) => w.writeListPage(items));
+      if (ctx.reconcile) await reconcileList<Item>(ctx, s, spec, (win) => pages(win), dels, (id) => answers(s, () => ctx.client.getPerson(id, [], { signal: ctx.signal })));
+    })();
+    // Answered 404 this run: not asked again before the stream ends (they stay due for the next run).
+    const notFound = new Set<string>();
     await drainDue(
       ctx,
       s,
       {
-        selectDue: (limit, after) => w.due.all(after, limit) as { id: string; raw: string }[],
+        selectDue: (limit, after) => {
+          if (dels.tripped) return [];
+          for (;;) {
+            const rows = w.due.all(after, limit) as { id: string; raw: string }[];
+            const keep = rows.filter((r) => !notFound.has(r.id));
+            if (keep.length > 0 || rows.length === 0) return keep;
+            after = rows[rows.length - 1]!.id;
+          }
+        },
         keyOf: (r) => r.id,
-        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM people WHERE details_synced_at IS NULL').get() as { n: number }).n,
+        countDue: () => (ctx.mirror.sqlite.prepare('SELECT count(*) AS n FROM people WHERE details_synced_at IS NULL AND deleted_at IS NULL').get() as { n: number }).n,
         process: async ({ id, raw }) => {
+          if (dels.tripped) return;
           let detail: Item;
+          dels.read();
           try {
             detail = asItem((await s.call(() => ctx.client.getPerson(id, undefined, { signal: ctx.signal }))).person);
           } catch (err) {
-            // Listed a moment ago, gone now: the person was deleted in Leeloo.
-            if (err instanceof ApiError && err.status === 404) {
-              await batch.run(() => w.remove(id));
-              s.log.info({ personId: id }, 'person no longer exists; removed from the mirror');
-              return;
+            if (!(err instanceof ApiError && err.status === 404)) throw err;
+            // The docs define no error for an unknown id: a 404 may be a deletion or a routing or
+            // permission problem. It counts toward the breaker and needs a second look.
+            notFound.add(id);
+            if (!dels.answeredNotFound()) return;
+            const listed = await stillListed(s, w.lastMessageTime.get(id) as string | null, id, pages);
+            if (listed === false) {
+              dels.stage(id, 'detail 404 and not listed around its last message time');
+              s.log.info({ personId: id }, 'person detail answered 404 and the list no longer has the person; marking it deleted at the end of the stream');
+            } else {
+              s.log.warn({ personId: id, listed }, 'person detail answered 404 but the person is not confirmed gone; details left due');
             }
-            throw err;
+            return;
           }
           const applied = await batch.run(() => w.writeDetail(id, raw, detail));
           if (applied) s.counters.rowsUpdated++;
@@ -210,6 +250,7 @@ const stream: StreamDef = {
       },
       listing,
     );
+    dels.apply();
   },
 };
 

@@ -1,0 +1,196 @@
+import { ApiError, LeelooSyncError } from '../errors.js';
+import type { Page } from '../leeloo/paginate.js';
+import type { StreamRun, SyncContext } from './context.js';
+
+/**
+ * Soft deletes with a circuit breaker. The API has no deletion feed and documents no error for
+ * an unknown id, so a 404 or a record missing from a list is only a hint: a routing or permission
+ * problem looks the same and would quietly empty the mirror. Rows are therefore marked deleted
+ * (`deleted_at`, never removed) only when confirmed, staged in memory while the stream runs and
+ * applied at its end in one transaction, and not at all when the run would mark more than
+ * SYNC_MAX_DELETE_SHARE of the stream's live rows (at least DELETE_FLOOR), or when more than that
+ * share of its detail or history requests answered 404.
+ */
+
+/** Fewer deletions than this never trip the breaker, however small the mirror. */
+export const DELETE_FLOOR = 25;
+
+export type SoftDeleteTable = 'people' | 'communication_channels' | 'orders' | 'chat_messages';
+
+/** Tripped: permanent, because retrying the same run against the same API trips it again. */
+export class DeletionBreakerError extends LeelooSyncError {
+  readonly permanent = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeletionBreakerError';
+  }
+}
+
+export function deleteLimit(share: number, base: number): number {
+  return Math.max(Math.floor(share * base), DELETE_FLOOR);
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+export class SoftDeletes {
+  private readonly staged = new Map<string, string>();
+  private reads = 0;
+  private notFound = 0;
+  /** Set once too many requests answered 404: the stream stops asking and marks nothing. */
+  tripped: DeletionBreakerError | null = null;
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly s: StreamRun,
+    readonly table: SoftDeleteTable,
+    /** What the counted requests read, for the message ("detail", "chat history"). */
+    private readonly what = 'detail',
+  ) {}
+
+  get stagedCount(): number {
+    return this.staged.size;
+  }
+
+  /** Counts one detail or history request. */
+  read(): void {
+    this.reads++;
+  }
+
+  /** Counts a 404 answer; false once the share of 404s is over the limit (the breaker trips). */
+  answeredNotFound(): boolean {
+    this.notFound++;
+    this.checkNotFound();
+    return this.tripped === null;
+  }
+
+  private checkNotFound(): void {
+    if (this.tripped) return;
+    const share = this.ctx.env.SYNC_MAX_DELETE_SHARE;
+    const limit = deleteLimit(share, this.reads);
+    if (this.notFound <= limit) return;
+    this.tripped = new DeletionBreakerError(
+      `${this.notFound} of ${this.reads} ${this.what} requests answered 404, more than the limit of ${limit} ` +
+        `(SYNC_MAX_DELETE_SHARE=${this.ctx.env.SYNC_MAX_DELETE_SHARE} of them, at least ${DELETE_FLOOR}); the API may be refusing reads, ` +
+        `so nothing was marked deleted; if Leeloo really deleted that many, raise SYNC_MAX_DELETE_SHARE for one run`,
+    );
+    this.s.log.error({ notFound: this.notFound, reads: this.reads, limit }, 'too many 404 answers: deletion breaker tripped');
+  }
+
+  /** Marks `id` for deletion at the end of the stream; `why` goes to the log. */
+  stage(id: string, why: string): void {
+    if (!this.staged.has(id)) this.staged.set(id, why);
+  }
+
+  /** The row was listed (alive) after it was staged: keep it. */
+  listed(id: string): void {
+    if (this.staged.size > 0) this.staged.delete(id);
+  }
+
+  /** The live rows (matching `where`) whose id a complete pass did not see, except `spare`. */
+  unlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, where = '1'): string[] {
+    const live = this.ctx.mirror.sqlite.prepare(`SELECT id FROM ${this.table} WHERE deleted_at IS NULL AND (${where})`).pluck().all() as string[];
+    return live.filter((id) => !seen.has(id) && !spare.has(id));
+  }
+
+  /** Stages the live rows whose id a complete pass did not see, except `spare` (rows it may not have covered). */
+  stageUnlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, why: string, where = '1'): number {
+    const ids = this.unlisted(seen, spare, where);
+    for (const id of ids) this.stage(id, why);
+    return ids.length;
+  }
+
+  /** Whether staging `n` more rows would certainly trip the breaker (so checking them one by one is wasted). */
+  wouldTrip(n: number): boolean {
+    const live = this.ctx.mirror.sqlite.prepare(`SELECT count(*) FROM ${this.table} WHERE deleted_at IS NULL`).pluck().get() as number;
+    return this.staged.size + n > deleteLimit(this.ctx.env.SYNC_MAX_DELETE_SHARE, live);
+  }
+
+  /**
+   * Applies the staged deletions in one transaction, or none of them (throws) when the breaker
+   * tripped or they are more than the limit. Returns how many rows were marked.
+   */
+  apply(): number {
+    if (this.tripped) throw this.tripped;
+    if (this.staged.size === 0) return 0;
+    const sqlite = this.ctx.mirror.sqlite;
+    const live = (sqlite.prepare(`SELECT count(*) FROM ${this.table} WHERE deleted_at IS NULL`).pluck().get() as number) ?? 0;
+    const share = this.ctx.env.SYNC_MAX_DELETE_SHARE;
+    const limit = deleteLimit(share, live);
+    if (this.staged.size > limit) {
+      throw new DeletionBreakerError(
+        `${this.staged.size} of ${live} live ${this.table} rows (${pct(this.staged.size / Math.max(1, live))}) would be marked deleted, ` +
+          `more than the limit of ${limit} (SYNC_MAX_DELETE_SHARE=${share}, at least ${DELETE_FLOOR}); nothing was marked deleted; ` +
+          `if Leeloo really deleted that many, raise SYNC_MAX_DELETE_SHARE for one run`,
+      );
+    }
+    const mark = sqlite.prepare(`UPDATE ${this.table} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`);
+    const at = new Date().toISOString();
+    const reasons = new Map<string, number>();
+    let marked = 0;
+    sqlite.transaction(() => {
+      for (const [id, why] of this.staged) {
+        marked += mark.run(at, id).changes;
+        reasons.set(why, (reasons.get(why) ?? 0) + 1);
+      }
+    })();
+    this.staged.clear();
+    this.s.log.info({ table: this.table, marked, live, limit, reasons: Object.fromEntries(reasons) }, 'marked rows deleted (soft)');
+    return marked;
+  }
+}
+
+/**
+ * Undeletes rows a list or a detail shows again (and makes their details or history due, as
+ * they may have changed while gone). Synchronous: call inside the page's transaction. Streams
+ * apply their own deletions only when they end, so a table without deleted rows when the stream
+ * starts needs no statement per listed row.
+ */
+export function undeleter(ctx: SyncContext, table: SoftDeleteTable, alsoSet = ''): (id: string) => number {
+  const sqlite = ctx.mirror.sqlite;
+  if (sqlite.prepare(`SELECT 1 FROM ${table} WHERE deleted_at IS NOT NULL LIMIT 1`).get() === undefined) return () => 0;
+  const stmt = sqlite.prepare(`UPDATE ${table} SET deleted_at = NULL${alsoSet ? `, ${alsoSet}` : ''} WHERE id = ? AND deleted_at IS NOT NULL`);
+  return (id) => stmt.run(id).changes;
+}
+
+const CONFIRM_MAX_PAGES = 10;
+
+/**
+ * The second look before a 404 counts as a deletion: is the record still listed in a narrow
+ * `filter[last_message]` window around its stored lastMessageTime? Usually one request. Returns
+ * true (listed: it exists, the 404 lied), false (the whole window was read without it), or null
+ * when it cannot tell (no stored time, or the window is too deep to read here).
+ */
+export async function stillListed(
+  s: StreamRun,
+  lastMessageTime: string | null,
+  id: string,
+  pages: (w: { from: Date; to: Date }) => AsyncGenerator<Page<{ id?: unknown }>>,
+): Promise<boolean | null> {
+  if (!lastMessageTime) return null;
+  const t = Date.parse(lastMessageTime);
+  if (Number.isNaN(t)) return null;
+  const gen = pages({ from: new Date(t - 1000), to: new Date(t + 1000) });
+  try {
+    for (let n = 0; n < CONFIRM_MAX_PAGES; n++) {
+      const r = await s.call(() => gen.next());
+      if (r.done) return false;
+      s.counters.pages++;
+      if (r.value.items.some((i) => String(i.id) === id)) return true;
+      if (r.value.items.length === 0) return false;
+    }
+    return null;
+  } finally {
+    await gen.return(undefined);
+  }
+}
+
+/** Whether a read of the record answers (true) or answers 404 (false); other errors propagate. */
+export async function answers(s: StreamRun, read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await s.call(read);
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 404) return false;
+    throw err;
+  }
+}

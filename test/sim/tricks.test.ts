@@ -1,0 +1,93 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { parseSimOptions } from '../../src/sim/cli.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { call } from './helpers.js';
+
+const NOW = new Date('2024-06-01T12:00:00Z');
+const window = '?filter[last_message][from]=2015-01-01&filter[last_message][to]=2030-01-01&limit=1000';
+
+describe('simulator: what an incremental sync cannot see', () => {
+  let sim: Simulator | undefined;
+  afterEach(async () => {
+    await sim?.close();
+    sim = undefined;
+  });
+
+  it('silent edits change tags, emails and custom fields without moving lastMessageTime', async () => {
+    sim = await startSimulator({ seed: 4, people: 100, now: NOW });
+    const before = new Map([...sim.store.peopleList()].map((p) => [p.id, p]));
+    const details = new Map([...before.keys()].map((id) => [id, sim!.store.personDetail(id)!.data]));
+    const r = await fetch(`${sim.url}/__sim/silent-edits`, { method: 'POST', body: JSON.stringify({ share: 0.09 }) }).then((x) => x.json() as Promise<Record<string, string[]>>);
+    expect(r.tag!.length + r.email!.length + r.customField!.length).toBe(9);
+    expect(r.tag).toHaveLength(3);
+    for (const id of [...r.tag!, ...r.email!, ...r.customField!]) {
+      const p = [...sim.store.peopleList()].find((x) => x.id === id)!;
+      const d = sim.store.personDetail(id)!.data;
+      expect(p.lastMessageTime).toBe(before.get(id)!.lastMessageTime);
+      expect(d.updated_at).not.toBe(details.get(id)!.updated_at);
+      if (r.tag!.includes(id)) expect(p.tags).not.toEqual(before.get(id)!.tags);
+      if (r.email!.includes(id)) expect(p.email).not.toBe(before.get(id)!.email);
+      if (r.customField!.includes(id)) expect(d.custom_fields).not.toEqual(details.get(id)!.custom_fields);
+    }
+    // Listed in the same order: nothing moved.
+    expect([...sim.store.peopleList()].map((p) => p.id)).toEqual([...before.keys()]);
+    const bad = await fetch(`${sim.url}/__sim/silent-edits`, { method: 'POST', body: JSON.stringify({ share: 2 }) });
+    expect(bad.status).toBe(400);
+  });
+
+  it('deleted people leave the lists and answer 404, their orders stay; restored they are back', async () => {
+    sim = await startSimulator({ seed: 4, people: 50, now: NOW });
+    const withOrders = [...sim.store.ordersList()][0]!.person_id;
+    const orders = [...sim.store.ordersList()].length;
+    const gone = sim.deletePeople({ ids: [withOrders] });
+    const channel = gone.channelIds[0]!;
+    const list = await call(sim, 'GET', `/api/v2/people${window}`);
+    expect(list.json.meta.totalCount).toBe(49);
+    expect(list.json.data.some((p: { id: string }) => p.id === withOrders)).toBe(false);
+    expect((await call(sim, 'GET', `/api/v2/communication-channels${window}`)).json.data.some((c: { id: string }) => c.id === channel)).toBe(false);
+    expect((await call(sim, 'GET', `/api/v1/accounts?limit=1000`)).json.data.some((c: { id: string }) => c.id === channel)).toBe(false);
+    expect((await call(sim, 'GET', `/api/v2/people/${withOrders}`)).status).toBe(404);
+    expect((await call(sim, 'GET', `/api/v2/communication-channels/${channel}/chat-messages`)).status).toBe(404);
+    expect([...sim.store.ordersList()].length).toBe(orders);
+    const more = await fetch(`${sim.url}/__sim/delete-people`, { method: 'POST', body: JSON.stringify({ share: 0.1 }) }).then((x) => x.json() as Promise<{ personIds: string[] }>);
+    expect(more.personIds).toHaveLength(5);
+    expect(more.personIds).not.toContain(withOrders);
+
+    const back = await fetch(`${sim.url}/__sim/restore-people`, { method: 'POST', body: JSON.stringify({ ids: [withOrders] }) });
+    expect(back.status).toBe(200);
+    expect((await call(sim, 'GET', `/api/v2/people/${withOrders}`)).status).toBe(200);
+    expect((await call(sim, 'GET', `/api/v2/communication-channels/${channel}/chat-messages`)).status).toBe(200);
+    expect((await call(sim, 'GET', `/api/v2/people${window}`)).json.meta.totalCount).toBe(45);
+    // Deleted people write nothing.
+    const report = sim.activity({ messages: 200 });
+    expect(new Set(report.messagedChannelIds).size).toBeGreaterThan(0);
+    const dead = new Set(more.personIds);
+    const byId = new Map([...sim.store.channelsList()].map((c) => [c.id, c.person_id]));
+    expect(report.messagedChannelIds.every((c) => byId.has(c) && !dead.has(byId.get(c)!))).toBe(true);
+  });
+
+  it('notFoundRate breaks a share of detail and chat-history requests, nothing else', async () => {
+    sim = await startSimulator({ seed: 4, people: 200, now: NOW });
+    await fetch(`${sim.url}/__sim/knobs`, { method: 'POST', body: JSON.stringify({ notFoundRate: 0.3 }) });
+    expect(sim.knobs.notFoundRate).toBe(0.3);
+    const people = [...sim.store.peopleList()];
+    let missing = 0;
+    for (const p of people) if ((await call(sim, 'GET', `/api/v2/people/${p.id}`)).status === 404) missing++;
+    expect(missing / people.length).toBeGreaterThan(0.2);
+    expect(missing / people.length).toBeLessThan(0.4);
+    let chat404 = 0;
+    const channels = [...sim.store.channelsList()].slice(0, 100);
+    for (const c of channels) if ((await call(sim, 'GET', `/api/v2/communication-channels/${c.id}/chat-messages`)).status === 404) chat404++;
+    expect(chat404).toBeGreaterThan(15);
+    for (let i = 0; i < 20; i++) expect((await call(sim, 'GET', `/api/v2/people${window}`)).status).toBe(200);
+    for (const o of [...sim.store.ordersList()].slice(0, 20)) expect((await call(sim, 'GET', `/api/v2/orders/${o.id}`)).status).toBe(200);
+    expect(() => sim!.setKnobs({ notFoundRate: 1.5 })).toThrow(/notFoundRate/);
+  });
+
+  it('sim --not-found-rate sets the knob; a bad value names the flag', () => {
+    expect(parseSimOptions({ notFoundRate: '0.3' })).toEqual({ knobs: { notFoundRate: 0.3 } });
+    expect(() => parseSimOptions({ notFoundRate: '2' })).toThrow(ConfigError);
+    expect(() => parseSimOptions({ notFoundRate: '2' })).toThrow(/--not-found-rate/);
+  });
+});
