@@ -18,6 +18,14 @@ const numIn = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().min(min).max(max));
 
+/** `auto` (learn it: src/leeloo/aimd.ts) or a fixed number of requests per second. */
+const rateLimit = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => v === 'auto' || (/^\d+(\.\d+)?$/.test(v) && Number(v) >= 0.1 && Number(v) <= 1_000_000), 'must be auto or a number of requests per second from 0.1 to 1000000')
+  .transform((v): 'auto' | number => (v === 'auto' ? 'auto' : Number(v)));
+
 const bool = z
   .string()
   .trim()
@@ -64,7 +72,8 @@ export const envSchema = z.object({
   LEELOO_API_TOKEN: z.string().trim().min(1, 'must not be empty').optional(),
   LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
-  LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
+  LEELOO_RATE_LIMIT: rateLimit.default('auto'),
+  LEELOO_RATE_LIMIT_MAX: numIn(1, 1_000_000).default(200),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
   LEELOO_DATE_FORMAT: z.enum(['datetime', 'date']).default('datetime'),
 

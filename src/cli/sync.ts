@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log.js';
 import { countClientEvent } from '../sync/context.js';
 import { resolveStreams, runSync, type RunResult } from '../sync/engine.js';
 import { createProgress } from '../sync/progress.js';
+import { readLearnedRate } from '../sync/rate-limit-finding.js';
 import { EXIT_FAILED, parseDay, parseStreams, reportFatal } from './common.js';
 
 export interface SyncCliOptions {
@@ -18,7 +19,11 @@ export interface SyncCliOptions {
 export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; trigger: string; tty: boolean }): Promise<RunResult> {
   resolveStreams(opts.streams, env); // reject bad names before touching the database
   const mirror = openMirror(sqlitePath(env.DATABASE_URL));
-  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent });
+  const learnedRate = env.LEELOO_RATE_LIMIT === 'auto' ? readLearnedRate(mirror.sqlite) : null;
+  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent, learnedRate });
+  if (env.LEELOO_RATE_LIMIT === 'auto') {
+    logger.info({ startRate: client.rateLimit()?.rate, learned: learnedRate?.ceiling ?? null, max: env.LEELOO_RATE_LIMIT_MAX }, 'rate limit: auto (learned from 429s; kept in api_findings)');
+  }
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     logger.warn({ signal: sig }, 'stopping after the current page; the next run resumes from there');
