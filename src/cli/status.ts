@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { loadConfig, sqlitePath } from '../config.js';
 import { openMirror } from '../db/connection.js';
 import { ConfigError } from '../errors.js';
+import { readLearnedRate } from '../sync/rate-limit-finding.js';
 import { reportFatal } from './common.js';
 
 export interface MirrorStatus {
@@ -19,6 +20,8 @@ export interface MirrorStatus {
     retries: number;
     error: string | null;
   }[];
+  /** LEELOO_RATE_LIMIT=auto: the rate the last sync paced to and the limit it learned (api_findings), as of checkedAt. */
+  rateLimit: { rate: number; ceiling: number | null; learnedAt: string | null; checkedAt: string } | null;
 }
 
 /** Per-stream cursors and each stream's most recent runs; read by `status` and the dashboard. */
@@ -43,7 +46,7 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
          WHERE rn <= ? ORDER BY stream, startedAt DESC`,
       )
       .all(runsPerStream) as MirrorStatus['lastRuns'];
-    return { cursors, lastRuns };
+    return { cursors, lastRuns, rateLimit: readLearnedRate(m.sqlite) };
   } finally {
     m.close();
   }
@@ -71,6 +74,14 @@ export function statusCommand(): Command {
         for (const c of st.cursors) {
           const ip = c.inProgress ? ` in progress: ${JSON.stringify(c.inProgress)}` : '';
           process.stdout.write(`  ${c.stream.padEnd(24)} ${c.cursor ?? '-'}${ip}\n`);
+        }
+        const rl = st.rateLimit;
+        const mode = env.LEELOO_RATE_LIMIT === 'auto' ? `auto (max ${env.LEELOO_RATE_LIMIT_MAX}/s)` : `${env.LEELOO_RATE_LIMIT}/s fixed`;
+        process.stdout.write(`\nRate limit: ${mode}\n`);
+        if (!rl) process.stdout.write('  nothing learned yet\n');
+        else {
+          const learned = rl.ceiling === null ? 'no 429 seen yet' : `learned ${rl.ceiling}/s${rl.learnedAt ? ` (last 429 at ${rl.learnedAt})` : ''}`;
+          process.stdout.write(`  current ${rl.rate}/s, ${learned}; stored ${rl.checkedAt}\n`);
         }
         process.stdout.write('\nLast runs\n');
         if (st.lastRuns.length === 0) process.stdout.write('  (none yet)\n');

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import { AimdController, parseAimdState, type AimdState, type LearnedRate, type RateLimitSnapshot } from '../leeloo/aimd.js';
-import { sleep, TokenBucketRateLimiter, type RateLimiter } from '../leeloo/rate-limit.js';
+import { AUTO_TOLERANCE_MS, SerialGate, sleep, TokenBucketRateLimiter, type RateLimiter } from '../leeloo/rate-limit.js';
 import type { Logger } from '../log.js';
 
 /*
@@ -18,7 +18,7 @@ import type { Logger } from '../log.js';
  */
 
 // KEYS[1] tat, KEYS[2] pause-until, KEYS[3] (auto mode) the shared rate. ARGV[1] interval ms,
-// ARGV[2] tolerance ms, ARGV[3] (auto mode) burst.
+// ARGV[2] tolerance ms, ARGV[3] (auto mode) the tolerance in ms (as AutoRateLimiter's).
 // Returns {kind, ms, rate} as strings (Lua numbers would be truncated to integers):
 //   kind 0: a permit is reserved, send after `ms`; kind 1: paused, ask again after `ms`.
 const RESERVE = `
@@ -32,7 +32,7 @@ if KEYS[3] then
   local r = tonumber(rate)
   if r and r > 0 then
     interval = 1000 / r
-    tolerance = (tonumber(ARGV[3]) - 1) * interval
+    tolerance = math.min(tonumber(ARGV[3]), 2 * interval)
   end
 end
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -116,6 +116,8 @@ export class RedisRateLimiter implements RateLimiter {
   private sharedJson: string | undefined;
   private init: Promise<void> | undefined;
   private updating = false;
+  /** auto mode: one reservation ahead per process, so a new shared rate applies at once. */
+  private readonly gate = new SerialGate();
   private readonly fallback: TokenBucketRateLimiter;
   private readonly log: Logger;
   /** Pauses this process already knows about, so it need not ask Redis while one lasts. */
@@ -132,7 +134,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.tolerance = (burst - 1) * this.interval;
     this.keys = [`${opts.prefix}:{ratelimit}:api:tat`, `${opts.prefix}:{ratelimit}:api:pause`];
     this.autoKeys = [`${opts.prefix}:{ratelimit}:api:aimd`, `${opts.prefix}:{ratelimit}:api:rate`];
-    this.fallback = new TokenBucketRateLimiter({ rate, burst });
+    this.fallback = this.controller ? new TokenBucketRateLimiter({ rate, burst: 3, toleranceMs: AUTO_TOLERANCE_MS }) : new TokenBucketRateLimiter({ rate, burst });
     this.log = opts.logger.child({ component: 'rate-limiter' });
   }
 
@@ -215,6 +217,19 @@ export class RedisRateLimiter implements RateLimiter {
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
+    if (!this.controller) return this.reserve(signal);
+    const asked = performance.now();
+    await this.gate.enter(signal);
+    try {
+      await this.reserve(signal);
+    } finally {
+      this.gate.leave();
+    }
+    const up = this.controller.onPermit(performance.now() - asked);
+    if (up) this.share(up);
+  }
+
+  private async reserve(signal?: AbortSignal): Promise<void> {
     if (this.controller && this.sharedJson === undefined) {
       try {
         await this.ensureShared();
@@ -237,7 +252,7 @@ export class RedisRateLimiter implements RateLimiter {
       const asked = performance.now();
       try {
         const [k, m, r] = (this.controller
-          ? await this.opts.redis.eval(RESERVE, 3, ...this.keys, this.autoKeys[1], this.interval, this.tolerance, this.burst)
+          ? await this.opts.redis.eval(RESERVE, 3, ...this.keys, this.autoKeys[1], this.interval, this.tolerance, AUTO_TOLERANCE_MS)
           : await this.opts.redis.eval(RESERVE, 2, ...this.keys, this.interval, this.tolerance)) as [string, string, string];
         kind = Number(k);
         ms = Number(m);
@@ -251,12 +266,7 @@ export class RedisRateLimiter implements RateLimiter {
           this.degraded = true;
           this.log.warn({ err: errorMessage(err), rate: this.opts.rate }, 'Redis unavailable for the shared rate limit; pacing this process alone until it is back');
         }
-        if (!this.controller) return this.fallback.acquire(signal);
-        const asked = performance.now();
-        await this.fallback.acquire(signal);
-        const up = this.controller.onPermit(performance.now() - asked);
-        if (up) this.apply(up);
-        return;
+        return this.fallback.acquire(signal);
       }
       if (this.controller) this.followShared(sharedRate);
       if (kind === 1) {
@@ -265,10 +275,6 @@ export class RedisRateLimiter implements RateLimiter {
       }
       const wait = asked + ms - performance.now();
       if (wait > 0) await sleep(wait, signal);
-      if (this.controller) {
-        const up = this.controller.onPermit(ms);
-        if (up) this.share(up);
-      }
       return;
     }
   }

@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log.js';
+import { createRedis, waitForRedis } from '../../src/redis/connection.js';
+import { RedisRateLimiter } from '../../src/redis/rate-limiter.js';
+import { cleanupPrefix, REDIS_URL, sleep, testPrefix, waitFor } from './helpers.js';
+
+const prefix = testPrefix();
+const clients: Redis[] = [];
+const limiterClient = async () => {
+  const c = createRedis(REDIS_URL, { name: 'test', logger: silentLogger, failFast: true });
+  clients.push(c);
+  await waitForRedis(c, 5000);
+  return c;
+};
+const auto = async (p: string, learned: { rate: number; ceiling: number | null; learnedAt: string | null } | null = null, maxRate = 500) =>
+  new RedisRateLimiter({ redis: await limiterClient(), prefix: p, rate: maxRate, auto: { maxRate, learned }, logger: silentLogger });
+
+afterAll(async () => {
+  await cleanupPrefix(prefix);
+  for (const c of clients) c.disconnect();
+});
+
+describe('LEELOO_RATE_LIMIT=auto through Redis', () => {
+  it('one worker seeds the learned rate; the next adopts it instead of its own start', async () => {
+    const p = `${prefix}:seed`;
+    const a = await auto(p, { rate: 60, ceiling: 60, learnedAt: '2026-01-01T00:00:00.000Z' });
+    await a.acquire();
+    expect(a.snapshot()).toMatchObject({ mode: 'auto', rate: 54, ceiling: 60 });
+    const b = await auto(p); // would start at 5/s in slow start on its own
+    await b.acquire();
+    expect(b.snapshot()).toMatchObject({ rate: 54, ceiling: 60, learnedAt: '2026-01-01T00:00:00.000Z' });
+    const r = clients[0]!;
+    expect(Number(await r.get(`${p}:{ratelimit}:api:rate`))).toBe(54);
+  });
+
+  it("one worker's 429 lowers the rate of all, once per event, and pauses them", async () => {
+    const p = `${prefix}:down`;
+    const a = await auto(p, { rate: 100, ceiling: 100, learnedAt: null });
+    const b = await auto(p);
+    await a.acquire();
+    await b.acquire();
+    expect(b.snapshot().rate).toBe(90);
+    a.penalize(300);
+    a.penalize(300); // another refusal of the same burst: no second cut
+    const lowered = a.snapshot().rate;
+    expect(lowered).toBeLessThan(90);
+    const t0 = Date.now();
+    await b.acquire(); // waits out the shared pause, then reads the shared rate
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    await waitFor('b follows the shared rate', async () => b.snapshot().rate === lowered, 3000, 20);
+    await sleep(50);
+    expect(a.snapshot().rate).toBe(lowered);
+    expect(b.snapshot().ceiling).toBe(a.snapshot().ceiling);
+  });
+
+  it('a limiter-bound worker raises the shared rate for the others, and never above the max', async () => {
+    const p = `${prefix}:up`;
+    const a = await auto(p, null, 80);
+    const b = await auto(p, null, 80);
+    await b.acquire();
+    const until = Date.now() + 2500;
+    // Eight callers queue on A: it is limiter-bound, so slow start raises the shared rate.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) await a.acquire();
+      }),
+    );
+    expect(a.snapshot().rate).toBeGreaterThan(20);
+    expect(a.snapshot().rate).toBeLessThanOrEqual(80);
+    await b.acquire();
+    await waitFor('b follows the raised rate', async () => b.snapshot().rate === a.snapshot().rate, 3000, 20);
+  });
+});
