@@ -1,9 +1,14 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startWorker } from '../../jobs/runtime.js';
+import { openMirror } from '../../src/db/connection.js';
 import { silentLogger } from '../../src/log.js';
+import { storeLearnedRate } from '../../src/sync/rate-limit-finding.js';
+import { tempDbPath } from '../helpers/mirror.js';
 import { createRedis, waitForRedis } from '../../src/redis/connection.js';
 import { RedisRateLimiter } from '../../src/redis/rate-limiter.js';
-import { cleanupPrefix, REDIS_URL, sleep, testPrefix, waitFor } from './helpers.js';
+import { cleanupPrefix, REDIS_URL, sleep, testPrefix, waitFor, workerEnv } from './helpers.js';
+import { startSimulator } from '../../src/sim/index.js';
 
 const prefix = testPrefix();
 const clients: Redis[] = [];
@@ -70,5 +75,28 @@ describe('LEELOO_RATE_LIMIT=auto through Redis', () => {
     expect(a.snapshot().rate).toBeLessThanOrEqual(80);
     await b.acquire();
     await waitFor('b follows the raised rate', async () => b.snapshot().rate === a.snapshot().rate, 3000, 20);
+  });
+});
+
+describe('the worker with LEELOO_RATE_LIMIT=auto', () => {
+  it("starts from the rate the mirror learned and shows current and learned rates on /metrics", async () => {
+    const db = tempDbPath('ls-shared-rate-');
+    const sim = await startSimulator({ seed: 3, people: 5 });
+    const p = `${prefix}:worker`;
+    const m = openMirror(db.path);
+    storeLearnedRate(m.sqlite, { mode: 'auto', rate: 70, ceiling: 80, max: 200, learnedAt: '2026-01-02T00:00:00.000Z' }, 'test');
+    m.close();
+    const rt = await startWorker({ env: workerEnv(sim, db.path, p, { LEELOO_RATE_LIMIT: 'auto', DASHBOARD_PORT: '0' }), logger: silentLogger, tuning: { lockMs: 2000 } });
+    try {
+      await rt.ready;
+      const res = await fetch(`${rt.dashboard!.url}/metrics`);
+      const text = await res.text();
+      expect(text).toMatch(/^leeloo_sync_rate_limit_current 72$/m); // 90 % of the learned 80/s
+      expect(text).toMatch(/^leeloo_sync_rate_limit_learned 80$/m);
+    } finally {
+      await rt.close(5000);
+      await sim.close();
+      db.cleanup();
+    }
   });
 });
