@@ -8,8 +8,8 @@
  *   server's limit), cut the rate (×0.7), and hold still for the Retry-After pause;
  * - then climb additively (5 % of the ceiling per 250 ms) up to 97 % of the ceiling and stay
  *   there: an AIMD sawtooth would overrun the limit every cycle, and each 429 pauses every caller;
- * - re-probe above the ceiling rarely (after 10 s, doubling up to 160 s while probes keep finding
- *   the same limit), in case the limit was raised.
+ * - re-probe above the ceiling rarely (after 30 s, doubling up to 5 min while probes keep finding
+ *   the same limit), in case the limit was raised: each probe that finds it costs a pause.
  *
  * The controller is pure bookkeeping on a clock; the limiters (rate-limit.ts, the Redis one) feed
  * it permits and 429s and apply its rate. Its state is plain JSON so that the Redis limiter can
@@ -34,13 +34,15 @@ export const AIMD = {
   capCeilingShrink: 0.98,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
-  probeBaseMs: 10_000,
-  probeMaxMs: 160_000,
+  probeBaseMs: 30_000,
+  probeMaxMs: 300_000,
   /** While probing, the ceiling estimate grows by this factor every probeStepMs. */
   probeFactor: 1.03,
   probeStepMs: 2_000,
   /** After a pause, 429s of requests sent before it may still arrive: they are the same event. */
   graceMs: 250,
+  /** A 429 while sending less than this share of the rate is not taken as the limit. */
+  idleShare: 0.5,
   /** A learned state starts the next run at this share of its ceiling. */
   restartShare: 0.9,
 } as const;
@@ -120,11 +122,13 @@ export function initialState(o: AimdOptions, now: number): AimdState {
 /** The rate the state wants after one more saturated interval, or null when it stays. */
 export function increase(s: AimdState, now: number, max: number): AimdState | null {
   if (now < s.holdUntil || now - s.changedAt < AIMD.intervalMs) return null;
+  const cap = s.ceiling === null ? max : Math.min(max, s.ceiling * AIMD.capShare);
   if (s.slowStart || s.ceiling === null) {
-    if (s.rate >= max) return null;
-    return { ...s, rate: Math.min(max, s.rate * AIMD.slowStartFactor), changedAt: now };
+    if (s.rate >= cap) return s.ceiling === null ? null : { ...s, slowStart: false };
+    const rate = Math.min(cap, s.rate * AIMD.slowStartFactor);
+    // Back at a limit learned before: from here on, additive.
+    return { ...s, rate, slowStart: s.ceiling === null || rate < cap, changedAt: now };
   }
-  const cap = Math.min(max, s.ceiling * AIMD.capShare);
   if (s.rate < cap - 1e-9) {
     const step = Math.max(1, s.ceiling * AIMD.additiveShare);
     return { ...s, rate: Math.min(cap, s.rate + step), changedAt: now };
@@ -140,9 +144,16 @@ export function increase(s: AimdState, now: number, max: number): AimdState | nu
  * The state after a 429 whose pause lasts `pauseMs`; `sentRate` is what was actually sent over
  * the last second (requests/s). Null when it belongs to a back-off already made.
  */
-export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: number): AimdState | null {
+export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: number, allowedRate = s.rate): AimdState | null {
   if (now < s.holdUntil) return null;
   const est = Math.max(AIMD.minRate, Math.min(s.rate, sentRate > 0 ? sentRate : s.rate));
+  const holdUntil = now + Math.max(0, pauseMs) + AIMD.graceMs;
+  if (est < allowedRate * AIMD.idleShare) {
+    // Refused while sending far less than the rate allows: someone else spends the same limit,
+    // or it dropped. What was sent says little about the limit; re-grow fast from below it,
+    // up to the ceiling known so far, and let a 429 met while limiter-bound say where it is.
+    return { ...s, rate: Math.max(AIMD.minRate, est * AIMD.decrease), slowStart: true, changedAt: now, holdUntil, probeAt: holdUntil + s.probeEveryMs, probeFrom: null };
+  }
   const probing = s.probeFrom !== null;
   const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - 0.02);
   let ceiling: number;
@@ -163,7 +174,6 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     // The probe found the limit where it was: look again less often. Found it higher: keep looking.
     probeEveryMs = ceiling <= s.probeFrom! * 1.05 ? Math.min(AIMD.probeMaxMs, probeEveryMs * 2) : AIMD.probeBaseMs;
   }
-  const holdUntil = now + Math.max(0, pauseMs) + AIMD.graceMs;
   return {
     rate: Math.max(AIMD.minRate, rate),
     ceiling,
@@ -241,7 +251,14 @@ export class AimdController {
    */
   on429(pauseMs: number, sentAgoMs = 0): AimdState | null {
     const now = this.now();
-    return decrease(this.s, now, pauseMs, this.sentRate(now - Math.max(0, sentAgoMs)));
+    const at = now - Math.max(0, sentAgoMs);
+    return decrease(this.s, now, pauseMs, this.sentRate(at), this.allowedRate(at));
+  }
+
+  /** As on429, with what was sent over the second before the refused request counted elsewhere (Redis). */
+  on429Counted(pauseMs: number, sentPerSecond: number, sentAgoMs = 0): AimdState | null {
+    const now = this.now();
+    return decrease(this.s, now, pauseMs, sentPerSecond, this.allowedRate(now - Math.max(0, sentAgoMs)));
   }
 
   /** Makes `next` current (computed here, or read from the other workers' shared copy). */
@@ -278,6 +295,12 @@ export class AimdController {
       const span = Math.min(1000, at - this.born);
       return span >= 250 ? (n * 1000) / span : this.s.rate;
     }
+    return this.allowedRate(at);
+  }
+
+  /** The limiter's time-weighted rate over the second before `at`. */
+  allowedRate(at = this.now()): number {
+    const from = at - 1000;
     let sum = 0;
     let span = 0;
     for (let i = 0; i < this.history.length; i++) {

@@ -41,7 +41,25 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
 local start = math.max(tat, now)
 local newTat = start + interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now + tolerance) + 1000)
+if KEYS[4] then
+  -- Permits per 50 ms of release time, so a 429 can be told what every process sent before it.
+  local slot = math.floor(math.max(now, start - tolerance) / 50)
+  redis.call('HINCRBY', KEYS[4], slot, 1)
+  redis.call('HDEL', KEYS[4], slot - 60)
+  redis.call('PEXPIRE', KEYS[4], 5000)
+end
 return {'0', tostring(start - tolerance - now), rate}
+`;
+
+// KEYS[1] the permit counts of RESERVE. ARGV[1] how long ago the refused request was sent (ms).
+// Returns the permits released by all processes in the second before it, as a string.
+const SENT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local last = math.floor((now - tonumber(ARGV[1])) / 50) - 1
+local n = 0
+for slot = last - 19, last do n = n + tonumber(redis.call('HGET', KEYS[1], slot) or '0') end
+return tostring(n)
 `;
 
 // KEYS[1] AIMD state (JSON), KEYS[2] rate. ARGV[1] initial JSON, ARGV[2] its rate, ARGV[3] ttl ms.
@@ -110,6 +128,9 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly burst: number;
   private readonly keys: [string, string];
   private readonly autoKeys: [string, string];
+  private readonly countKey: string;
+  /** A 429's back-off is being computed (it asks Redis what was sent): later ones are the same event. */
+  private decreasing = false;
   /** auto mode: this process's view of the shared AIMD state. */
   readonly controller: AimdController | undefined;
   /** The shared state's JSON as last read (the compare of compare-and-set). */
@@ -134,6 +155,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.tolerance = (burst - 1) * this.interval;
     this.keys = [`${opts.prefix}:{ratelimit}:api:tat`, `${opts.prefix}:{ratelimit}:api:pause`];
     this.autoKeys = [`${opts.prefix}:{ratelimit}:api:aimd`, `${opts.prefix}:{ratelimit}:api:rate`];
+    this.countKey = `${opts.prefix}:{ratelimit}:api:sent`;
     this.fallback = this.controller ? new TokenBucketRateLimiter({ rate, burst: 3, toleranceMs: AUTO_TOLERANCE_MS }) : new TokenBucketRateLimiter({ rate, burst });
     this.log = opts.logger.child({ component: 'rate-limiter' });
   }
@@ -252,7 +274,7 @@ export class RedisRateLimiter implements RateLimiter {
       const asked = performance.now();
       try {
         const [k, m, r] = (this.controller
-          ? await this.opts.redis.eval(RESERVE, 3, ...this.keys, this.autoKeys[1], this.interval, this.tolerance, AUTO_TOLERANCE_MS)
+          ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS)
           : await this.opts.redis.eval(RESERVE, 2, ...this.keys, this.interval, this.tolerance)) as [string, string, string];
         kind = Number(k);
         ms = Number(m);
@@ -277,6 +299,28 @@ export class RedisRateLimiter implements RateLimiter {
       if (wait > 0) await sleep(wait, signal);
       return;
     }
+  }
+
+  /**
+   * auto mode: lowers the shared rate for a 429, counting what all processes sent in the second
+   * before the refused request (this process alone cannot know: it sees only its own permits).
+   */
+  private backOff(ms: number, sentAgoMs: number): void {
+    const c = this.controller!;
+    if (this.decreasing || c.state.holdUntil > Date.now()) return;
+    this.decreasing = true;
+    const lower = (sent: number | undefined) => {
+      const down = sent === undefined ? c.on429(ms, sentAgoMs) : c.on429Counted(ms, sent, sentAgoMs);
+      if (down) this.share(down, () => (sent === undefined ? c.on429(ms, sentAgoMs) : c.on429Counted(ms, sent, sentAgoMs)));
+    };
+    (this.sharedJson === undefined ? Promise.reject(new Error('no shared state')) : this.opts.redis.eval(SENT, 1, this.countKey, Math.max(0, sentAgoMs)))
+      .then(
+        (n) => lower(Number(n) > 0 ? Number(n) : undefined),
+        () => lower(undefined),
+      )
+      .finally(() => {
+        this.decreasing = false;
+      });
   }
 
   /** Another process changed the shared rate: read the state it wrote (once at a time). */
@@ -306,11 +350,7 @@ export class RedisRateLimiter implements RateLimiter {
     // This process stops at once; the others learn it from Redis on their next permit.
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
     this.fallback.penalize(ms);
-    const c = this.controller;
-    if (c) {
-      const down = c.on429(ms, sentAgoMs);
-      if (down) this.share(down, () => c.on429(ms, sentAgoMs));
-    }
+    if (this.controller) this.backOff(ms, sentAgoMs);
     this.opts.redis.eval(PENALIZE, 2, ...this.keys, ms, this.tolerance).catch((err: unknown) => {
       this.log.debug({ err: errorMessage(err) }, 'could not share a 429 pause through Redis');
     });

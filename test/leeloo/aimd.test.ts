@@ -95,6 +95,18 @@ describe('AIMD controller', () => {
     expect(down!.probeAt).toBe(down!.holdUntil + 20_000);
   });
 
+  it('a 429 while sending far less than allowed keeps the learned limit and re-grows fast up to it', () => {
+    const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
+    const d = decrease(s, 10_000, 1000, 10, 97)!; // 10/s sent while 97/s were allowed
+    expect(d).toMatchObject({ ceiling: 100, slowStart: true });
+    expect(d.rate).toBeCloseTo(7, 5);
+    let x = d;
+    let t = d.holdUntil;
+    while (x.slowStart) x = increase(x, (t += AIMD.intervalMs), 1000)!;
+    expect(x.rate).toBeCloseTo(97, 5); // back at the cap in a few intervals, not by +5 %/step
+    expect((t - d.holdUntil) / AIMD.intervalMs).toBeLessThan(10);
+  });
+
   it('a 429 at the cap widens the margin a little instead of halving the rate', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
     const d = decrease(s, 10_000, 1000, 97)!;
