@@ -1,8 +1,9 @@
 /**
  * Write-back throughput against a rate-limited API: N add-tag writes through the whole delivery
  * path (outbox → relay → BullMQ on REDIS_URL → deliver → simulator in its own process, as the
- * real API is remote), with the client's rate limiter set to the simulator's limit (less a small
- * margin, see below). The target is to use the budget (writes/s close to the limit) without
+ * real API is remote). By default the worker's shared limiter runs as configured out of the box
+ * (LEELOO_RATE_LIMIT=auto): reads teach it the limit first, as the syncs would, then the writes
+ * spend the same budget. The target is to use the budget (writes/s close to the limit) without
  * provoking 429s: each one pauses every writer for Retry-After (at least 1 s). Wall time runs from
  * starting the write queue (1000 pending rows) to the last row succeeded.
  */

@@ -283,13 +283,14 @@ export class AimdController {
   sentRate(at = this.now()): number {
     const from = at - 1000;
     if (this.countsAll) {
-      // Permits older than two seconds can go; the refused request itself (sent at `at`) is not counted.
+      // Permits older than two seconds can go. The refused request's own permit was granted just
+      // before `at` (Date.now has ms steps): the second counted ends 1 ms early to leave it out.
       const keepFrom = this.now() - 2000;
       while (this.sentHead < this.sent.length && this.sent[this.sentHead]! <= keepFrom) this.sentHead++;
       let n = 0;
       for (let i = this.sentHead; i < this.sent.length; i++) {
         const t = this.sent[i]!;
-        if (t > from && t < at) n++;
+        if (t > from - 1 && t < at - 1) n++;
       }
       // Less than a second since the start: scale what there is.
       const span = Math.min(1000, at - this.born);
