@@ -31,7 +31,7 @@ export const AIMD = {
   /** Steady rate as a share of the ceiling estimate: 3 % is ~30 ms of arrival jitter per second. */
   capShare: 0.97,
   /** A 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
-  capCeilingShrink: 0.98,
+  capCeilingShrink: 0.99,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
@@ -145,7 +145,16 @@ export function increase(s: AimdState, now: number, max: number): AimdState | nu
  * the last second (requests/s). Null when it belongs to a back-off already made.
  */
 export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: number, allowedRate = s.rate): AimdState | null {
-  if (now < s.holdUntil) return null;
+  if (now < s.holdUntil) {
+    // Another refusal of the burst that caused the back-off. The requests were refused in the
+    // order they arrived, not answered in it: the one with the fewest sent before it is the
+    // server's count, the others include refused ones.
+    if (!s.slowStart && s.ceiling !== null && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
+      const ceiling = Math.max(AIMD.minRate, sentRate);
+      return { ...s, ceiling, rate: Math.max(AIMD.minRate, s.rate * (ceiling / s.ceiling)) };
+    }
+    return null;
+  }
   const est = Math.max(AIMD.minRate, Math.min(s.rate, sentRate > 0 ? sentRate : s.rate));
   const holdUntil = now + Math.max(0, pauseMs) + AIMD.graceMs;
   if (est < allowedRate * AIMD.idleShare) {

@@ -42,10 +42,10 @@ local start = math.max(tat, now)
 local newTat = start + interval
 redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now + tolerance) + 1000)
 if KEYS[4] then
-  -- Permits per 50 ms of release time, so a 429 can be told what every process sent before it.
-  local slot = math.floor(math.max(now, start - tolerance) / 50)
+  -- Permits per 10 ms of release time, so a 429 can be told what every process sent before it.
+  local slot = math.floor(math.max(now, start - tolerance) / 10)
   redis.call('HINCRBY', KEYS[4], slot, 1)
-  redis.call('HDEL', KEYS[4], slot - 60)
+  redis.call('HDEL', KEYS[4], slot - 300)
   redis.call('PEXPIRE', KEYS[4], 5000)
 end
 return {'0', tostring(start - tolerance - now), rate}
@@ -56,9 +56,9 @@ return {'0', tostring(start - tolerance - now), rate}
 const SENT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local last = math.floor((now - tonumber(ARGV[1])) / 50) - 1
+local last = math.floor((now - tonumber(ARGV[1])) / 10) - 1
 local n = 0
-for slot = last - 19, last do n = n + tonumber(redis.call('HGET', KEYS[1], slot) or '0') end
+for slot = last - 99, last do n = n + tonumber(redis.call('HGET', KEYS[1], slot) or '0') end
 return tostring(n)
 `;
 
@@ -307,7 +307,8 @@ export class RedisRateLimiter implements RateLimiter {
    */
   private backOff(ms: number, sentAgoMs: number): void {
     const c = this.controller!;
-    if (this.decreasing || c.state.holdUntil > Date.now()) return;
+    // After a back-off, only the rest of its burst may still refine it (AIMD.graceMs).
+    if (this.decreasing || (c.state.holdUntil > Date.now() && Date.now() - c.state.changedAt > 250)) return;
     this.decreasing = true;
     const lower = (sent: number | undefined) => {
       const down = sent === undefined ? c.on429(ms, sentAgoMs) : c.on429Counted(ms, sent, sentAgoMs);

@@ -95,6 +95,18 @@ describe('AIMD controller', () => {
     expect(down!.probeAt).toBe(down!.holdUntil + 20_000);
   });
 
+  it('the rest of the same burst of 429s can only refine the ceiling down, and only right after the back-off', () => {
+    const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: true, rate: 150 };
+    const first = decrease(s, 10_000, 1000, 51, 120)!; // answered first, refused second: one refused request counted
+    expect(first.ceiling).toBe(51);
+    const refined = decrease(first, 10_020, 1000, 50, 120)!;
+    expect(refined.ceiling).toBe(50);
+    expect(refined.rate).toBeCloseTo(50 * AIMD.decrease, 5);
+    expect(refined.holdUntil).toBe(first.holdUntil);
+    expect(decrease(refined, 10_030, 1000, 52, 120)).toBeNull(); // never up
+    expect(decrease(refined, 10_000 + AIMD.graceMs + 1, 1000, 40, 120)).toBeNull(); // later: the same pause, no new cut
+  });
+
   it('a 429 while sending far less than allowed keeps the learned limit and re-grows fast up to it', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
     const d = decrease(s, 10_000, 1000, 10, 97)!; // 10/s sent while 97/s were allowed
@@ -110,7 +122,7 @@ describe('AIMD controller', () => {
   it('a 429 at the cap widens the margin a little instead of halving the rate', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
     const d = decrease(s, 10_000, 1000, 97)!;
-    expect(d.ceiling).toBeCloseTo(98, 5);
+    expect(d.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 5);
     expect(d.rate).toBeCloseTo(97 * AIMD.decreaseAtCap, 5);
   });
 
