@@ -97,14 +97,14 @@ describe('AIMD controller', () => {
 
   it('the rest of the same burst of 429s can only refine the ceiling down, and only right after the back-off', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: true, rate: 150 };
-    const first = decrease(s, 10_000, 1000, 51, 120)!; // answered first, refused second: one refused request counted
+    const first = decrease(s, 10_000, 1000, 51, 70)!; // answered first, refused second: one refused request counted
     expect(first.ceiling).toBe(51);
-    const refined = decrease(first, 10_020, 1000, 50, 120)!;
+    const refined = decrease(first, 10_020, 1000, 50, 70)!;
     expect(refined.ceiling).toBe(50);
     expect(refined.rate).toBeCloseTo(50 * AIMD.decrease, 5);
     expect(refined.holdUntil).toBe(first.holdUntil);
-    expect(decrease(refined, 10_030, 1000, 52, 120)).toBeNull(); // never up
-    expect(decrease(refined, 10_000 + AIMD.graceMs + 1, 1000, 40, 120)).toBeNull(); // later: the same pause, no new cut
+    expect(decrease(refined, 10_030, 1000, 52, 70)).toBeNull(); // never up
+    expect(decrease(refined, 10_000 + AIMD.graceMs + 1, 1000, 40, 70)).toBeNull(); // later: the same pause, no new cut
   });
 
   it('a 429 while sending far less than allowed keeps the learned limit and re-grows fast up to it', () => {
