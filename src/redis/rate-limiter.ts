@@ -286,7 +286,7 @@ export class RedisRateLimiter implements RateLimiter {
       } catch (err) {
         if (!this.degraded) {
           this.degraded = true;
-          this.log.warn({ err: errorMessage(err), rate: this.opts.rate }, 'Redis unavailable for the shared rate limit; pacing this process alone until it is back');
+          this.log.warn({ err: errorMessage(err), rate: this.rate }, 'Redis unavailable for the shared rate limit; pacing this process alone until it is back');
         }
         return this.fallback.acquire(signal);
       }
@@ -365,12 +365,12 @@ export function sharedRateLimiter(
   logger: Logger,
   learned?: LearnedRate | null,
 ): RedisRateLimiter {
-  const auto = env.LEELOO_RATE_LIMIT === 'auto';
+  const fixed = env.LEELOO_RATE_LIMIT;
   return new RedisRateLimiter({
     redis,
     prefix: env.REDIS_PREFIX,
-    rate: auto ? env.LEELOO_RATE_LIMIT_MAX : (env.LEELOO_RATE_LIMIT as number),
-    auto: auto ? { maxRate: env.LEELOO_RATE_LIMIT_MAX, learned } : undefined,
+    rate: fixed === 'auto' ? env.LEELOO_RATE_LIMIT_MAX : fixed,
+    auto: fixed === 'auto' ? { maxRate: env.LEELOO_RATE_LIMIT_MAX, learned } : undefined,
     logger,
   });
 }
