@@ -20,8 +20,8 @@ import type { StreamResult } from './sync/engine.js';
  *   leeloo_sync_job_duration_seconds{queue,name,outcome}     wall time of job attempts
  *   leeloo_sync_queue_jobs{queue,state}                      jobs per queue and state (scrape)
  *   leeloo_sync_last_success_timestamp_seconds{stream}       end of the last successful run (scrape)
- *   leeloo_sync_rate_limit_current                           requests/s the limiter paces to now (scrape)
- *   leeloo_sync_rate_limit_learned                           auto: the API's limit as learned from 429s (scrape)
+ *   leeloo_sync_rate_limit_current{mode}                     requests/s the limiter paces to now (scrape)
+ *   leeloo_sync_rate_limit_learned{mode}                     auto: the API's limit as learned from 429s (scrape)
  * plus prom-client's default process metrics (leeloo_sync_process_*, leeloo_sync_nodejs_*).
  */
 
@@ -108,21 +108,24 @@ export class Metrics {
     new Gauge({
       name: 'leeloo_sync_rate_limit_current',
       help: 'Requests per second the client rate limiter paces to now (LEELOO_RATE_LIMIT, or the rate auto mode has reached).',
+      labelNames: ['mode'],
       registers,
       collect() {
         this.reset();
         const r = sources().rateLimit?.();
-        if (r) this.set(r.rate);
+        if (r) this.set({ mode: r.mode }, r.rate);
       },
     });
     new Gauge({
       name: 'leeloo_sync_rate_limit_learned',
       help: 'LEELOO_RATE_LIMIT=auto: the API limit as learned (requests per second sent when the last 429 came); absent until one came.',
+      labelNames: ['mode'],
       registers,
       collect() {
+        // Labelled so that it is absent, not 0, until a 429 taught it something.
         this.reset();
         const r = sources().rateLimit?.();
-        if (r && r.ceiling !== null) this.set(r.ceiling);
+        if (r && r.ceiling !== null) this.set({ mode: r.mode }, r.ceiling);
       },
     });
   }

@@ -92,8 +92,8 @@ describe('the worker with LEELOO_RATE_LIMIT=auto', () => {
       await rt.ready;
       const res = await fetch(`${rt.dashboard!.url}/metrics`);
       const text = await res.text();
-      expect(text).toMatch(/^leeloo_sync_rate_limit_current 72$/m); // 90 % of the learned 80/s
-      expect(text).toMatch(/^leeloo_sync_rate_limit_learned 80$/m);
+      expect(text).toMatch(/^leeloo_sync_rate_limit_current\{mode="auto"\} 72$/m); // 90 % of the learned 80/s
+      expect(text).toMatch(/^leeloo_sync_rate_limit_learned\{mode="auto"\} 80$/m);
     } finally {
       await rt.close(5000);
       await sim.close();
