@@ -167,9 +167,13 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   };
   const rateTimer = setInterval(keepRate, RATE_LIMIT_KEEP_MS);
   rateTimer.unref();
-  for (const def of defs) results.set(def.name, runOne(def));
-  const streams = await Promise.all(results.values());
-  clearInterval(rateTimer);
+  let streams: StreamResult[];
+  try {
+    for (const def of defs) results.set(def.name, runOne(def));
+    streams = await Promise.all(results.values());
+  } finally {
+    clearInterval(rateTimer);
+  }
   keepRate();
   opts.signal?.removeEventListener('abort', onOuterAbort);
   ctx.progress.stop();
