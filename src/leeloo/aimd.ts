@@ -31,7 +31,7 @@ export const AIMD = {
   /** Steady rate as a share of the ceiling estimate: 3 % is ~30 ms of arrival jitter per second. */
   capShare: 0.97,
   /** A 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
-  capCeilingShrink: 0.99,
+  capCeilingShrink: 0.98,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
