@@ -6,6 +6,7 @@ import { benchUpsert } from './upsert.js';
 import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
+import { benchRateLimit } from './ratelimit.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -57,5 +58,28 @@ row(
 );
 
 const w = await benchWrites();
-row('write-backs/s vs the simulator’s rate limit', `${w.ratio.toFixed(2)} (${w.writesPerSecond.toFixed(1)}/s vs ${w.simRateLimit}/s)`, '≥ 0.95', w.ratio >= 0.95);
+row(
+  `write-backs/s vs the simulator’s rate limit (LEELOO_RATE_LIMIT=${w.limiter}${w.learnedCeiling !== null ? `, learned ${w.learnedCeiling.toFixed(1)}/s` : ''})`,
+  `${w.ratio.toFixed(2)} (${w.writesPerSecond.toFixed(1)}/s vs ${w.simRateLimit}/s)`,
+  '≥ 0.95',
+  w.ratio >= 0.95,
+);
 row('share of write requests answered 429', `${(w.share429 * 100).toFixed(2)}%`, '≤ 1%', w.share429 <= 0.01);
+
+// LEELOO_RATE_LIMIT=auto against limits the client is not told (20 s a limit, then 8 s restarted from what it learned).
+for (const r of await benchRateLimit({ limits: [20, 100, 400] })) {
+  const learn = r.learnSeconds === null ? 'never' : `${r.learnSeconds.toFixed(1)} s`;
+  row(
+    `auto rate limit at ${r.limit}/s: 2xx/s after learning vs the limit`,
+    `${r.ratio.toFixed(2)} (learned in ${learn}; ceiling ${r.ceiling?.toFixed(1) ?? '-'}/s, pacing ${r.finalRate.toFixed(1)}/s)`,
+    '≥ 0.90',
+    r.ratio >= 0.9,
+  );
+  row(`auto rate limit at ${r.limit}/s: share answered 429 after learning`, `${(r.share429 * 100).toFixed(2)}% (${(r.share429All * 100).toFixed(2)}% with learning; ${r.requests} requests)`, '≤ 1%', r.share429 <= 0.01);
+  row(
+    `auto rate limit at ${r.limit}/s: next run from the learned rate`,
+    `${r.restartRatio.toFixed(2)} of the limit after ${r.restartSeconds === null ? 'never' : `${r.restartSeconds.toFixed(1)} s`}; ${(r.restartShare429 * 100).toFixed(2)}% 429`,
+    '≥ 0.90 within 2 s',
+    r.restartRatio >= 0.9 && r.restartSeconds !== null && r.restartSeconds <= 2,
+  );
+}

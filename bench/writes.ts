@@ -1,8 +1,9 @@
 /**
  * Write-back throughput against a rate-limited API: N add-tag writes through the whole delivery
  * path (outbox → relay → BullMQ on REDIS_URL → deliver → simulator in its own process, as the
- * real API is remote), with the client's rate limiter set to the simulator's limit (less a small
- * margin, see below). The target is to use the budget (writes/s close to the limit) without
+ * real API is remote). By default the worker's shared limiter runs as configured out of the box
+ * (LEELOO_RATE_LIMIT=auto): reads teach it the limit first, as the syncs would, then the writes
+ * spend the same budget. The target is to use the budget (writes/s close to the limit) without
  * provoking 429s: each one pauses every writer for Retry-After (at least 1 s). Wall time runs from
  * starting the write queue (1000 pending rows) to the last row succeeded.
  */
@@ -17,7 +18,7 @@ import { openMirror } from '../src/db/connection.js';
 import { createClientFromEnv } from '../src/leeloo/client.js';
 import { silentLogger } from '../src/log.js';
 import { createRedis } from '../src/redis/connection.js';
-import { RedisRateLimiter } from '../src/redis/rate-limiter.js';
+import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
 import type { WriteRequest } from '../src/writes/kinds.js';
@@ -33,11 +34,21 @@ export interface BenchWritesOptions {
   latencyMs?: number;
   /** The client limiter's rate as a share of `rate`. Default 0.97 (see below). */
   headroom?: number;
-  /** 'local' (default): the client's in-process limiter; 'redis': the worker's shared one (see below). */
-  limiter?: 'local' | 'redis';
+  /**
+   * 'auto' (default, as the worker runs with LEELOO_RATE_LIMIT unset): the worker's shared limiter
+   * learns the limit first (reads for `learnSeconds`, as the syncs would), then the writes follow.
+   * 'local': the client's in-process limiter at `headroom` × the limit; 'redis': the worker's
+   * shared one at that fixed rate (see below).
+   */
+  limiter?: 'auto' | 'local' | 'redis';
+  /** 'auto': how long reads teach the limiter the limit before the writes start. Default 8 s. */
+  learnSeconds?: number;
 }
 
-export async function benchWrites(o: BenchWritesOptions = {}): Promise<{ writesPerSecond: number; simRateLimit: number; ratio: number; share429: number }> {
+export async function benchWrites(
+  o: BenchWritesOptions = {},
+): Promise<{ writesPerSecond: number; simRateLimit: number; ratio: number; share429: number; limiter: string; learnedRate: number | null; learnedCeiling: number | null }> {
+  const mode = o.limiter ?? 'auto';
   const n = o.writes ?? 1000;
   const rate = o.rate ?? 50;
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-writes-'));
@@ -94,10 +105,25 @@ export async function benchWrites(o: BenchWritesOptions = {}): Promise<{ writesP
     // The default is the client's in-process limiter, which measures this delivery path alone. The
     // worker's Redis-backed limiter ('redis') adds the jitter of each permit's Redis round trip
     // (it sleeps the reserved delay from when the reply arrives), so it sees more 429s.
-    const rateLimiter = o.limiter === 'redis'
-      ? new RedisRateLimiter({ redis: limiterRedis, prefix, rate: rate * (o.headroom ?? 0.97), burst: 1, logger: silentLogger })
-      : new TokenBucketRateLimiter({ rate: rate * (o.headroom ?? 0.97), burst: 1 });
+    const rateLimiter =
+      mode === 'auto'
+        ? sharedRateLimiter({ ...env, LEELOO_RATE_LIMIT: 'auto', LEELOO_RATE_LIMIT_MAX: 1000 }, limiterRedis, silentLogger)
+        : mode === 'redis'
+          ? new RedisRateLimiter({ redis: limiterRedis, prefix, rate: rate * (o.headroom ?? 0.97), burst: 1, logger: silentLogger })
+          : new TokenBucketRateLimiter({ rate: rate * (o.headroom ?? 0.97), burst: 1 });
     const client = createClientFromEnv(env, { rateLimiter });
+    if (mode === 'auto') {
+      // The syncs' reads teach the shared limiter the limit (16 callers, as a sync would queue),
+      // then the writes spend the same budget. Only the writes are measured.
+      const until = performance.now() + (o.learnSeconds ?? 8) * 1000;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (performance.now() < until) await client.listTags();
+        }),
+      );
+      await ctl('POST', 'reset-counts');
+    }
+    const learned = rateLimiter.snapshot();
     const remaining = mirror.sqlite.prepare("SELECT count(*) AS n FROM outbound_writes WHERE status <> 'succeeded'").pluck();
     const started = performance.now();
     const h = await startWriteQueue({ connection: redis, prefix, mirror, client, env, logger: silentLogger });
@@ -115,7 +141,15 @@ export async function benchWrites(o: BenchWritesOptions = {}): Promise<{ writesP
     const counts = (await ctl('GET', 'counts')) as { counts?: Record<string, number>; requests?: Record<string, number>; rateLimited: number };
     const writeRequests = (counts.counts ?? counts.requests ?? {})['PUT /api/v2/people/:id/add-tag'] ?? 0;
     const writesPerSecond = n / seconds;
-    return { writesPerSecond, simRateLimit: rate, ratio: writesPerSecond / rate, share429: writeRequests === 0 ? 0 : counts.rateLimited / writeRequests };
+    return {
+      writesPerSecond,
+      simRateLimit: rate,
+      ratio: writesPerSecond / rate,
+      share429: writeRequests === 0 ? 0 : counts.rateLimited / writeRequests,
+      limiter: mode,
+      learnedRate: mode === 'auto' ? learned.rate : null,
+      learnedCeiling: learned.ceiling,
+    };
   } finally {
     mirror.close();
     await sim.stop();

@@ -11,7 +11,8 @@ import type { Logger } from '../src/log.js';
 import { Metrics } from '../src/metrics.js';
 import { createRedis, withTimeout } from '../src/redis/connection.js';
 import { StreamLocks } from '../src/redis/lock.js';
-import { RedisRateLimiter } from '../src/redis/rate-limiter.js';
+import { sharedRateLimiter } from '../src/redis/rate-limiter.js';
+import { readLearnedRate } from '../src/sync/rate-limit-finding.js';
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';
@@ -81,7 +82,10 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
 
   // Create the database and apply migrations once, before any job opens it.
   const mirrorPath = sqlitePath(env.DATABASE_URL);
-  openMirror(mirrorPath).close();
+  const boot = openMirror(mirrorPath);
+  // The shared learned rate lives in Redis; the mirror's copy seeds it after a Redis flush.
+  const learned = readLearnedRate(boot.sqlite);
+  boot.close();
 
   let modules: QueueModule[] = [];
   let reRegister: () => void = () => {};
@@ -95,7 +99,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
     connection,
     prefix: env.REDIS_PREFIX,
     metrics,
-    rateLimiter: new RedisRateLimiter({ redis: limiterConnection, prefix: env.REDIS_PREFIX, rate: env.LEELOO_RATE_LIMIT, logger }),
+    rateLimiter: sharedRateLimiter(env, limiterConnection, logger, learned),
     locks: new StreamLocks({ redis: connection, prefix: env.REDIS_PREFIX, ttlMs: tuning.lockMs, logger }),
     mirrorPath,
     shutdownSignal: shutdown.signal,
@@ -127,7 +131,11 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
       return out;
     },
     lastSuccess: () => lastSuccessByStream(mirrorPath),
+    rateLimit: () => ctx.rateLimiter.snapshot?.(),
   });
+  if (env.LEELOO_RATE_LIMIT === 'auto') {
+    logger.info({ startRate: ctx.rateLimiter.snapshot?.().rate, learned: learned?.ceiling ?? null, max: env.LEELOO_RATE_LIMIT_MAX }, 'rate limit: auto (learned from 429s, shared by all workers through Redis)');
+  }
 
   const dashboard = withDashboard
     ? await startDashboard({ env, mirrorPath, metrics, logger, board: queueBoard(queues, QUEUES_PATH) })

@@ -33,6 +33,14 @@ const share = z
   })
   .pipe(z.number().min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1'));
 
+/** `auto` (learn it: src/leeloo/aimd.ts) or a fixed number of requests per second. */
+const rateLimit = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => v === 'auto' || (/^\d+(\.\d+)?$/.test(v) && Number(v) >= 0.1 && Number(v) <= 1_000_000), 'must be auto or a number of requests per second from 0.1 to 1000000')
+  .transform((v): 'auto' | number => (v === 'auto' ? 'auto' : Number(v)));
+
 const bool = z
   .string()
   .trim()
@@ -110,7 +118,8 @@ export const envSchema = z.object({
     .optional(),
   LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
   LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
-  LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
+  LEELOO_RATE_LIMIT: rateLimit.default('auto'),
+  LEELOO_RATE_LIMIT_MAX: numIn(1, 1_000_000).default(200),
   LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
   LEELOO_DATE_FORMAT: z.enum(['auto', 'datetime', 'date']).default('auto'),
   LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),

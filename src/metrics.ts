@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RateLimitSnapshot } from './leeloo/aimd.js';
 import type { StreamResult } from './sync/engine.js';
 
 /*
@@ -19,6 +20,8 @@ import type { StreamResult } from './sync/engine.js';
  *   leeloo_sync_job_duration_seconds{queue,name,outcome}     wall time of job attempts
  *   leeloo_sync_queue_jobs{queue,state}                      jobs per queue and state (scrape)
  *   leeloo_sync_last_success_timestamp_seconds{stream}       end of the last successful run (scrape)
+ *   leeloo_sync_rate_limit_current{mode}                     requests/s the limiter paces to now (scrape)
+ *   leeloo_sync_rate_limit_learned{mode}                     auto: the API's limit as learned from 429s (scrape)
  * plus prom-client's default process metrics (leeloo_sync_process_*, leeloo_sync_nodejs_*).
  */
 
@@ -36,6 +39,8 @@ export interface MetricsSources {
   queueDepths?: () => Promise<Record<string, Record<string, number>>>;
   /** ISO time of the last successful run per stream; called at scrape time. */
   lastSuccess?: () => Record<string, string>;
+  /** The shared limiter's rate and what it learned; called at scrape time. */
+  rateLimit?: () => RateLimitSnapshot | undefined;
 }
 
 export class Metrics {
@@ -98,6 +103,29 @@ export class Metrics {
           const t = Date.parse(iso);
           if (Number.isFinite(t)) this.set({ stream }, t / 1000);
         }
+      },
+    });
+    new Gauge({
+      name: 'leeloo_sync_rate_limit_current',
+      help: 'Requests per second the client rate limiter paces to now (LEELOO_RATE_LIMIT, or the rate auto mode has reached).',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        this.reset();
+        const r = sources().rateLimit?.();
+        if (r) this.set({ mode: r.mode }, r.rate);
+      },
+    });
+    new Gauge({
+      name: 'leeloo_sync_rate_limit_learned',
+      help: 'LEELOO_RATE_LIMIT=auto: the API limit as learned (requests per second sent when the last 429 came); absent until one came.',
+      labelNames: ['mode'],
+      registers,
+      collect() {
+        // Labelled so that it is absent, not 0, until a 429 taught it something.
+        this.reset();
+        const r = sources().rateLimit?.();
+        if (r && r.ceiling !== null) this.set({ mode: r.mode }, r.ceiling);
       },
     });
   }

@@ -1,4 +1,5 @@
 import { openMirror } from '../db/connection.js';
+import { readLearnedRate } from '../sync/rate-limit-finding.js';
 import { parseCheckpoint } from '../sync/state.js';
 
 export interface MirrorStatus {
@@ -15,6 +16,8 @@ export interface MirrorStatus {
     retries: number;
     error: string | null;
   }[];
+  /** LEELOO_RATE_LIMIT=auto: the rate the last sync paced to and the limit it learned (api_findings), as of checkedAt. */
+  rateLimit: { rate: number; ceiling: number | null; learnedAt: string | null; checkedAt: string } | null;
 }
 
 /** Per-stream cursors and each stream's most recent runs; read by `status` and the dashboard. */
@@ -40,7 +43,7 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
          WHERE rn <= ? ORDER BY stream, startedAt DESC`,
       )
       .all(runsPerStream) as MirrorStatus['lastRuns'];
-    return { cursors, lastRuns };
+    return { cursors, lastRuns, rateLimit: readLearnedRate(m.sqlite) };
   } finally {
     m.close();
   }

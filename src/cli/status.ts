@@ -29,6 +29,14 @@ export function statusCommand(): Command {
           const ip = c.inProgress ? ` in progress: ${JSON.stringify(c.inProgress)}` : '';
           process.stdout.write(`  ${c.stream.padEnd(24)} ${c.cursor ?? '-'}${ip}\n`);
         }
+        const rl = st.rateLimit;
+        const mode = env.LEELOO_RATE_LIMIT === 'auto' ? `auto (max ${env.LEELOO_RATE_LIMIT_MAX}/s)` : `${env.LEELOO_RATE_LIMIT}/s fixed`;
+        process.stdout.write(`\nRate limit: ${mode}\n`);
+        if (!rl) process.stdout.write('  nothing learned yet\n');
+        else {
+          const learned = rl.ceiling === null ? 'no 429 seen yet' : `learned ${rl.ceiling}/s${rl.learnedAt ? ` (last 429 at ${rl.learnedAt})` : ''}`;
+          process.stdout.write(`  current ${rl.rate}/s, ${learned}; stored ${rl.checkedAt}\n`);
+        }
         process.stdout.write('\nLast runs\n');
         if (st.lastRuns.length === 0) process.stdout.write('  (none yet)\n');
         for (const r of st.lastRuns) {

@@ -14,17 +14,22 @@ export interface SyncCliOptions {
 /** Shared by `sync` and `demo`: one in-process run against the configured API. */
 export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; reconcile?: boolean; trigger: string; tty: boolean }): Promise<RunResult> {
   // Loaded here, not at the top: `leeloo-sync --help` must not pay for the engine (README "Development").
-  const [{ sqlitePath }, { openMirror }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }] = await Promise.all([
+  const [{ sqlitePath }, { openMirror }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }, { readLearnedRate }] = await Promise.all([
     import('../config.js'),
     import('../db/connection.js'),
     import('../leeloo/client.js'),
     import('../sync/context.js'),
     import('../sync/engine.js'),
     import('../sync/progress-view.js'),
+    import('../sync/rate-limit-finding.js'),
   ]);
   resolveStreams(opts.streams, env); // reject bad names before touching the database
   const mirror = openMirror(sqlitePath(env.DATABASE_URL));
-  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent });
+  const learnedRate = env.LEELOO_RATE_LIMIT === 'auto' ? readLearnedRate(mirror.sqlite) : null;
+  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent, learnedRate });
+  if (env.LEELOO_RATE_LIMIT === 'auto') {
+    logger.info({ startRate: client.rateLimit()?.rate, learned: learnedRate?.ceiling ?? null, max: env.LEELOO_RATE_LIMIT_MAX }, 'rate limit: auto (learned from 429s; kept in api_findings)');
+  }
   const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     logger.warn({ signal: sig }, 'stopping after the current page; the next run resumes from there');

@@ -96,8 +96,8 @@ export class ApiCaller {
           const delay = d.retry ? d.delayMs : retryDelay(err, attempt, this.backoff);
           this.stats.rateLimited++;
           this.emit({ type: 'rate_limited', route: spec.route, retryAfterMs: delay });
-          // Everyone sharing the limiter waits, not just this caller.
-          this.limiter.penalize?.(delay);
+          // Everyone sharing the limiter waits, not just this caller; auto mode learns from when it was sent.
+          this.limiter.penalize?.(delay, performance.now() - started);
         }
         if (!d.retry) throw this.fail(spec, err);
         this.stats.retries++;

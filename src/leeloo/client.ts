@@ -7,7 +7,8 @@ import { formatFilterDate, formatIsoDate, formatPaymentDate, type DateFormat } f
 import { DEFAULT_BASE_URL, DEFAULT_TIMEOUT_MS, HttpTransport, type QueryValue } from './http.js';
 import { pathSegment } from './path-ids.js';
 import { flattenPages, paginate, totalCountOf, type Page, type PageOptions } from './paginate.js';
-import { TokenBucketRateLimiter, unlimited, type RateLimiter } from './rate-limit.js';
+import type { LearnedRate, RateLimitSnapshot } from './aimd.js';
+import { AutoRateLimiter, TokenBucketRateLimiter, unlimited, type RateLimiter } from './rate-limit.js';
 import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS } from './retry.js';
 import {
   accountDetailEnvelope,
@@ -88,8 +89,12 @@ export interface LeelooClientOptions {
   maxRetries?: number;
   retryBaseMs?: number;
   retryMaxMs?: number;
-  /** Requests per second for the built-in limiter; 0 or Infinity disables it. Default 10. */
-  rateLimit?: number;
+  /** Requests per second for the built-in limiter; 0 or Infinity disables it; `auto` learns it. Default 10. */
+  rateLimit?: number | 'auto';
+  /** `auto`: never faster than this (LEELOO_RATE_LIMIT_MAX). Default 200. */
+  rateLimitMax?: number;
+  /** `auto`: what the last run learned (kept in the mirror by the sync engine), to start near it. */
+  learnedRate?: LearnedRate | null;
   /** Replaces the built-in limiter (e.g. one shared through Redis). */
   rateLimiter?: RateLimiter;
   /** Default `limit` of list requests. Default 100. */
@@ -128,6 +133,7 @@ export interface AccountFilter {
 const DEFAULT_PAGE_SIZE = 100;
 const DEFAULT_MAX_RETRIES = 6;
 const DEFAULT_RATE_LIMIT = 10;
+const DEFAULT_RATE_LIMIT_MAX = 200;
 const PHONE = /^\+\d+$/;
 
 // Envelopes compiled once.
@@ -167,6 +173,7 @@ export class LeelooClient {
   readonly dateFormat: DateFormat;
   private readonly transport: HttpTransport;
   private readonly caller: ApiCaller;
+  private readonly limiter: RateLimiter;
 
   constructor(opts: LeelooClientOptions) {
     if (!opts.token) throw new ConfigError('the Leeloo API token is empty');
@@ -174,9 +181,16 @@ export class LeelooClient {
     registerSecret(opts.token);
     this.transport = new HttpTransport({ baseUrl: opts.baseUrl || DEFAULT_BASE_URL, token: opts.token, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, maxResponseBytes: opts.maxResponseBytes });
     const rate = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+    this.limiter =
+      opts.rateLimiter ??
+      (rate === 'auto'
+        ? new AutoRateLimiter({ maxRate: opts.rateLimitMax ?? DEFAULT_RATE_LIMIT_MAX, learned: opts.learnedRate })
+        : rate > 0 && Number.isFinite(rate)
+          ? new TokenBucketRateLimiter({ rate })
+          : unlimited);
     this.caller = new ApiCaller({
       transport: this.transport,
-      limiter: opts.rateLimiter ?? (rate > 0 && Number.isFinite(rate) ? new TokenBucketRateLimiter({ rate }) : unlimited),
+      limiter: this.limiter,
       maxRetries: Math.max(0, Math.floor(opts.maxRetries ?? DEFAULT_MAX_RETRIES)),
       backoff: { baseMs: opts.retryBaseMs ?? DEFAULT_RETRY_BASE_MS, maxMs: opts.retryMaxMs ?? DEFAULT_RETRY_MAX_MS },
       logger: opts.logger ?? silentLogger,
@@ -185,6 +199,11 @@ export class LeelooClient {
     this.stats = this.caller.stats;
     this.pageSize = Math.max(1, Math.floor(opts.pageSize ?? DEFAULT_PAGE_SIZE));
     this.dateFormat = opts.dateFormat ?? 'datetime';
+  }
+
+  /** The limiter's current rate and, with `auto`, what it learned; undefined when unlimited. */
+  rateLimit(): RateLimitSnapshot | undefined {
+    return this.limiter.snapshot?.();
   }
 
   // ------------------------------------------------------------------ reads (v2)
@@ -579,6 +598,7 @@ export function createClientFromEnv(env: Env, extra: Partial<LeelooClientOptions
     maxResponseBytes: env.LEELOO_MAX_RESPONSE_BYTES,
     maxRetries: env.LEELOO_MAX_RETRIES,
     rateLimit: env.LEELOO_RATE_LIMIT,
+    rateLimitMax: env.LEELOO_RATE_LIMIT_MAX,
     pageSize: env.LEELOO_PAGE_SIZE,
     // `auto`: syncs pass the format per list from the findings; datetime is only the default.
     dateFormat: env.LEELOO_DATE_FORMAT === 'date' ? 'date' : 'datetime',

@@ -1,3 +1,5 @@
+import { AimdController, type AimdOptions, type LearnedRate, type RateLimitSnapshot } from './aimd.js';
+
 /**
  * Client-side request budget. The API publishes no limit and answers an overrun with a plain-text
  * 429 (leeloo-api.md), so a sync paces itself instead of provoking a 429 storm. The interface is
@@ -6,8 +8,13 @@
 export interface RateLimiter {
   /** Resolves when the caller may send one request; rejects with the signal's reason on abort. */
   acquire(signal?: AbortSignal): Promise<void>;
-  /** The server said "slow down" (429 + Retry-After): hold every caller for `ms`. */
-  penalize?(ms: number): void;
+  /**
+   * The server said "slow down" (429 + Retry-After): hold every caller for `ms`. `sentAgoMs`:
+   * how long ago the refused request was sent (auto mode counts what the server saw before it).
+   */
+  penalize?(ms: number, sentAgoMs?: number): void;
+  /** The rate it paces to now and, in auto mode, what it learned (status, metrics, the mirror). */
+  snapshot?(): RateLimitSnapshot;
 }
 
 export interface TokenBucketOptions {
@@ -15,6 +22,11 @@ export interface TokenBucketOptions {
   rate: number;
   /** Permits that may be taken back to back after an idle spell. Default 2. */
   burst?: number;
+  /**
+   * Instead of `burst`: how early (ms) a permit may be released before its slot, whatever the
+   * rate. Lets a caller woken late catch up without a whole extra permit per second at low rates.
+   */
+  toleranceMs?: number;
   /** For tests. */
   now?: () => number;
 }
@@ -25,8 +37,10 @@ export interface TokenBucketOptions {
  * permits back to back. A penalty pushes every not-yet-released permit past its end.
  */
 export class TokenBucketRateLimiter implements RateLimiter {
-  readonly interval: number;
-  private readonly tolerance: number;
+  interval: number;
+  private tolerance: number;
+  private readonly burst: number;
+  private readonly toleranceMs: number | undefined;
   private readonly now: () => number;
   /** Theoretical arrival time of the next permit. */
   private tat = 0;
@@ -34,10 +48,30 @@ export class TokenBucketRateLimiter implements RateLimiter {
 
   constructor(opts: TokenBucketOptions) {
     if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new RangeError(`rate must be a positive number, got ${opts.rate}`);
-    const burst = Math.max(1, Math.floor(opts.burst ?? 2));
+    this.burst = Math.max(1, Math.floor(opts.burst ?? 2));
+    this.toleranceMs = opts.toleranceMs;
     this.interval = 1000 / opts.rate;
-    this.tolerance = (burst - 1) * this.interval;
+    this.tolerance = this.toleranceOf(this.interval);
     this.now = opts.now ?? (() => performance.now());
+  }
+
+  get rate(): number {
+    return 1000 / this.interval;
+  }
+
+  /** Permits already reserved keep their times; the ones after them are spaced at the new rate. */
+  setRate(rate: number): void {
+    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`rate must be a positive number, got ${rate}`);
+    this.interval = 1000 / rate;
+    this.tolerance = this.toleranceOf(this.interval);
+  }
+
+  private toleranceOf(interval: number): number {
+    return this.toleranceMs !== undefined ? Math.min(this.toleranceMs, interval * (this.burst - 1 || 1)) : (this.burst - 1) * interval;
+  }
+
+  snapshot(): RateLimitSnapshot {
+    return { mode: 'fixed', rate: this.rate, ceiling: null, max: null, learnedAt: null };
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -72,6 +106,97 @@ export class TokenBucketRateLimiter implements RateLimiter {
     if (until > this.pausedUntil) this.pausedUntil = until;
     // Restart smoothly after the pause: no burst of everything that queued up meanwhile.
     this.tat = Math.max(this.tat, until + this.tolerance);
+  }
+}
+
+/** Early release allowed in auto mode (see AutoRateLimiter). */
+export const AUTO_TOLERANCE_MS = 5;
+
+/**
+ * Lets one caller at a time through, in arrival order. In front of a limiter whose rate changes,
+ * it keeps at most one permit reserved ahead: a queue of callers holding permits reserved at the
+ * old rate would otherwise delay a new rate by the whole queue (16 callers at 5/s: 3 s).
+ */
+export class SerialGate {
+  private busy = false;
+  private readonly waiters: (() => void)[] = [];
+
+  async enter(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    if (!this.busy) {
+      this.busy = true;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const go = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const i = this.waiters.indexOf(go);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(signal?.reason);
+      };
+      this.waiters.push(go);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  leave(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.busy = false;
+  }
+}
+
+/**
+ * LEELOO_RATE_LIMIT=auto in one process: a token bucket whose rate an AimdController sets from
+ * the permits it hands out (did callers queue for them?) and the 429s the caller reports.
+ */
+export class AutoRateLimiter implements RateLimiter {
+  readonly controller: AimdController;
+  private readonly bucket: TokenBucketRateLimiter;
+  private readonly gate = new SerialGate();
+  private readonly clock: () => number;
+
+  constructor(opts: AimdOptions & { burst?: number; clock?: () => number }) {
+    // This process is the only one spending the budget: count its own permits.
+    this.controller = new AimdController({ ...opts, countsAll: true });
+    this.clock = opts.clock ?? (() => performance.now());
+    // Not a whole burst: paced at 97 % of a 20/s limit, one extra permit puts 21 into a second.
+    // A few ms of tolerance let a caller woken late (a loaded event loop) keep the pace at 400/s.
+    this.bucket = new TokenBucketRateLimiter({ rate: this.controller.state.rate, burst: opts.burst ?? 3, toleranceMs: AUTO_TOLERANCE_MS, now: opts.clock });
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    const asked = this.clock();
+    await this.gate.enter(signal);
+    try {
+      await this.bucket.acquire(signal);
+    } finally {
+      this.gate.leave();
+    }
+    const next = this.controller.onPermit(this.clock() - asked);
+    if (next) this.apply(next);
+  }
+
+  penalize(ms: number, sentAgoMs = 0): void {
+    this.bucket.penalize(ms);
+    const next = this.controller.on429(ms, sentAgoMs);
+    if (next) this.apply(next);
+  }
+
+  snapshot(): RateLimitSnapshot {
+    return this.controller.snapshot();
+  }
+
+  learned(): LearnedRate {
+    return this.controller.learned();
+  }
+
+  private apply(next: AimdController['state']): void {
+    this.controller.adopt(next);
+    this.bucket.setRate(next.rate);
   }
 }
 

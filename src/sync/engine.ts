@@ -10,6 +10,10 @@ import { Semaphore } from './pool.js';
 import { noProgress, type Progress } from './progress.js';
 import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
 import { StateStore } from './state.js';
+import { storeLearnedRate } from './rate-limit-finding.js';
+
+/** How often a run stores the learned rate limit (and once at its end). */
+const RATE_LIMIT_KEEP_MS = 30_000;
 
 export interface SyncOptions {
   mirror: Mirror;
@@ -162,8 +166,23 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     ctx.progress.finish(def.name, status);
     return { stream: def.name, status, counters, error, permanent, startedAt, finishedAt };
   };
-  for (const def of defs) results.set(def.name, runOne(def));
-  const streams = await Promise.all(results.values());
+  const keepRate = () => {
+    try {
+      storeLearnedRate(sqlite, opts.client.rateLimit?.(), opts.trigger ?? 'cli');
+    } catch (err) {
+      opts.logger.warn({ err: errorMessage(err) }, 'could not store the learned rate limit');
+    }
+  };
+  const rateTimer = setInterval(keepRate, RATE_LIMIT_KEEP_MS);
+  rateTimer.unref();
+  let streams: StreamResult[];
+  try {
+    for (const def of defs) results.set(def.name, runOne(def));
+    streams = await Promise.all(results.values());
+  } finally {
+    clearInterval(rateTimer);
+  }
+  keepRate();
   opts.signal?.removeEventListener('abort', onOuterAbort);
   ctx.progress.stop();
   const ok = streams.every((r) => r.status === 'succeeded');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeLearnedRate } from '../../src/sync/rate-limit-finding.js';
 import { openMirror } from '../../src/db/connection.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
@@ -38,6 +39,18 @@ describe('leeloo-sync sync / status (CLI)', () => {
     const j = await runCli(['status', '--json'], env());
     const parsed = JSON.parse(j.stdout) as { cursors: unknown[]; lastRuns: { stream: string; status: string }[] };
     expect(parsed.lastRuns.some((x) => x.stream === 'orders' && x.status === 'succeeded')).toBe(true);
+  });
+
+  it('status shows the current and learned rate limit', async () => {
+    const fixed = await runCli(['status'], env());
+    expect(fixed.stdout).toMatch(/Rate limit: 5000\/s fixed\n  nothing learned yet/);
+    const m = openMirror(db.path);
+    storeLearnedRate(m.sqlite, { mode: 'auto', rate: 48.5, ceiling: 50, max: 200, learnedAt: '2026-01-02T03:04:05.000Z' }, 'test');
+    m.close();
+    const auto = await runCli(['status'], { ...env(), LEELOO_RATE_LIMIT: 'auto' });
+    expect(auto.stdout).toMatch(/Rate limit: auto \(max 200\/s\)\n  current 48\.5\/s, learned 50\/s \(last 429 at 2026-01-02T03:04:05\.000Z\); stored \d{4}-/);
+    const j = JSON.parse((await runCli(['status', '--json'], env())).stdout) as { rateLimit: unknown };
+    expect(j.rateLimit).toMatchObject({ rate: 48.5, ceiling: 50, learnedAt: '2026-01-02T03:04:05.000Z' });
   });
 
   it('a wrong token exits non-zero, says so, and leaves the database intact', async () => {

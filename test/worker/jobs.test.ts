@@ -113,6 +113,9 @@ describe('worker jobs', () => {
     expect(last).toBeGreaterThan(Date.now() / 1000 - 60);
     expect(last).toBeLessThanOrEqual(Date.now() / 1000);
     expect(text).toContain('leeloo_sync_process_cpu_seconds_total');
+    // A fixed LEELOO_RATE_LIMIT (5000 here) is the current rate; nothing is learned.
+    expect(sample(text, 'leeloo_sync_rate_limit_current', { mode: 'fixed' })).toBe(5000);
+    expect(sample(text, 'leeloo_sync_rate_limit_learned')).toBeUndefined();
   });
 
   it('fails a job with a permanent error (bad token) at once, without retries, and reports it', async () => {

@@ -11,14 +11,14 @@ import { openMirror } from '../../src/db/connection.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis/connection.js';
-import { RedisRateLimiter } from '../../src/redis/rate-limiter.js';
+import { sharedRateLimiter } from '../../src/redis/rate-limiter.js';
 
 const env = loadConfig(process.env, { requireToken: true });
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'writes-child' });
 const mirror = openMirror(sqlitePath(env.DATABASE_URL));
 // As in the worker: one API budget shared through Redis (with a local fallback while Redis is down).
 const limiterRedis = createRedis(env.REDIS_URL, { name: 'rate-limiter', logger, failFast: true });
-const rateLimiter = new RedisRateLimiter({ redis: limiterRedis, prefix: env.REDIS_PREFIX, rate: env.LEELOO_RATE_LIMIT, logger });
+const rateLimiter = sharedRateLimiter(env, limiterRedis, logger);
 const client = createClientFromEnv(env, { rateLimiter, logger });
 const connection = createRedis(env.REDIS_URL, { name: 'writes', logger });
 

@@ -1,0 +1,103 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startWorker } from '../../jobs/runtime.js';
+import { openMirror } from '../../src/db/connection.js';
+import { silentLogger } from '../../src/log.js';
+import { storeLearnedRate } from '../../src/sync/rate-limit-finding.js';
+import { tempDbPath } from '../helpers/mirror.js';
+import { createRedis, waitForRedis } from '../../src/redis/connection.js';
+import { RedisRateLimiter } from '../../src/redis/rate-limiter.js';
+import { cleanupPrefix, REDIS_URL, sleep, testPrefix, waitFor, workerEnv } from './helpers.js';
+import { startSimulator } from '../../src/sim/index.js';
+
+const prefix = testPrefix();
+const clients: Redis[] = [];
+const limiterClient = async () => {
+  const c = createRedis(REDIS_URL, { name: 'test', logger: silentLogger, failFast: true });
+  clients.push(c);
+  await waitForRedis(c, 5000);
+  return c;
+};
+const auto = async (p: string, learned: { rate: number; ceiling: number | null; learnedAt: string | null } | null = null, maxRate = 500) =>
+  new RedisRateLimiter({ redis: await limiterClient(), prefix: p, rate: maxRate, auto: { maxRate, learned }, logger: silentLogger });
+
+afterAll(async () => {
+  await cleanupPrefix(prefix);
+  for (const c of clients) c.disconnect();
+});
+
+describe('LEELOO_RATE_LIMIT=auto through Redis', () => {
+  it('one worker seeds the learned rate; the next adopts it instead of its own start', async () => {
+    const p = `${prefix}:seed`;
+    const a = await auto(p, { rate: 60, ceiling: 60, learnedAt: '2026-01-01T00:00:00.000Z' });
+    await a.acquire();
+    expect(a.snapshot()).toMatchObject({ mode: 'auto', rate: 54, ceiling: 60 });
+    const b = await auto(p); // would start at 5/s in slow start on its own
+    await b.acquire();
+    expect(b.snapshot()).toMatchObject({ rate: 54, ceiling: 60, learnedAt: '2026-01-01T00:00:00.000Z' });
+    const r = clients[0]!;
+    expect(Number(await r.get(`${p}:{ratelimit}:api:rate`))).toBe(54);
+  });
+
+  it("one worker's 429 lowers the rate of all, once per event, and pauses them", async () => {
+    const p = `${prefix}:down`;
+    const a = await auto(p, { rate: 100, ceiling: 100, learnedAt: null });
+    const b = await auto(p);
+    await a.acquire();
+    await b.acquire();
+    expect(b.snapshot().rate).toBe(90);
+    a.penalize(300);
+    a.penalize(300); // another refusal of the same burst: no second cut
+    // The back-off asks Redis what every worker sent before the refused request.
+    await waitFor('a backs off', async () => a.snapshot().rate < 90, 3000, 10);
+    const lowered = a.snapshot().rate;
+    const t0 = Date.now();
+    await b.acquire(); // waits out the shared pause, then reads the shared rate
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    await waitFor('b follows the shared rate', async () => b.snapshot().rate === lowered, 3000, 20);
+    await sleep(50);
+    expect(a.snapshot().rate).toBe(lowered);
+    expect(b.snapshot().ceiling).toBe(a.snapshot().ceiling);
+  });
+
+  it('a limiter-bound worker raises the shared rate for the others, and never above the max', async () => {
+    const p = `${prefix}:up`;
+    const a = await auto(p, null, 80);
+    const b = await auto(p, null, 80);
+    await b.acquire();
+    const until = Date.now() + 2500;
+    // Eight callers queue on A: it is limiter-bound, so slow start raises the shared rate.
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (Date.now() < until) await a.acquire();
+      }),
+    );
+    expect(a.snapshot().rate).toBeGreaterThan(20);
+    expect(a.snapshot().rate).toBeLessThanOrEqual(80);
+    await b.acquire();
+    await waitFor('b follows the raised rate', async () => b.snapshot().rate === a.snapshot().rate, 3000, 20);
+  });
+});
+
+describe('the worker with LEELOO_RATE_LIMIT=auto', () => {
+  it("starts from the rate the mirror learned and shows current and learned rates on /metrics", async () => {
+    const db = tempDbPath('ls-shared-rate-');
+    const sim = await startSimulator({ seed: 3, people: 5 });
+    const p = `${prefix}:worker`;
+    const m = openMirror(db.path);
+    storeLearnedRate(m.sqlite, { mode: 'auto', rate: 70, ceiling: 80, max: 200, learnedAt: '2026-01-02T00:00:00.000Z' }, 'test');
+    m.close();
+    const rt = await startWorker({ env: workerEnv(sim, db.path, p, { LEELOO_RATE_LIMIT: 'auto', DASHBOARD_PORT: '0' }), logger: silentLogger, tuning: { lockMs: 2000 } });
+    try {
+      await rt.ready;
+      const res = await fetch(`${rt.dashboard!.url}/metrics`);
+      const text = await res.text();
+      expect(text).toMatch(/^leeloo_sync_rate_limit_current\{mode="auto"\} 72$/m); // 90 % of the learned 80/s
+      expect(text).toMatch(/^leeloo_sync_rate_limit_learned\{mode="auto"\} 80$/m);
+    } finally {
+      await rt.close(5000);
+      await sim.close();
+      db.cleanup();
+    }
+  });
+});
