@@ -21,7 +21,7 @@ import { RedisRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
 import type { WriteRequest } from '../src/writes/kinds.js';
-import { enqueueWrites } from '../src/writes/store.js';
+import { enqueueWrites } from '../src/writes/outbox.js';
 import { startSimProcess } from './sim-process.js';
 
 export interface BenchWritesOptions {

@@ -9,11 +9,10 @@ export {
   countWrites,
   retryWrite,
   cancelWrite,
-  jobIdOf,
   type OutboxRow,
   type EnqueueOptions,
   type ListFilter,
-} from './store.js';
+} from './outbox.js';
 export { deliver, type DeliveryOutcome, type DeliverOptions } from './deliver.js';
 export { backoffDelay, retryDelayFor, DEFAULT_WRITE_BACKOFF, type WriteBackoff } from './backoff.js';
 export { reflectWrite, PROVISIONAL_MESSAGE_PREFIX } from './reflect.js';

@@ -9,7 +9,7 @@ import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { deliver, type DeliveryOutcome } from '../../src/writes/deliver.js';
-import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/store.js';
+import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { requests, simFixtures } from './fixtures.js';
 

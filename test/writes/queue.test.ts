@@ -3,12 +3,12 @@
  * file's own): outbox → relay → BullMQ → deliver → API → mirror.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
+import { jobIdOf, startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { cancelWrite, enqueueWrite, getWrite, jobIdOf, retryWrite, type OutboxRow } from '../../src/writes/store.js';
+import { cancelWrite, enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
 import type { WriteRequest } from '../../src/writes/kinds.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';

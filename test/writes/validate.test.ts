@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { ValidationError } from '../../src/errors.js';
 import { WRITE_KINDS, type WriteRequest } from '../../src/writes/kinds.js';
-import { cancelWrite, enqueueWrite, enqueueWrites, getWrite, retryWrite } from '../../src/writes/store.js';
+import { cancelWrite, enqueueWrite, enqueueWrites, getWrite, retryWrite } from '../../src/writes/outbox.js';
 import { LIMITS } from '../../src/writes/fields.js';
 import { mirrorTags, normalizeWrite, storedPayload } from '../../src/writes/validate.js';
 

@@ -109,11 +109,6 @@ function stmts(m: Mirror): Statements {
   return s;
 }
 
-/** The BullMQ job id of a row: one job per row, so a row is never queued twice. */
-export function jobIdOf(id: number): string {
-  return `outbox-${id}`;
-}
-
 /**
  * Validates a write request (ids, phones, order status, required fields; tag names resolved
  * through the mirrored tags table) and adds it to the outbox as `pending`. Bad input throws a
