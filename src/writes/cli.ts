@@ -8,7 +8,9 @@ import { EXIT_USAGE, parseWhole, reportFatal } from '../cli/common.js';
 import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { collect, defined, SPECS, type Opts, type Spec } from './cli-specs.js';
-import { KIND_INFO, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
+import { KIND_INFO } from './operations.js';
+import { WRITE_STATUSES, type WriteStatus } from './statuses.js';
+import type { WriteRequest } from './validate.js';
 import type { OutboxRow } from './outbox.js';
 
 // The store, its validators (zod) and the database driver load when a command runs, not when the

@@ -1,6 +1,16 @@
 /** Write-backs to Leeloo through the outbox (outbound_writes). See README "Write-backs". */
-export * from './kinds.js';
-export { normalizeWrite, resolveTag, mirrorTags, type NormalizedWrite, type NormalizedPayloads, type TagLookup } from './validate.js';
+export { WRITE_KINDS, KIND_INFO, isWriteKind, type WriteKind, type KindInfo, type TargetRole } from './operations.js';
+export * from './statuses.js';
+export {
+  normalizeWrite,
+  resolveTag,
+  mirrorTags,
+  type WritePayloads,
+  type WriteRequest,
+  type NormalizedWrite,
+  type NormalizedPayloads,
+  type TagLookup,
+} from './validate.js';
 export {
   enqueueWrite,
   enqueueWrites,

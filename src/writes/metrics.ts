@@ -6,7 +6,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Mirror } from '../db/connection.js';
-import { WRITE_STATUSES } from './kinds.js';
+import { WRITE_STATUSES } from './statuses.js';
 import { countWrites } from './outbox.js';
 
 export interface WriteMetrics {

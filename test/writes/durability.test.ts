@@ -10,7 +10,7 @@ import type { Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import type { WriteRequest } from '../../src/writes/kinds.js';
+import type { WriteRequest } from '../../src/writes/validate.js';
 import { enqueueWrites, type OutboxRow } from '../../src/writes/outbox.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { simFixtures } from './fixtures.js';

@@ -9,7 +9,7 @@ import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { cancelWrite, enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
-import type { WriteRequest } from '../../src/writes/kinds.js';
+import type { WriteRequest } from '../../src/writes/validate.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { requests, simFixtures } from './fixtures.js';
