@@ -1,7 +1,8 @@
 /**
  * One delivery attempt of one outbox row: the whole decision logic of the write path, free of
- * BullMQ (jobs/writes.ts maps the outcome onto the queue, through deliverJob). Exactly one request per attempt (the
- * client is called with `retries: 0`); the outbox row is the source of truth for attempts.
+ * BullMQ (jobs/writes.ts maps deliverJob's outcome onto the queue). Exactly one request per
+ * attempt (the client is called with `retries: 0`); the outbox row is the source of truth for
+ * attempts.
  */
 import type { Mirror } from '../db/connection.js';
 import { ApiError, ValidationError, errorMessage } from '../errors.js';

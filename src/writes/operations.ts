@@ -62,25 +62,19 @@ async function personTags(client: LeelooClient, id: string, c: CallOptions): Pro
 
 export const OPERATIONS: Operations = {
   'add-tag': {
-    target: 'person',
-    idempotent: true,
-    summary: 'add a tag (name or id) to a person',
+    target: 'person', idempotent: true, summary: 'add a tag (name or id) to a person',
     send: (client, w, c) => client.addTag(w.target, w.payload.tag_id, c),
     verify: async (client, w, c) => w.payload.tag_name !== null && (await personTags(client, w.target, c)).includes(w.payload.tag_name),
   },
   'remove-tag': {
-    target: 'person',
-    idempotent: true,
-    summary: 'remove a tag (name or id) from a person',
+    target: 'person', idempotent: true, summary: 'remove a tag (name or id) from a person',
     send: (client, w, c) => client.removeTag(w.target, w.payload.tag_id, c),
     verify: async (client, w, c) => w.payload.tag_name !== null && !(await personTags(client, w.target, c)).includes(w.payload.tag_name),
   },
   // A PUT, but every call stores another comment (docs: add-comment answers a new comment id).
   'add-comment': { target: 'person', idempotent: false, summary: 'add a comment to a person', send: (client, w, c) => client.addComment(w.target, w.payload.text, c) },
   'update-person': {
-    target: 'person',
-    idempotent: true,
-    summary: "set a person's phone, email or custom fields",
+    target: 'person', idempotent: true, summary: "set a person's phone, email or custom fields",
     send: (client, w, c) => client.updatePerson(w.target, w.payload, c),
     async verify(client, w, c) {
       const { person } = await client.getPerson(w.target, [], c);
@@ -92,21 +86,15 @@ export const OPERATIONS: Operations = {
     },
   },
   'create-person': {
-    target: 'leadgentool',
-    idempotent: false,
-    summary: 'create a person through a leadgentool',
+    target: 'leadgentool', idempotent: false, summary: 'create a person through a leadgentool',
     send: (client, w, c) => client.createPerson({ ...w.payload, leadgentool_id: w.target }, c),
   },
   'add-sms-connection': {
-    target: 'leadgentool',
-    idempotent: false,
-    summary: 'add SMS contacts through a leadgentool and connection',
+    target: 'leadgentool', idempotent: false, summary: 'add SMS contacts through a leadgentool and connection',
     send: (client, w, c) => client.addSmsConnection({ ...w.payload, leadgentool_id: w.target }, c),
   },
   'update-order': {
-    target: 'order',
-    idempotent: true,
-    summary: 'resolve or reject a MANUAL order',
+    target: 'order', idempotent: true, summary: 'resolve or reject a MANUAL order',
     send: (client, w, c) => client.updateOrder(w.target, w.payload, c),
     async verify(client, w, c) {
       const o = await client.getOrder(w.target, c);
@@ -115,33 +103,23 @@ export const OPERATIONS: Operations = {
     },
   },
   'create-order': {
-    target: 'person',
-    idempotent: false,
-    summary: 'create a manual order for a person',
+    target: 'person', idempotent: false, summary: 'create a manual order for a person',
     send: (client, w, c) => client.createOrder({ ...w.payload, personId: w.target }, c),
   },
   'send-message': {
-    target: 'channel',
-    idempotent: false,
-    summary: 'send a text message to a channel',
+    target: 'channel', idempotent: false, summary: 'send a text message to a channel',
     send: (client, w, c) => client.sendMessage({ account_id: w.target, text: w.payload.text }, c),
   },
   'send-template': {
-    target: 'channel',
-    idempotent: false,
-    summary: 'send a message template to a channel',
+    target: 'channel', idempotent: false, summary: 'send a message template to a channel',
     send: (client, w, c) => client.sendTemplate({ account_id: w.target, template_id: w.payload.template_id, variables: w.payload.variables }, c),
   },
   'manual-subscribe': {
-    target: 'channel',
-    idempotent: true,
-    summary: 'subscribe a channel to a tunnel block',
+    target: 'channel', idempotent: true, summary: 'subscribe a channel to a tunnel block',
     send: (client, w, c) => client.manualSubscribe(w.target, w.payload, c),
   },
   'create-traffic-source': {
-    target: 'leadgentool',
-    idempotent: false,
-    summary: 'create a traffic source in a leadgentool',
+    target: 'leadgentool', idempotent: false, summary: 'create a traffic source in a leadgentool',
     send: (client, w, c) => client.createTrafficSource(w.target, w.payload, c),
   },
 };

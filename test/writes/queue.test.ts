@@ -12,7 +12,7 @@ import { cancelWrite, enqueueWrite, getWrite, retryWrite, type OutboxRow } from 
 import type { WriteRequest } from '../../src/writes/validate.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
-import { requests, simFixtures } from './fixtures.js';
+import { requests, simFixtures, syncedCompany, type Fixtures } from './fixtures.js';
 import { REDIS_URL, cleanPrefix, uniquePrefix, waitFinal, waitFor } from './helpers.js';
 
 type Obj = Record<string, unknown>;
@@ -22,20 +22,16 @@ describe('write queue (BullMQ + simulator)', () => {
   let mirror: Mirror;
   let client: LeelooClient;
   let h: WriteQueueHandle;
-  let fx: ReturnType<typeof simFixtures>;
+  let fx: Fixtures;
   const outcomes: string[] = [];
   const events: (ClientEvent & { at: number })[] = [];
   const db = tempDbPath();
   const prefix = uniquePrefix('queue');
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, people: 80 });
-    const r = await syncWith(sim, db.path);
-    expect(failures(r.result)).toEqual([]);
-    mirror = r.mirror;
+    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 31, people: 80 }));
     const env = simEnv(sim, db.path, { WRITE_MAX_ATTEMPTS: '5' });
     client = createClientFromEnv(env, { logger: silentLogger, onEvent: (e) => events.push({ ...e, at: Date.now() }) });
-    fx = simFixtures(sim);
     h = await startWriteQueue({
       connection: { url: REDIS_URL, maxRetriesPerRequest: null },
       prefix,
