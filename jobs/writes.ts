@@ -1,31 +1,16 @@
 /**
- * The write-back queue: relays outbox rows (SQLite, the source of truth) into BullMQ and delivers
- * them with src/writes/deliver.ts.
+ * The write-back queue on BullMQ: the adapter between src/writes/ (the outbox relay of relay.ts
+ * and the delivery of deliver.ts, both free of BullMQ) and a Queue and its Worker.
  *
- * Contract with the worker (jobs/runtime.ts):
- *
- *   startWriteQueue(opts: {
- *     connection: ConnectionOptions | Redis;  // ioredis options or instance (maxRetriesPerRequest: null)
- *     prefix: string;                         // REDIS_PREFIX
- *     mirror: Mirror;                         // open mirror; stays the caller's to close
- *     client: LeelooClient;                   // with the shared (Redis-backed) rate limiter
- *     env: Env;                               // WRITE_MAX_ATTEMPTS
- *     logger: Logger;
- *     onOutcome?: (kind: string, outcome: string) => void;  // metrics: succeeded, retry, rate_limited, failed, dead, ambiguous
- *     // optional tuning, tests only: concurrency, pollMs, reconcileMs, lockMs, stalledMs, backoff
- *   }): Promise<{ queue: Queue; worker: Worker; relay(): Promise<number>; reconcile(): Promise<number>; close(): Promise<void> }>
- *
- * or, as a QueueModule of jobs/module.ts: `createWritesModule(ctx)` in QUEUE_MODULES (it opens
- * its own mirror and client, records `leeloo_sync_writes_total{kind,outcome}` and the outbox
- * gauge, and reconciles on every Redis reconnect through registerSchedulers).
- *
- * The relay and its reconciliation with the queue are src/writes/relay.ts (rows move pending →
- * queued only once their job exists; queued rows whose job is gone are re-added at start, after
- * every reconnect and every reconcileMs); this file is the BullMQ adapter: the WriteQueue port
- * (one job per row, jobId `outbox-<id>`), and the processor, which calls deliverJob() and maps
- * its outcome onto BullMQ: a retry moves the job to delayed (Retry-After or backoff; BullMQ's
- * own attempts are not used, the row counts them), a final failure ends the job with
+ * The WriteQueue port: one job per row, jobId `outbox-<id>`. The processor calls deliverJob()
+ * and maps its outcome onto BullMQ: a retry moves the job to delayed (Retry-After or backoff;
+ * BullMQ's own attempts are not used, the row counts them), a final failure ends the job with
  * UnrecoverableError so the dashboard lists it.
+ *
+ * Two ways to run it: startWriteQueue(opts) starts relay, reconciliation and worker at once (it
+ * watches Redis reconnects itself); createWritesModule(ctx), in QUEUE_MODULES of
+ * jobs/runtime.ts, opens its own mirror and client, records `leeloo_sync_writes_total{kind,outcome}`
+ * and the outbox gauge, and reconciles on every Redis reconnect through registerSchedulers.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -72,13 +57,20 @@ export interface WriteQueueTuning {
   backoff: WriteBackoff;
 }
 
+/** The tuning is for tests only. */
 export interface StartWriteQueueOptions extends Partial<WriteQueueTuning> {
+  /** ioredis options or instance (maxRetriesPerRequest: null). */
   connection: ConnectionOptions | Redis;
+  /** REDIS_PREFIX. */
   prefix: string;
+  /** An open mirror; it stays the caller's to close. */
   mirror: Mirror;
+  /** With the shared (Redis-backed) rate limiter. */
   client: LeelooClient;
+  /** WRITE_MAX_ATTEMPTS. */
   env: Env;
   logger: Logger;
+  /** Metrics: succeeded, retry, rate_limited, failed, dead, ambiguous. */
   onOutcome?: (kind: string, outcome: string) => void;
 }
 
@@ -104,7 +96,7 @@ export function jobIdOf(id: number): string {
 }
 
 /** The relay's port onto a BullMQ queue: a row's job is the job with jobId `outbox-<id>`. */
-export function bullWriteQueue(queue: Queue<WriteJobData>): WriteQueue {
+function bullWriteQueue(queue: Queue<WriteJobData>): WriteQueue {
   return {
     ready: async () => (await queue.getBackend().client).status === 'ready',
     async presence(rowId) {
@@ -198,7 +190,7 @@ function onRedisReady(queue: Queue<WriteJobData>, outbox: OutboxRelay, log: Logg
   return () => off();
 }
 
-/** Starts relay, reconciliation and the worker; see the contract at the top of this file. */
+/** Starts relay, reconciliation and the worker (see the top of this file). */
 export async function startWriteQueue(opts: StartWriteQueueOptions): Promise<WriteQueueHandle> {
   const core = buildCore({ ...opts, autorun: true });
   core.startLoops();

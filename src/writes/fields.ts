@@ -3,7 +3,7 @@
  * that starts with the field's name ("phone: must be …"), so errors name the field.
  */
 import { z } from 'zod';
-import { updateOrderStatus } from '../leeloo/schemas.js';
+import { updateOrderStatus } from '../leeloo/bodies.js';
 
 /**
  * Size limits of write payloads, checked before anything is stored or sent (README, Write-backs).

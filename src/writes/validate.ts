@@ -4,12 +4,12 @@
  * way in (typed function, CLI, SQL INSERT): run at enqueue time, and again by the worker before
  * sending, so a row inserted by SQL with bad input ends `failed` with the message and never
  * reaches the API. Where the payload is an endpoint's body, its fields are those the client
- * documents (src/leeloo/schemas.ts), less the one the row's target_id fills.
+ * documents (src/leeloo/bodies.ts), less the one the row's target_id fills.
  */
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
-import * as body from '../leeloo/schemas.js';
+import * as body from '../leeloo/bodies.js';
 import * as f from './fields.js';
 import { KIND_INFO, WRITE_KINDS, isWriteKind, type WriteKind } from './operations.js';
 
