@@ -21,8 +21,8 @@ import { createRedis } from '../src/redis/connection.js';
 import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
-import type { WriteRequest } from '../src/writes/kinds.js';
-import { enqueueWrites } from '../src/writes/store.js';
+import type { WriteRequest } from '../src/writes/validate.js';
+import { enqueueWrites } from '../src/writes/outbox.js';
 import { startSimProcess } from './sim-process.js';
 
 export interface BenchWritesOptions {

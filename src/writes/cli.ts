@@ -8,12 +8,14 @@ import { EXIT_USAGE, parseWhole, reportFatal } from '../cli/common.js';
 import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { collect, defined, SPECS, type Opts, type Spec } from './cli-specs.js';
-import { KIND_INFO, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
-import type { OutboxRow } from './store.js';
+import { KIND_INFO } from './operations.js';
+import { WRITE_STATUSES, type WriteStatus } from './statuses.js';
+import type { WriteRequest } from './validate.js';
+import type { OutboxRow } from './outbox.js';
 
 // The store, its validators (zod) and the database driver load when a command runs, not when the
 // commands are defined (`leeloo-sync --help`).
-type Store = typeof import('./store.js');
+type Store = typeof import('./outbox.js');
 
 /** The CLI names its options in errors: "--person: must be a 24-hex id". */
 function asOptionError(err: ValidationError, spec: Spec): ConfigError {
@@ -42,7 +44,7 @@ async function openExisting(): Promise<Mirror> {
 async function withMirror(fn: (m: Mirror, store: Store) => void): Promise<void> {
   let mirror: Mirror | undefined;
   try {
-    const store = await import('./store.js');
+    const store = await import('./outbox.js');
     mirror = await openExisting();
     fn(mirror, store);
   } catch (err) {

@@ -1,16 +1,19 @@
 /**
  * One delivery attempt of one outbox row: the whole decision logic of the write path, free of
- * BullMQ (jobs/writes.ts maps the outcome onto the queue). Exactly one request per attempt (the
- * client is called with `retries: 0`); the outbox row is the source of truth for attempts.
+ * BullMQ (jobs/writes.ts maps deliverJob's outcome onto the queue). Exactly one request per
+ * attempt (the client is called with `retries: 0`); the outbox row is the source of truth for
+ * attempts.
  */
 import type { Mirror } from '../db/connection.js';
 import { ApiError, ValidationError, errorMessage } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
-import { DEFAULT_WRITE_BACKOFF, retryDelayFor, type WriteBackoff } from './backoff.js';
-import { KIND_INFO, OPEN_STATUSES } from './kinds.js';
+import type { Logger } from '../log.js';
+import { backoffDelay, DEFAULT_WRITE_BACKOFF, retryDelayFor, type WriteBackoff } from './backoff.js';
+import { KIND_INFO } from './operations.js';
+import { OPEN_STATUSES } from './statuses.js';
 import { operationOf } from './operations.js';
 import { reflectWrite } from './reflect.js';
-import { closeWithoutAttempt, finishAttempt, getWrite, retryAttemptLater, startAttempt, type OutboxRow } from './store.js';
+import { closeWithoutAttempt, finishAttempt, getWrite, retryAttemptLater, startAttempt, type OutboxRow } from './outbox.js';
 import { mirrorTags, normalizeWrite, type NormalizedWrite } from './validate.js';
 
 export type DeliveryOutcome =
@@ -80,6 +83,35 @@ export async function deliver(mirror: Mirror, client: LeelooClient, rowOrId: Out
   } catch (err) {
     return failedAttempt(mirror, row, token, attempts, err, { idempotent, maxAttempts: opts.maxAttempts, backoff: opts.backoff ?? DEFAULT_WRITE_BACKOFF });
   }
+}
+
+export interface DeliverJobOptions extends DeliverOptions {
+  /** The how-many-th time the job runs (1 the first time): the backoff of a crashed delivery. */
+  run: number;
+  logger: Logger;
+  /** Metrics: succeeded, retry, rate_limited, failed, dead, ambiguous (nothing for skipped). */
+  onOutcome?: (kind: string, outcome: string) => void;
+}
+
+/** deliver() as a queue's job runs it: a crash below the API becomes a retry, and the outcome is reported. */
+export async function deliverJob(mirror: Mirror, client: LeelooClient, id: number, kind: string, o: DeliverJobOptions): Promise<DeliveryOutcome> {
+  let d: DeliveryOutcome;
+  try {
+    d = await deliver(mirror, client, id, o);
+  } catch (err) {
+    // Not the API (deliver handles it): e.g. the database locked for longer than busy_timeout.
+    // The row records nothing; try the job again later.
+    d = { outcome: 'retry', delayMs: backoffDelay(o.run, o.backoff ?? DEFAULT_WRITE_BACKOFF), error: errorMessage(err), rateLimited: false };
+    o.logger.warn({ err: d.error }, 'write delivery crashed; retrying');
+  }
+  if (d.outcome !== 'skipped') {
+    try {
+      o.onOutcome?.(kind, d.outcome === 'retry' && d.rateLimited ? 'rate_limited' : d.outcome);
+    } catch (err) {
+      o.logger.warn({ err: errorMessage(err) }, 'onOutcome threw');
+    }
+  }
+  return d;
 }
 
 /**

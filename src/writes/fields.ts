@@ -3,6 +3,7 @@
  * that starts with the field's name ("phone: must be …"), so errors name the field.
  */
 import { z } from 'zod';
+import { updateOrderStatus } from '../leeloo/bodies.js';
 
 /**
  * Size limits of write payloads, checked before anything is stored or sent (README, Write-backs).
@@ -64,7 +65,7 @@ export const email = z
 /** Custom field types listed by the docs for PUT /people/{id}. */
 export const customFieldType = z.enum(['EMAIL', 'PHONE', 'DATE', 'KEYWORD', 'NUMBER'], { error: 'must be one of EMAIL, PHONE, DATE, KEYWORD, NUMBER' });
 
-export const orderStatus = z.enum(['RESOLVED', 'REJECTED'], { error: (iss) => (iss.input === undefined ? 'is required' : 'must be RESOLVED or REJECTED') });
+export const orderStatus = z.enum(updateOrderStatus.options, { error: (iss) => (iss.input === undefined ? 'is required' : 'must be RESOLVED or REJECTED') });
 
 /** The docs' currencies are USD, EUR, UAH, RUB; any ISO 4217 code is let through to the API. */
 export const currency = z

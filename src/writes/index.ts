@@ -1,6 +1,16 @@
 /** Write-backs to Leeloo through the outbox (outbound_writes). See README "Write-backs". */
-export * from './kinds.js';
-export { normalizeWrite, resolveTag, mirrorTags, type NormalizedWrite, type NormalizedPayloads, type TagLookup } from './validate.js';
+export { WRITE_KINDS, KIND_INFO, isWriteKind, type WriteKind, type KindInfo, type TargetRole } from './operations.js';
+export * from './statuses.js';
+export {
+  normalizeWrite,
+  resolveTag,
+  mirrorTags,
+  type WritePayloads,
+  type WriteRequest,
+  type NormalizedWrite,
+  type NormalizedPayloads,
+  type TagLookup,
+} from './validate.js';
 export {
   enqueueWrite,
   enqueueWrites,
@@ -9,11 +19,10 @@ export {
   countWrites,
   retryWrite,
   cancelWrite,
-  jobIdOf,
   type OutboxRow,
   type EnqueueOptions,
   type ListFilter,
-} from './store.js';
+} from './outbox.js';
 export { deliver, type DeliveryOutcome, type DeliverOptions } from './deliver.js';
 export { backoffDelay, retryDelayFor, DEFAULT_WRITE_BACKOFF, type WriteBackoff } from './backoff.js';
 export { reflectWrite, PROVISIONAL_MESSAGE_PREFIX } from './reflect.js';

@@ -6,8 +6,8 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Mirror } from '../db/connection.js';
-import { WRITE_STATUSES } from './kinds.js';
-import { countWrites } from './store.js';
+import { WRITE_STATUSES } from './statuses.js';
+import { countWrites } from './outbox.js';
 
 export interface WriteMetrics {
   onOutcome(kind: string, outcome: string): void;

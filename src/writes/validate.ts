@@ -1,13 +1,17 @@
 /**
- * Validation of write requests, the same for every way in (typed function, CLI, SQL INSERT):
- * run at enqueue time, and again by the worker before sending, so a row inserted by SQL with
- * bad input ends `failed` with the message and never reaches the API.
+ * The payload of each operation: its zod schema is the one source of its types (WritePayloads,
+ * what is accepted; NormalizedPayloads, what is sent) and of its validation, the same for every
+ * way in (typed function, CLI, SQL INSERT): run at enqueue time, and again by the worker before
+ * sending, so a row inserted by SQL with bad input ends `failed` with the message and never
+ * reaches the API. Where the payload is an endpoint's body, its fields are those the client
+ * documents (src/leeloo/bodies.ts), less the one the row's target_id fills.
  */
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import * as body from '../leeloo/bodies.js';
 import * as f from './fields.js';
-import { KIND_INFO, WRITE_KINDS, isWriteKind, type WriteKind } from './kinds.js';
+import { KIND_INFO, WRITE_KINDS, isWriteKind, type WriteKind } from './operations.js';
 
 const { LIMITS } = f;
 const tagName = z.string({ error: 'must be a tag name or id' }).trim().min(1, 'must not be empty').max(LIMITS.tag, `must be at most ${LIMITS.tag} characters`);
@@ -19,31 +23,42 @@ const tagName = z.string({ error: 'must be a tag name or id' }).trim().min(1, 'm
  */
 const tagRef = z.object({ tag: tagName.optional(), tag_id: f.hexId.optional() });
 
+/** Each of `of`'s fields but `target`'s, every one with its own validator of the client's type; no other field is accepted. */
+function bodyOf<S extends z.core.$ZodShape, const T extends keyof S, F extends { [K in Exclude<keyof S, T>]: z.ZodType<z.output<S[K]>> }>(
+  of: z.ZodObject<S>,
+  target: readonly T[],
+  fields: F & Record<Exclude<keyof F, Exclude<keyof S, T>>, never>,
+): z.ZodObject<F, z.core.$strict> {
+  const want = Object.keys(of.shape).filter((k) => !(target as readonly string[]).includes(k));
+  const got = Object.keys(fields);
+  if (got.length !== want.length || !want.every((k) => got.includes(k))) throw new Error(`payload fields ${got.join(', ')} are not the documented ${want.join(', ')}`);
+  return z.strictObject(fields);
+}
+
 const schemas = {
   'add-tag': z.strictObject(tagRef.shape),
   'remove-tag': z.strictObject(tagRef.shape),
+  // The API's field is `comment`; the payload's has been `text` since the first row.
   'add-comment': z.strictObject({ text: f.textUpTo(LIMITS.comment) }),
-  'update-person': z
-    .strictObject({
-      phone: f.phone.optional(),
-      email: f.email.optional(),
-      custom_fields: z
-        .array(
-          z.strictObject({
-            type: f.customFieldType,
-            name: f.textUpTo(LIMITS.name),
-            value: z.union([f.plainUpTo(LIMITS.customFieldValue), z.number()], { error: 'must be text or a number' }).transform(String),
-          }),
-          { error: 'must be a list of {type, name, value}' },
-        )
-        .min(1, 'must not be empty')
-        .max(LIMITS.customFields, f.listMax(LIMITS.customFields, 'custom fields'))
-        .optional(),
-    })
-    .refine((p) => p.phone !== undefined || p.email !== undefined || p.custom_fields !== undefined, 'needs at least one of phone, email, custom_fields'),
+  'update-person': bodyOf(body.updatePersonBody, [], {
+    phone: f.phone.optional(),
+    email: f.email.optional(),
+    custom_fields: z
+      .array(
+        z.strictObject({
+          type: f.customFieldType,
+          name: f.textUpTo(LIMITS.name),
+          value: z.union([f.plainUpTo(LIMITS.customFieldValue), z.number()], { error: 'must be text or a number' }).transform(String),
+        }),
+        { error: 'must be a list of {type, name, value}' },
+      )
+      .min(1, 'must not be empty')
+      .max(LIMITS.customFields, f.listMax(LIMITS.customFields, 'custom fields'))
+      .optional(),
+  }).refine((p) => p.phone !== undefined || p.email !== undefined || p.custom_fields !== undefined, 'needs at least one of phone, email, custom_fields'),
   // POST /people: only connected_users_ids is optional ("NOTE: connected_users_ids - is not required").
-  'create-person': z.strictObject({ name: f.textUpTo(LIMITS.name), email: f.email, phone: f.phone, connected_users_ids: f.idList.optional() }),
-  'add-sms-connection': z.strictObject({
+  'create-person': bodyOf(body.createPersonBody, ['leadgentool_id'], { name: f.textUpTo(LIMITS.name), email: f.email, phone: f.phone, connected_users_ids: f.idList.optional() }),
+  'add-sms-connection': bodyOf(body.addSmsConnectionBody, ['leadgentool_id'], {
     connection_id: f.hexId,
     data: z
       .array(z.strictObject({ name: f.textUpTo(LIMITS.name), phone: f.phone, email: f.email.optional() }), { error: 'must be a list of {name, phone, email?}' })
@@ -51,14 +66,14 @@ const schemas = {
       .max(LIMITS.contacts, `must list at most ${LIMITS.contacts} contacts per write`),
     tags: z.array(tagName, { error: 'must be a list of tag names or ids' }).max(LIMITS.tags, f.listMax(LIMITS.tags, 'tags')).optional(),
   }),
-  'update-order': z.strictObject({
+  'update-order': bodyOf(body.updateOrderFields, [], {
     status: f.orderStatus,
     price: f.price.optional(),
     currency: f.currency.optional(),
     paymentDate: f.paymentDate.optional(),
     userComments: f.plainUpTo(LIMITS.comment).optional(),
   }),
-  'create-order': z.strictObject({
+  'create-order': bodyOf(body.createOrderBody, ['personId'], {
     offerId: f.hexId,
     paymentCreditsId: f.hexId,
     email: f.email.optional(),
@@ -67,8 +82,8 @@ const schemas = {
     isNotifyAccount: f.flag.optional(),
     managerId: f.hexId.optional(),
   }),
-  'send-message': z.strictObject({ text: f.textUpTo(LIMITS.message) }),
-  'send-template': z.strictObject({
+  'send-message': bodyOf(body.sendMessageBody, ['account_id'], { text: f.textUpTo(LIMITS.message) }),
+  'send-template': bodyOf(body.sendTemplateBody, ['account_id'], {
     template_id: f.hexId,
     variables: z
       .record(
@@ -83,8 +98,8 @@ const schemas = {
       )
       .optional(),
   }),
-  'manual-subscribe': z.strictObject({ tunnel_id: f.hexId, tunnel_block_id: f.hexId }),
-  'create-traffic-source': z.strictObject({ name: f.textUpTo(LIMITS.name), description: f.plainUpTo(LIMITS.description).optional() }),
+  'manual-subscribe': bodyOf(body.manualSubscribeFields, [], { tunnel_id: f.hexId, tunnel_block_id: f.hexId }),
+  'create-traffic-source': bodyOf(body.createTrafficSourceBody, [], { name: f.textUpTo(LIMITS.name), description: f.plainUpTo(LIMITS.description).optional() }),
 } satisfies Record<WriteKind, z.ZodType>;
 
 /** A payload longer than this is refused without parsing it (field errors are clearer, so smaller ones are parsed first). */
@@ -92,21 +107,18 @@ const PARSE_LIMIT = 32 * 1024 * 1024;
 
 type Parsed<K extends WriteKind> = z.output<(typeof schemas)[K]>;
 
-/** Payloads after validation: what the worker sends. */
-export interface NormalizedPayloads {
-  'add-tag': { tag_id: string; tag_name: string | null };
-  'remove-tag': { tag_id: string; tag_name: string | null };
-  'add-comment': Parsed<'add-comment'>;
-  'update-person': Parsed<'update-person'>;
-  'create-person': Parsed<'create-person'>;
-  'add-sms-connection': Omit<Parsed<'add-sms-connection'>, 'tags'> & { tags?: string[] };
-  'update-order': Parsed<'update-order'>;
-  'create-order': Parsed<'create-order'>;
-  'send-message': Parsed<'send-message'>;
-  'send-template': Parsed<'send-template'>;
-  'manual-subscribe': Parsed<'manual-subscribe'>;
-  'create-traffic-source': Parsed<'create-traffic-source'>;
-}
+/**
+ * The payload of each operation as accepted from the typed function, the CLI and SQL (the
+ * `payload` JSON column). Ids are 24-hex; tags may be names (resolved through the mirrored tags
+ * table) or ids.
+ */
+export type WritePayloads = { [K in WriteKind]: z.input<(typeof schemas)[K]> };
+
+/** A write request: the same three things a SQL INSERT gives (kind, target_id, payload). */
+export type WriteRequest = { [K in WriteKind]: { kind: K; target: string; payload: WritePayloads[K] } }[WriteKind];
+
+/** Payloads after validation: what the worker sends. A tag is sent by id; its name is the mirror's, for the post-crash check. */
+export type NormalizedPayloads = { [K in WriteKind]: K extends 'add-tag' | 'remove-tag' ? { tag_id: string; tag_name: string | null } : Parsed<K> };
 
 export type NormalizedWrite = { [K in WriteKind]: { kind: K; target: string; payload: NormalizedPayloads[K] } }[WriteKind];
 

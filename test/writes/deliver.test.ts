@@ -7,11 +7,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { deliver, type DeliveryOutcome } from '../../src/writes/deliver.js';
-import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/store.js';
-import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
-import { requests, simFixtures } from './fixtures.js';
+import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
+import { simEnv, tempDbPath } from '../helpers/mirror.js';
+import { requests, syncedCompany, type Fixtures } from './fixtures.js';
 
 const ADD_TAG = 'PUT /api/v2/people/:id/add-tag';
 const SEND = 'POST /api/v2/messages/send-message';
@@ -21,16 +21,12 @@ describe('deliver', () => {
   let sim: Simulator;
   let mirror: Mirror;
   let client: LeelooClient;
-  let fx: ReturnType<typeof simFixtures>;
+  let fx: Fixtures;
   const db = tempDbPath();
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 21, people: 60 });
-    const r = await syncWith(sim, db.path, { streams: ['tags', 'people', 'communication_channels', 'orders'] });
-    expect(failures(r.result)).toEqual([]);
-    mirror = r.mirror;
+    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 21, people: 60 }, ['tags', 'people', 'communication_channels', 'orders']));
     client = createClientFromEnv(simEnv(sim, db.path), { logger: silentLogger });
-    fx = simFixtures(sim);
   });
   afterAll(async () => {
     await client.close();

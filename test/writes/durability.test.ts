@@ -9,11 +9,11 @@ import { startWriteQueue } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import type { WriteRequest } from '../../src/writes/kinds.js';
-import { enqueueWrites, type OutboxRow } from '../../src/writes/store.js';
-import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
-import { simFixtures } from './fixtures.js';
+import type { Simulator } from '../../src/sim/index.js';
+import type { WriteRequest } from '../../src/writes/validate.js';
+import { enqueueWrites, type OutboxRow } from '../../src/writes/outbox.js';
+import { simEnv, tempDbPath } from '../helpers/mirror.js';
+import { syncedCompany, type Fixtures } from './fixtures.js';
 import { PrivateRedis, freePort, waitFor } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
@@ -22,18 +22,14 @@ describe('outbox durability', () => {
   let sim: Simulator;
   let mirror: Mirror;
   let redis: PrivateRedis;
-  let fx: ReturnType<typeof simFixtures>;
+  let fx: Fixtures;
   const db = tempDbPath();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    sim = await startSimulator({ seed: 41, people: 400, knobs: { latencyMs: 2 } });
-    const r = await syncWith(sim, db.path, { streams: ['tags', 'people'] });
-    expect(failures(r.result)).toEqual([]);
-    mirror = r.mirror;
-    fx = simFixtures(sim);
+    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 41, people: 400, knobs: { latencyMs: 2 } }, ['tags', 'people']));
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

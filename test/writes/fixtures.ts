@@ -1,4 +1,8 @@
-import type { Simulator } from '../../src/sim/index.js';
+import { expect } from 'vitest';
+import type { Mirror } from '../../src/db/connection.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { SyncOptions } from '../../src/sync/engine.js';
+import { failures, syncWith } from '../helpers/mirror.js';
 
 type Obj = Record<string, unknown>;
 
@@ -49,4 +53,18 @@ export function simFixtures(sim: Simulator) {
 
 export function requests(sim: Simulator, key: string): number {
   return sim.requestCounts()[key] ?? 0;
+}
+
+export type Fixtures = ReturnType<typeof simFixtures>;
+
+/** A simulated company, a mirror at `dbPath` synced from it (`streams`, or all of them), and the entities to aim writes at. */
+export async function syncedCompany(
+  dbPath: string,
+  sim: Parameters<typeof startSimulator>[0],
+  streams?: SyncOptions['streams'],
+): Promise<{ sim: Simulator; mirror: Mirror; fx: Fixtures }> {
+  const started = await startSimulator(sim);
+  const r = await syncWith(started, dbPath, streams ? { streams } : {});
+  expect(failures(r.result)).toEqual([]);
+  return { sim: started, mirror: r.mirror, fx: simFixtures(started) };
 }

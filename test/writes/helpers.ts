@@ -2,7 +2,7 @@ import { deletePrefix } from '../../src/redis/keys.js';
 import { randomUUID } from 'node:crypto';
 import type { Mirror } from '../../src/db/connection.js';
 import type { Simulator } from '../../src/sim/index.js';
-import { getWrite, type OutboxRow } from '../../src/writes/store.js';
+import { getWrite, type OutboxRow } from '../../src/writes/outbox.js';
 
 export { freePort, PrivateRedis, REDIS_URL } from '../helpers/redis.js';
 

@@ -3,16 +3,16 @@
  * file's own): outbox → relay → BullMQ → deliver → API → mirror.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
+import { jobIdOf, startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { cancelWrite, enqueueWrite, getWrite, jobIdOf, retryWrite, type OutboxRow } from '../../src/writes/store.js';
-import type { WriteRequest } from '../../src/writes/kinds.js';
+import { cancelWrite, enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
+import type { WriteRequest } from '../../src/writes/validate.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
-import { requests, simFixtures } from './fixtures.js';
+import { requests, simFixtures, syncedCompany, type Fixtures } from './fixtures.js';
 import { REDIS_URL, cleanPrefix, uniquePrefix, waitFinal, waitFor } from './helpers.js';
 
 type Obj = Record<string, unknown>;
@@ -22,20 +22,16 @@ describe('write queue (BullMQ + simulator)', () => {
   let mirror: Mirror;
   let client: LeelooClient;
   let h: WriteQueueHandle;
-  let fx: ReturnType<typeof simFixtures>;
+  let fx: Fixtures;
   const outcomes: string[] = [];
   const events: (ClientEvent & { at: number })[] = [];
   const db = tempDbPath();
   const prefix = uniquePrefix('queue');
 
   beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, people: 80 });
-    const r = await syncWith(sim, db.path);
-    expect(failures(r.result)).toEqual([]);
-    mirror = r.mirror;
+    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 31, people: 80 }));
     const env = simEnv(sim, db.path, { WRITE_MAX_ATTEMPTS: '5' });
     client = createClientFromEnv(env, { logger: silentLogger, onEvent: (e) => events.push({ ...e, at: Date.now() }) });
-    fx = simFixtures(sim);
     h = await startWriteQueue({
       connection: { url: REDIS_URL, maxRetriesPerRequest: null },
       prefix,

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { ValidationError } from '../../src/errors.js';
-import { WRITE_KINDS, type WriteRequest } from '../../src/writes/kinds.js';
-import { cancelWrite, enqueueWrite, enqueueWrites, getWrite, retryWrite } from '../../src/writes/store.js';
+import { WRITE_KINDS } from '../../src/writes/operations.js';
+import type { WriteRequest } from '../../src/writes/validate.js';
+import { cancelWrite, enqueueWrite, enqueueWrites, getWrite, retryWrite } from '../../src/writes/outbox.js';
 import { LIMITS } from '../../src/writes/fields.js';
 import { mirrorTags, normalizeWrite, storedPayload } from '../../src/writes/validate.js';
 

@@ -8,8 +8,8 @@ import type Database from 'better-sqlite3';
 import type { Mirror } from '../db/connection.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { redact, redactDeep } from '../secrets.js';
-import { CANCELLABLE_STATUSES, OPEN_STATUSES, RETRYABLE_STATUSES, WRITE_STATUSES, type WriteRequest, type WriteStatus } from './kinds.js';
-import { mirrorTags, normalizeWrite, storedPayload } from './validate.js';
+import { CANCELLABLE_STATUSES, OPEN_STATUSES, RETRYABLE_STATUSES, WRITE_STATUSES, type WriteStatus } from './statuses.js';
+import { mirrorTags, normalizeWrite, storedPayload, type WriteRequest } from './validate.js';
 
 /** A row as SQL users see it. */
 export interface OutboxRow {
@@ -107,11 +107,6 @@ function stmts(m: Mirror): Statements {
     cache.set(m.sqlite, s);
   }
   return s;
-}
-
-/** The BullMQ job id of a row: one job per row, so a row is never queued twice. */
-export function jobIdOf(id: number): string {
-  return `outbox-${id}`;
 }
 
 /**
