@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { parseDecimal, parseWhole } from '../cli/numbers.js';
+import { parseDecimal, parseWhole } from './numbers.js';
 import { ConfigError } from '../errors.js';
-import { DATE_PRECISIONS, FAULT_KINDS, type DatePrecision, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
+import { DATE_PRECISIONS, FAULT_KINDS, type DatePrecision, type FaultKind, type SimKnobs, type SimOptions } from '../sim/types.js';
 
 export interface SimCliOptions {
   people?: string;
@@ -101,7 +101,7 @@ export function simCommand(): Command {
         process.exitCode = 2;
         return;
       }
-      const { startSimulator } = await import('./index.js'); // not at the top: keeps `--help` light
+      const { startSimulator } = await import('../sim/index.js'); // not at the top: keeps `--help` light
       const sim = await startSimulator(opts);
       process.stdout.write(`simulator listening on ${sim.url} (token: ${sim.token}, people: ${opts.people ?? 200}, seed: ${opts.seed ?? 42})\n`);
       await new Promise<void>((resolve) => {

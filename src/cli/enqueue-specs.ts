@@ -4,7 +4,7 @@
  * only split repeatable options into the payload's shape.
  */
 import { ValidationError } from '../errors.js';
-import type { WriteKind } from './kinds.js';
+import type { WriteKind } from '../writes/kinds.js';
 
 export type Opts = Record<string, unknown>;
 
