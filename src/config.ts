@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_TIMEOUT_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
 import { HEADER_SAFE } from './secrets.js';
@@ -100,7 +101,7 @@ const cron = z
  * is checked against this list by a test.
  */
 export const envSchema = z.object({
-  LEELOO_API_URL: url.default('https://api.leeloo.ai'),
+  LEELOO_API_URL: url.default(DEFAULT_BASE_URL),
   LEELOO_API_TOKEN: z
     .string()
     // Checked before the trim: a CR left by a CRLF env file means the file is not what it seems.
@@ -108,12 +109,12 @@ export const envSchema = z.object({
     .transform((v) => v.trim())
     .pipe(z.string().min(1, 'must not be empty').regex(HEADER_SAFE, 'may contain only printable Latin-1 characters (it is sent as an HTTP header)'))
     .optional(),
-  LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
-  LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
-  LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(10),
-  LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
+  LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(DEFAULT_TIMEOUT_MS),
+  LEELOO_MAX_RETRIES: intIn(0, 50).default(DEFAULT_MAX_RETRIES),
+  LEELOO_RATE_LIMIT: numIn(0.1, 1_000_000).default(DEFAULT_RATE_LIMIT),
+  LEELOO_PAGE_SIZE: intIn(1, 1000).default(DEFAULT_PAGE_SIZE),
   LEELOO_DATE_FORMAT: z.enum(['auto', 'datetime', 'date']).default('auto'),
-  LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_RESPONSE_BYTES),
 
   DATABASE_URL: z
     .string()

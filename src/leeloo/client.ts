@@ -77,24 +77,28 @@ import {
 export type { CallOptions, ClientEvent, ClientStats } from './caller.js';
 
 export interface LeelooClientOptions {
-  /** Without the /api/v2 suffix; a trailing slash is fine. Default https://api.leeloo.ai. */
+  /** Without the /api/v2 suffix; a trailing slash is fine. An empty string means the default. @defaultValue {@link DEFAULT_BASE_URL} (https://api.leeloo.ai) */
   baseUrl: string;
   token: string;
-  /** Whole exchange (connect, headers, body). Default 30 s. */
+  /** Whole exchange (connect, headers, body), in ms. @defaultValue {@link DEFAULT_TIMEOUT_MS} (30 s) */
   timeoutMs?: number;
-  /** A response body past this many bytes fails the call for good. Default 64 MiB. */
+  /** A response body past this many bytes fails the call for good. @defaultValue {@link DEFAULT_MAX_RESPONSE_BYTES} (64 MiB) */
   maxResponseBytes?: number;
-  /** Retries after the first attempt. Default 6. */
+  /** Retries after the first attempt. @defaultValue {@link DEFAULT_MAX_RETRIES} (6) */
   maxRetries?: number;
+  /** Base delay of the first retry, in ms. @defaultValue {@link DEFAULT_RETRY_BASE_MS} (250 ms) */
   retryBaseMs?: number;
+  /** Upper bound of any computed backoff, in ms. @defaultValue {@link DEFAULT_RETRY_MAX_MS} (30 s) */
   retryMaxMs?: number;
-  /** Requests per second for the built-in limiter; 0 or Infinity disables it. Default 10. */
+  /** Requests per second for the built-in limiter; 0 or Infinity disables it. @defaultValue {@link DEFAULT_RATE_LIMIT} (10) */
   rateLimit?: number;
-  /** Replaces the built-in limiter (e.g. one shared through Redis). */
+  /** Replaces the built-in limiter (e.g. one shared through Redis). @defaultValue a token bucket of `rateLimit` */
   rateLimiter?: RateLimiter;
-  /** Default `limit` of list requests. Default 100. */
+  /** `limit` of list requests. @defaultValue {@link DEFAULT_PAGE_SIZE} (100) */
   pageSize?: number;
+  /** How `filter[last_message]` dates are written. @defaultValue `'datetime'` */
   dateFormat?: DateFormat;
+  /** @defaultValue a silent logger */
   logger?: Logger;
   onEvent?: (e: ClientEvent) => void;
 }

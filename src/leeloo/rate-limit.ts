@@ -13,7 +13,7 @@ export interface RateLimiter {
 export interface TokenBucketOptions {
   /** Requests per second (> 0). */
   rate: number;
-  /** Permits that may be taken back to back after an idle spell. Default 2. */
+  /** Permits that may be taken back to back after an idle spell. @defaultValue 2 */
   burst?: number;
   /** For tests. */
   now?: () => number;

@@ -1,9 +1,9 @@
 import { ApiError } from '../errors.js';
 
 export interface BackoffOptions {
-  /** Base delay of the first retry. Default 250 ms. */
+  /** Base delay of the first retry, in ms. @defaultValue {@link DEFAULT_RETRY_BASE_MS} (250 ms) */
   baseMs?: number;
-  /** Upper bound of any computed backoff. Default 30 s. */
+  /** Upper bound of any computed backoff, in ms. @defaultValue {@link DEFAULT_RETRY_MAX_MS} (30 s) */
   maxMs?: number;
   /** For tests: a number in [0, 1). */
   random?: () => number;
