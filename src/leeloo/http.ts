@@ -268,7 +268,7 @@ export class HttpTransport {
       return fail(new ApiError({ ...base, kind: 'schema', detail: 'expected a JSON object {status, data}', maybeApplied: req.write }));
     }
     const env = parsed as Record<string, unknown>;
-    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (leeloo-api.md).
+    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (docs/leeloo-api.md, "Errors").
     if (env.status === 0 || env.status === '0' || env.status === false) {
       return fail(new ApiError({ ...base, kind: 'api', detail: apiErrorCode(env.error), maybeApplied: false }));
     }

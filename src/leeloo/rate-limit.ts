@@ -1,7 +1,8 @@
 /**
  * Client-side request budget. The API publishes no limit and answers an overrun with a plain-text
- * 429 (leeloo-api.md), so a sync paces itself instead of provoking a 429 storm. The interface is
- * what a shared (e.g. Redis-backed) limiter for several worker processes must implement.
+ * 429 (docs/leeloo-api.md, "When throttled"), so a sync paces itself instead of provoking a 429
+ * storm. The interface is what a shared (e.g. Redis-backed) limiter for several worker processes
+ * must implement.
  */
 export interface RateLimiter {
   /** Resolves when the caller may send one request; rejects with the signal's reason on abort. */

@@ -5,7 +5,7 @@ import { createClientFromEnv, LeelooClient, type ClientEvent, type LeelooClientO
 import { drop, fakeServer, json, type Handler } from './fake-server.js';
 
 const TOKEN = 'tok-UNIT-7c1f3e9a2b8d4c6e';
-// Path ids are 24-hex ObjectIds (leeloo-api.md); the client refuses anything else.
+// Path ids are 24-hex ObjectIds (docs/leeloo-api.md); the client refuses anything else.
 const P1 = '5e1c4676b70fb2001279c268';
 const O1 = '5e5502a01b1668000ccc93ee';
 const U1 = '5e42be688d4fff000cafe5c1';
