@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { expectMirrorMatches, syncMatching } from '../helpers/expect-mirror.js';
+import { failures, syncWith } from '../helpers/mirror.js';
 import type Database from 'better-sqlite3';
+import { closedAfterEach } from '../helpers/sim.js';
 
 const pluck = (sqlite: Database.Database, q: string, ...args: unknown[]) => sqlite.prepare(q).pluck().all(...args);
 const one = (sqlite: Database.Database, q: string, ...args: unknown[]) => sqlite.prepare(q).pluck().get(...args);
@@ -23,18 +24,11 @@ function snapshot(sqlite: Database.Database) {
 }
 
 describe('deletions are soft, confirmed and guarded', () => {
-  let sim: Simulator | undefined;
-  let db: ReturnType<typeof tempDbPath> | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    db?.cleanup();
-    sim = undefined;
-    db = undefined;
-  });
+  const fresh = closedAfterEach();
 
   async function synced(people: number, seed: number): Promise<{ sim: Simulator; path: string }> {
-    sim = await startSimulator({ seed, people });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed, people });
+    const db = fresh.db();
     const first = await syncWith(sim, db.path);
     first.mirror.close();
     expect(failures(first.result)).toEqual([]);
@@ -61,13 +55,7 @@ describe('deletions are soft, confirmed and guarded', () => {
     }
 
     sim.setKnobs({ notFoundRate: 0 });
-    const next = await syncWith(sim, path);
-    try {
-      expect(failures(next.result)).toEqual([]);
-      expectMirrorMatches(next.mirror.sqlite, sim);
-    } finally {
-      next.mirror.close();
-    }
+    await syncMatching(sim, path);
   });
 
   it('a chat-history 404 leaves the channel due and its messages intact', async () => {
@@ -95,13 +83,7 @@ describe('deletions are soft, confirmed and guarded', () => {
       m.close();
     }
     sim.setKnobs({ notFoundRate: 0 });
-    const healed = await syncWith(sim, path);
-    try {
-      expect(failures(healed.result)).toEqual([]);
-      expectMirrorMatches(healed.mirror.sqlite, sim);
-    } finally {
-      healed.mirror.close();
-    }
+    await syncMatching(sim, path);
   });
 
   it('a confirmed 404 marks a person deleted; the person coming back is undeleted', async () => {
