@@ -7,21 +7,11 @@ import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
 import { HEADER_SAFE } from './secrets.js';
 
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/** A number in plain decimal digits (`digits`, else `message`), then checked by `range`. */
+const decimalIn = (digits: RegExp, message: string, range: z.ZodNumber) => z.string().trim().regex(digits, message).transform(Number).pipe(range);
 
-const numIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, 'must be a number')
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
+const intIn = (min: number, max: number) => decimalIn(/^-?\d+$/, 'must be a whole number', z.number().int().min(min).max(max));
+const numIn = (min: number, max: number) => decimalIn(/^\d+(\.\d+)?$/, 'must be a number', z.number().min(min).max(max));
 
 /** A share in 0..1 as a decimal (`0.143`) or a fraction (`1/7`). */
 const share = z
@@ -47,29 +37,21 @@ const isoDay = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a real date');
 
-const url = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+/** A URL with one of `protocols` (`http:`). */
+const urlOf = (protocols: readonly string[], message: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, message);
 
-const redisUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'redis:' || u.protocol === 'rediss:';
-    } catch {
-      return false;
-    }
-  }, 'must be a redis:// or rediss:// URL');
+const url = urlOf(['http:', 'https:'], 'must be an http(s) URL');
+const redisUrl = urlOf(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL');
 
 /**
  * A cron pattern as BullMQ's job scheduler reads it (with the same cron-parser): exactly five

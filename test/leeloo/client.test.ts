@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { ValidationError } from '../../src/errors.js';
 import { createClientFromEnv, LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../src/leeloo/client.js';
 import { drop, fakeServer, json, type Handler } from './fake-server.js';
-import { rejection } from '../helpers/api-error.js';
+import { rejection } from '../helpers/errors.js';
 
 const TOKEN = 'tok-UNIT-7c1f3e9a2b8d4c6e';
 // Path ids are 24-hex ObjectIds (docs/leeloo-api.md); the client refuses anything else.

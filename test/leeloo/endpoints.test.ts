@@ -6,7 +6,7 @@ import { LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../
 import type { Page } from '../../src/leeloo/paginate.js';
 import { startSimulator } from '../../src/sim/index.js';
 import type { Simulator } from '../../src/sim/types.js';
-import { rejection } from '../helpers/api-error.js';
+import { rejection } from '../helpers/errors.js';
 
 /** Distinctive, so a leak anywhere (log line, error, excerpt) is found by a plain substring search. */
 const TOKEN = 'sim-TOKEN-5f3a9c1e7b2d4f60a8e1c0ffee';

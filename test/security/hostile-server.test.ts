@@ -8,7 +8,7 @@ import { createClientFromEnv, LeelooClient } from '../../src/leeloo/client.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { fakeServer, json } from '../leeloo/fake-server.js';
-import { rejection } from '../helpers/api-error.js';
+import { rejection } from '../helpers/errors.js';
 
 const TOKEN = 'tok-HOSTILE-4e8a1c2b9d';
 const CHILD = fileURLToPath(new URL('./big-body-child.ts', import.meta.url));

@@ -11,6 +11,7 @@ import { openMirror } from '../../src/db/connection.js';
 import { usageExits } from '../../src/cli/common.js';
 import { enqueueCommand } from '../../src/cli/enqueue.js';
 import { outboxCommand } from '../../src/cli/outbox.js';
+import { outputOf } from '../helpers/cli.js';
 import { tempDbPath } from '../helpers/mirror.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
@@ -29,18 +30,12 @@ describe('enqueue and outbox commands', () => {
   const db = tempDbPath();
 
   function spawnCli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    return outputOf(
+      spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.path, LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+      }),
+    );
   }
 
   /** The commands as cli-entry.ts (and src/cli/main.ts) wire them, run in this process. */
