@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
 import type { DateFilterFinding } from '../../src/doctor/probe.js';
 import { FindingsStore } from '../../src/sync/findings.js';
-import { expectMirrorMatches, syncMatching } from '../helpers/expect-mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 import { failures, syncWith } from '../helpers/mirror.js';
 import { closedAfterEach } from '../helpers/sim.js';
 
@@ -16,25 +16,16 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
   it('probes an exact server once and keeps sub-day windows', async () => {
     const sim = await fresh.simulator({ seed: 31, people: 120 });
     const db = fresh.db();
-    const first = await syncWith(sim, db.path);
-    try {
-      expect(failures(first.result)).toEqual([]);
+    await syncMatching(sim, db.path, {}, (first) => {
       const f = finding(first.mirror);
       expect(f).toMatchObject({ source: 'probe', value: { mode: 'datetime', dateTo: 'day-start' } });
-      expectMirrorMatches(first.mirror.sqlite, sim);
-    } finally {
-      first.mirror.close();
-    }
+    });
     // The finding is stored: the next run does not probe again (one list request per stream, no probe).
     sim.activity({ messages: 5 });
     sim.resetCounts();
-    const second = await syncWith(sim, db.path, { streams: ['people', 'communication_channels'] });
-    try {
-      expect(failures(second.result)).toEqual([]);
+    await syncPassing(sim, db.path, { streams: ['people', 'communication_channels'] }, (second) => {
       expect(sim.requestCounts()['GET /api/v2/people']).toBe(1);
-    } finally {
-      second.mirror.close();
-    }
+    });
   });
 
   for (const precision of ['day', 'day-start'] as const) {
@@ -53,13 +44,7 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
       }
       for (let tick = 0; tick < 2; tick++) {
         sim.activity({ messages: 10, newPeople: 3, orderChanges: 2, newOrders: 2 });
-        const next = await syncWith(sim, db.path);
-        try {
-          expect(failures(next.result)).toEqual([]);
-          expectMirrorMatches(next.mirror.sqlite, sim);
-        } finally {
-          next.mirror.close();
-        }
+        await syncMatching(sim, db.path);
       }
     });
   }
@@ -73,15 +58,11 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
     sim.activity({ messages: 30, newPeople: 10 });
     sim.setKnobs({ activityPerListRequest: 1 });
     const runStart = new Date();
-    const busy = await syncWith(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } });
-    try {
-      expect(failures(busy.result)).toEqual([]);
+    await syncPassing(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } }, (busy) => {
       const mirrored = new Set((busy.mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
       const old = [...sim.store.peopleList()].filter((p) => Date.parse(p.lastMessageTime!) < runStart.getTime());
       expect(old.filter((p) => !mirrored.has(p.id))).toEqual([]);
-    } finally {
-      busy.mirror.close();
-    }
+    });
     sim.setKnobs({ activityPerListRequest: 0 });
     await syncMatching(sim, db.path);
   });
@@ -98,14 +79,9 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
     expect(failures(first.result)).toEqual([]);
     sim.setKnobs({ datePrecision: 'day' });
     sim.activity({ messages: 6, newPeople: 2 });
-    const second = await syncWith(sim, db.path, { env });
-    try {
-      expect(failures(second.result)).toEqual([]);
+    await syncMatching(sim, db.path, { env }, (second) => {
       expect(finding(second.mirror)?.value).toMatchObject({ mode: 'date', dateTo: 'day' });
-      expectMirrorMatches(second.mirror.sqlite, sim);
-    } finally {
-      second.mirror.close();
-    }
+    });
   });
 
   it('fails in one line and keeps the cursor when the server ignores the filter', async () => {

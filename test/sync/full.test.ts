@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith } from '../helpers/mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 import { useSimulatorAndDb } from '../helpers/sim.js';
 
 describe('full sync', () => {
@@ -8,9 +7,7 @@ describe('full sync', () => {
   const db = fx.db;
 
   it('equals the simulator’s data exactly, table by table', async () => {
-    const { result, mirror } = await syncWith(fx.sim, db.path);
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncPassing(fx.sim, db.path, {}, ({ result, mirror }) => {
       expectMirrorMatches(mirror.sqlite, fx.sim);
       const runs = mirror.sqlite.prepare('SELECT stream, status, requests, rows_inserted FROM sync_runs WHERE run_id = ?').all(result.runId) as {
         stream: string;
@@ -26,16 +23,12 @@ describe('full sync', () => {
       const total = runs.reduce((a, r) => a + r.requests, 0);
       const served = Object.values(fx.sim.requestCounts()).reduce((a: number, b) => a + (b as number), 0);
       expect(total).toBe(served);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('a second run with nothing changed writes nothing and asks only for lists', async () => {
     fx.sim.resetCounts();
-    const { result, mirror } = await syncWith(fx.sim, db.path);
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncMatching(fx.sim, db.path, {}, ({ result, mirror }) => {
       const counts = fx.sim.requestCounts();
       expect(counts['GET /api/v2/people/:id'] ?? 0).toBe(0);
       expect(counts['GET /api/v2/orders/:id'] ?? 0).toBe(0);
@@ -44,9 +37,6 @@ describe('full sync', () => {
         .filter((s) => s.stream !== 'tunnel_stats')
         .reduce((a, s) => a + s.counters.rowsInserted + s.counters.rowsUpdated, 0);
       expect(written).toBe(0);
-      expectMirrorMatches(mirror.sqlite, fx.sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectMirrorMatches, syncMatching } from '../helpers/expect-mirror.js';
-import { failures, syncWith } from '../helpers/mirror.js';
+import { syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 import { closedAfterEach } from '../helpers/sim.js';
 
 describe('sync robustness against the simulator', () => {
@@ -13,27 +12,16 @@ describe('sync robustness against the simulator', () => {
       knobs: { faultRate: 0.08, faultKinds: ['5xx', '429', 'truncated', 'drop', 'slow'], slowMs: 50, retryAfterSeconds: 0 },
     });
     const db = fresh.db();
-    const { result, mirror } = await syncWith(sim, db.path, { env: { LEELOO_MAX_RETRIES: '12' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncMatching(sim, db.path, { env: { LEELOO_MAX_RETRIES: '12' } }, ({ result, mirror }) => {
       expect(result.streams.reduce((a, s) => a + s.counters.retries, 0)).toBeGreaterThan(0);
       sim.setKnobs({ faultRate: 0 });
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('matches when the server caps the page size and lists messages oldest first', async () => {
     const sim = await fresh.simulator({ seed: 5, people: 90, knobs: { pageCap: 7, messagesOrder: 'oldest' } });
     const db = fresh.db();
-    const first = await syncWith(sim, db.path);
-    try {
-      expect(failures(first.result)).toEqual([]);
-      expectMirrorMatches(first.mirror.sqlite, sim);
-    } finally {
-      first.mirror.close();
-    }
+    await syncMatching(sim, db.path);
     // Incremental chat reads cannot stop early on an oldest-first list: they must notice and
     // read the whole channel.
     sim.activity({ messages: 10 });
@@ -43,15 +31,10 @@ describe('sync robustness against the simulator', () => {
   it('splits windows too deep for offset paging and still matches', async () => {
     const sim = await fresh.simulator({ seed: 9, people: 120 });
     const db = fresh.db();
-    const { result, mirror } = await syncWith(sim, db.path, { env: { SYNC_WINDOW_MAX_ROWS: '20' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncMatching(sim, db.path, { env: { SYNC_WINDOW_MAX_ROWS: '20' } }, ({ result, mirror }) => {
       const people = result.streams.find((s) => s.stream === 'people')!;
       expect(people.counters.windows).toBeGreaterThan(6);
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('works with date-only filters', async () => {
@@ -64,9 +47,7 @@ describe('sync robustness against the simulator', () => {
     const sim = await fresh.simulator({ seed: 17, people: 150, knobs: { activityPerListRequest: 0.25 } });
     const db = fresh.db();
     const runStart = new Date();
-    const { result, mirror } = await syncWith(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncPassing(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } }, ({ result, mirror }) => {
       const mirrored = new Set((mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
       const stillOld = ([...sim.store.peopleList()] as { id: string; lastMessageTime: string }[]).filter(
         (p) => new Date(p.lastMessageTime) < runStart,
@@ -76,9 +57,7 @@ describe('sync robustness against the simulator', () => {
       const channels = new Set((mirror.sqlite.prepare('SELECT id FROM communication_channels WHERE raw IS NOT NULL').all() as { id: string }[]).map((r) => r.id));
       const oldChannels = ([...sim.store.channelsList()] as { id: string; lastMessageTime: string }[]).filter((c) => new Date(c.lastMessageTime) < runStart);
       expect(oldChannels.filter((c) => !channels.has(c.id))).toEqual([]);
-    } finally {
-      mirror.close();
-    }
+    });
     sim.setKnobs({ activityPerListRequest: 0 });
     await syncMatching(sim, db.path);
   });
