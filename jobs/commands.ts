@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { EXIT_FAILED, parsePositiveInt, parseStreams, reportFatal } from '../src/cli/common.js';
 import type { Env } from '../src/config.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
+import { DEFAULT_TUNING } from './module.js';
 import type { SyncJobData, SyncJobResult } from './queues.js';
 import type { startWorker } from './runtime.js';
 
@@ -11,8 +12,8 @@ import type { startWorker } from './runtime.js';
 export function workerCommand(): Command {
   return new Command('worker')
     .description('run the queue worker: nightly and frequent syncs, sync-now requests, dashboard and /metrics (needs Redis)')
-    .option('--lock-ms <ms>', 'job and stream lock TTL: how soon a dead worker\'s job is taken over (default 30000)')
-    .option('--stalled-ms <ms>', 'how often to look for jobs of dead workers (default: the lock TTL, at most 30000)')
+    .option('--lock-ms <ms>', `job and stream lock TTL: how soon a dead worker's job is taken over (default ${DEFAULT_TUNING.lockMs})`)
+    .option('--stalled-ms <ms>', `how often to look for jobs of dead workers (default: the lock TTL, at most ${DEFAULT_TUNING.stalledMs})`)
     .action(async (o: { lockMs?: string; stalledMs?: string }) => {
       let runtime: Awaited<ReturnType<typeof startWorker>> | undefined;
       let stopping = false;

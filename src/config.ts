@@ -2,25 +2,16 @@ import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT_MAX, DEFAULT_TIMEOUT_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
 import { HEADER_SAFE } from './secrets.js';
 
-const intIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+/** A number in plain decimal digits (`digits`, else `message`), then checked by `range`. */
+const decimalIn = (digits: RegExp, message: string, range: z.ZodNumber) => z.string().trim().regex(digits, message).transform(Number).pipe(range);
 
-const numIn = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?$/, 'must be a number')
-    .transform(Number)
-    .pipe(z.number().min(min).max(max));
+const intIn = (min: number, max: number) => decimalIn(/^-?\d+$/, 'must be a whole number', z.number().int().min(min).max(max));
+const numIn = (min: number, max: number) => decimalIn(/^\d+(\.\d+)?$/, 'must be a number', z.number().min(min).max(max));
 
 /** A share in 0..1 as a decimal (`0.143`) or a fraction (`1/7`). */
 const share = z
@@ -54,29 +45,21 @@ const isoDay = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
   .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a real date');
 
-const url = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
+/** A URL with one of `protocols` (`http:`). */
+const urlOf = (protocols: readonly string[], message: string) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, message);
 
-const redisUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'redis:' || u.protocol === 'rediss:';
-    } catch {
-      return false;
-    }
-  }, 'must be a redis:// or rediss:// URL');
+const url = urlOf(['http:', 'https:'], 'must be an http(s) URL');
+const redisUrl = urlOf(['redis:', 'rediss:'], 'must be a redis:// or rediss:// URL');
 
 /**
  * A cron pattern as BullMQ's job scheduler reads it (with the same cron-parser): exactly five
@@ -108,7 +91,7 @@ const cron = z
  * is checked against this list by a test.
  */
 export const envSchema = z.object({
-  LEELOO_API_URL: url.default('https://api.leeloo.ai'),
+  LEELOO_API_URL: url.default(DEFAULT_BASE_URL),
   LEELOO_API_TOKEN: z
     .string()
     // Checked before the trim: a CR left by a CRLF env file means the file is not what it seems.
@@ -116,13 +99,13 @@ export const envSchema = z.object({
     .transform((v) => v.trim())
     .pipe(z.string().min(1, 'must not be empty').regex(HEADER_SAFE, 'may contain only printable Latin-1 characters (it is sent as an HTTP header)'))
     .optional(),
-  LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(30_000),
-  LEELOO_MAX_RETRIES: intIn(0, 50).default(6),
+  LEELOO_TIMEOUT_MS: intIn(100, 600_000).default(DEFAULT_TIMEOUT_MS),
+  LEELOO_MAX_RETRIES: intIn(0, 50).default(DEFAULT_MAX_RETRIES),
   LEELOO_RATE_LIMIT: rateLimit.default('auto'),
-  LEELOO_RATE_LIMIT_MAX: numIn(1, 1_000_000).default(200),
-  LEELOO_PAGE_SIZE: intIn(1, 1000).default(100),
+  LEELOO_RATE_LIMIT_MAX: numIn(1, 1_000_000).default(DEFAULT_RATE_LIMIT_MAX),
+  LEELOO_PAGE_SIZE: intIn(1, 1000).default(DEFAULT_PAGE_SIZE),
   LEELOO_DATE_FORMAT: z.enum(['auto', 'datetime', 'date']).default('auto'),
-  LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  LEELOO_MAX_RESPONSE_BYTES: intIn(1024, 1024 * 1024 * 1024).default(DEFAULT_MAX_RESPONSE_BYTES),
 
   DATABASE_URL: z
     .string()

@@ -11,10 +11,6 @@ export abstract class LeelooSyncError extends Error {
     // Redacted at construction: the message goes on to logs, sync_runs, the outbox and Redis.
     super(redact(message), options);
   }
-  /** One line, safe to print: never contains the token or headers. */
-  override get message(): string {
-    return super.message;
-  }
 }
 
 /** Bad configuration or CLI input: the user must fix something. */
@@ -29,15 +25,22 @@ export class ConfigError extends LeelooSyncError {
   }
 }
 
-/** Input to an outbound write that must never reach the API. */
+/**
+ * Input to an outbound write that must never reach the API. The field and what is wrong with it
+ * are kept apart, so callers that name the field differently (the CLI says `--person`) never
+ * take the message apart; the message is `field: detail`.
+ */
 export class ValidationError extends LeelooSyncError {
   readonly permanent = true;
+  /** What is wrong, without the field: "must be a 24-hex id". Redacted like the message. */
+  readonly detail: string;
   constructor(
     readonly field: string,
     detail: string,
   ) {
     super(`${field}: ${detail}`);
     this.name = 'ValidationError';
+    this.detail = redact(detail);
   }
 }
 

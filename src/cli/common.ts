@@ -1,3 +1,4 @@
+import type { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { redact as scrub } from '../secrets.js';
 import { parseWhole } from './numbers.js';
@@ -5,6 +6,16 @@ import { parseWhole } from './numbers.js';
 /** Exit codes: 0 ok, 1 the work failed, 2 bad input (configuration or arguments). */
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+
+/**
+ * commander's own usage errors (unknown option, missing argument) are bad input: exit 2, at every
+ * level (addCommand does not pass settings on, so it walks the subcommands).
+ */
+export function usageExits(cmd: Command): Command {
+  cmd.showHelpAfterError('(run with --help for usage)').exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE));
+  for (const sub of cmd.commands) usageExits(sub);
+  return cmd;
+}
 
 /** Prints one line, never a stack trace, and sets the exit code the error deserves. */
 export function reportFatal(err: unknown): never {

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { simCommand } from '../sim/cli.js';
-import { enqueueCommand, outboxCommand } from '../writes/cli.js';
+import { usageExits } from './common.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { enqueueCommand } from './enqueue.js';
+import { outboxCommand } from './outbox.js';
+import { simCommand } from './sim.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 
@@ -20,12 +22,6 @@ export function buildProgram(): Command {
   program.addCommand(outboxCommand());
   program.addCommand(simCommand());
   return program;
-}
-
-/** commander's own usage errors (unknown option, missing argument) are bad input: exit 2. */
-function usageExits(cmd: Command): void {
-  cmd.showHelpAfterError('(run with --help for usage)').exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
-  for (const sub of cmd.commands) usageExits(sub);
 }
 
 /**

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { existsSync } from 'node:fs';
-import { ConfigError } from '../errors.js';
 import { parseWhole, reportFatal } from './common.js';
+import { existingMirrorPath } from './mirror-file.js';
 
 // readStatus lives apart so that defining this command (`--help`) loads no database driver.
 export type { MirrorStatus } from './status-read.js';
@@ -14,10 +13,8 @@ export function statusCommand(): Command {
     .action(async (o: { json?: boolean; runs: string }) => {
       try {
         const runs = parseWhole('--runs', o.runs, { min: 1, max: 1_000_000 })!;
-        const [{ loadConfig, sqlitePath }, { readStatus }] = await Promise.all([import('../config.js'), import('./status-read.js')]);
+        const [path, { readStatus }, { loadConfig }] = await Promise.all([existingMirrorPath(), import('./status-read.js'), import('../config.js')]);
         const env = loadConfig(process.env);
-        const path = sqlitePath(env.DATABASE_URL);
-        if (path !== ':memory:' && !existsSync(path)) throw new ConfigError(`no mirror at ${path} yet: run \`leeloo-sync sync\` first`);
         const st = readStatus(path, runs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);

@@ -16,6 +16,7 @@ import {
   tunnelStatsSchema,
   userSchema,
 } from '../leeloo/schemas.js';
+import type { Page } from '../leeloo/paginate.js';
 import { BudgetExhausted, answerOf, type Check, type DoctorContext } from './types.js';
 
 export interface EndpointResult {
@@ -61,6 +62,12 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
     }
   };
   const s = dc.seen;
+  // A list's first page; the id of its first item is kept for the detail route asked next.
+  const firstOf = <T extends { id: string }>(pages: () => AsyncGenerator<Page<T>>, keep: (id: string | undefined) => void) => async () => {
+    const p = await dc.first(pages());
+    keep(p.items[0]?.id);
+    return p.items;
+  };
   await one('GET /api/v2/people', personListItemSchema, async () => {
     const p = await dc.first(c.peoplePages(range, { pageSize: 20 }));
     s.people = p;
@@ -82,26 +89,14 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
     s.chat = p;
     return p.items;
   } : null);
-  await one('GET /api/v2/orders', orderListItemSchema, async () => {
-    const p = await dc.first(c.orderPages({ pageSize: 5 }));
-    s.orderId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/orders', orderListItemSchema, firstOf(() => c.orderPages({ pageSize: 5 }), (id) => (s.orderId = id)));
   await one('GET /api/v2/orders/:id', orderDetailSchema, s.orderId ? async () => [await dc.call(() => c.getOrder(s.orderId!))] : null);
   await one('GET /api/v2/tags', tagSchema, () => dc.call(() => c.listTags()));
-  await one('GET /api/v2/tunnels', tunnelSchema, async () => {
-    const p = await dc.first(c.tunnelPages({ pageSize: 5 }));
-    s.tunnelId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/tunnels', tunnelSchema, firstOf(() => c.tunnelPages({ pageSize: 5 }), (id) => (s.tunnelId = id)));
   await one('GET /api/v2/tunnels/:id', tunnelSchema, s.tunnelId ? async () => [(await dc.call(() => c.getTunnel(s.tunnelId!))).tunnel] : null);
   await one('GET /api/v2/tunnels/stats', tunnelStatsSchema, () => dc.call(() => c.getAllTunnelStats()));
   await one('GET /api/v2/tunnels/:id/stats', tunnelStatsSchema, s.tunnelId ? () => dc.call(() => c.getTunnelStats(s.tunnelId!)) : null);
-  await one('GET /api/v2/users', userSchema, async () => {
-    const p = await dc.first(c.userPages({ pageSize: 5 }));
-    s.userId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/users', userSchema, firstOf(() => c.userPages({ pageSize: 5 }), (id) => (s.userId = id)));
   await one('GET /api/v2/users/:id', userSchema, s.userId ? async () => [await dc.call(() => c.getUser(s.userId!))] : null);
   await one('GET /api/v2/connections', connectionSchema, () => dc.call(() => c.listConnections()));
   let categoryId: string | undefined;
@@ -112,11 +107,7 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   });
   await one('GET /api/v2/categories/templates/:id', messageTemplateSchema, categoryId ? () => dc.call(() => c.listTemplates(categoryId!)) : null);
   let accountId: string | undefined;
-  await one('GET /api/v1/accounts', accountListItemSchema, async () => {
-    const p = await dc.first(c.accountPages({}, { pageSize: 5 }));
-    accountId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v1/accounts', accountListItemSchema, firstOf(() => c.accountPages({}, { pageSize: 5 }), (id) => (accountId = id)));
   await one('GET /api/v1/accounts/:id', accountDetailSchema, accountId ? async () => [(await dc.call(() => c.getAccount(accountId!))).account] : null);
   await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.first(c.accountChatMessagePages(accountId!, { pageSize: 5 }))).items : null);
 

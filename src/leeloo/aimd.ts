@@ -1,5 +1,5 @@
 /*
- * LEELOO_RATE_LIMIT=auto: the API publishes no limit (leeloo-api.md: an overrun gets a plain-text
+ * LEELOO_RATE_LIMIT=auto: the API publishes no limit (docs/leeloo-api.md: an overrun gets a plain-text
  * 429, maybe with Retry-After), so the client learns it, as TCP learns a path's capacity (AIMD):
  *
  * - slow start: from a safe rate (or the rate learned by the last run), ×1.5 every 250 ms while

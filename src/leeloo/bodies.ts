@@ -59,7 +59,7 @@ export type UpdatePersonBody = z.infer<typeof updatePersonBody>;
 export const createPersonBody = z.object({
   name: z.string(),
   email: z.string().optional(),
-  /** `+` followed by digits (leeloo-api.md); checked before sending. */
+  /** `+` followed by digits (docs/leeloo-api.md); checked before sending. */
   phone: z.string().optional(),
   leadgentool_id: idText,
   connected_users_ids: z.array(idText).optional(),

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_MAX } from '../defaults.js';
 import type { Env } from '../config.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { registerSecret, silentLogger, type Logger } from '../log.js';
@@ -78,28 +79,32 @@ import {
 export type { CallOptions, ClientEvent, ClientStats } from './caller.js';
 
 export interface LeelooClientOptions {
-  /** Without the /api/v2 suffix; a trailing slash is fine. Default https://api.leeloo.ai. */
+  /** Without the /api/v2 suffix; a trailing slash is fine. An empty string means the default. @defaultValue {@link DEFAULT_BASE_URL} (https://api.leeloo.ai) */
   baseUrl: string;
   token: string;
-  /** Whole exchange (connect, headers, body). Default 30 s. */
+  /** Whole exchange (connect, headers, body), in ms. @defaultValue {@link DEFAULT_TIMEOUT_MS} (30 s) */
   timeoutMs?: number;
-  /** A response body past this many bytes fails the call for good. Default 64 MiB. */
+  /** A response body past this many bytes fails the call for good. @defaultValue {@link DEFAULT_MAX_RESPONSE_BYTES} (64 MiB) */
   maxResponseBytes?: number;
-  /** Retries after the first attempt. Default 6. */
+  /** Retries after the first attempt. @defaultValue {@link DEFAULT_MAX_RETRIES} (6) */
   maxRetries?: number;
+  /** Base delay of the first retry, in ms. @defaultValue {@link DEFAULT_RETRY_BASE_MS} (250 ms) */
   retryBaseMs?: number;
+  /** Upper bound of any computed backoff, in ms. @defaultValue {@link DEFAULT_RETRY_MAX_MS} (30 s) */
   retryMaxMs?: number;
-  /** Requests per second for the built-in limiter; 0 or Infinity disables it; `auto` learns it. Default 10. */
+  /** Requests per second for the built-in limiter; 0 or Infinity disables it; `auto` learns it. @defaultValue {@link DEFAULT_RATE_LIMIT} (10) */
   rateLimit?: number | 'auto';
-  /** `auto`: never faster than this (LEELOO_RATE_LIMIT_MAX). Default 200. */
+  /** `auto`: never faster than this (LEELOO_RATE_LIMIT_MAX). @defaultValue {@link DEFAULT_RATE_LIMIT_MAX} (200) */
   rateLimitMax?: number;
   /** `auto`: what the last run learned (kept in the mirror by the sync engine), to start near it. */
   learnedRate?: LearnedRate | null;
-  /** Replaces the built-in limiter (e.g. one shared through Redis). */
+  /** Replaces the built-in limiter (e.g. one shared through Redis). @defaultValue a token bucket of `rateLimit` */
   rateLimiter?: RateLimiter;
-  /** Default `limit` of list requests. Default 100. */
+  /** `limit` of list requests. @defaultValue {@link DEFAULT_PAGE_SIZE} (100) */
   pageSize?: number;
+  /** How `filter[last_message]` dates are written. @defaultValue `'datetime'` */
   dateFormat?: DateFormat;
+  /** @defaultValue a silent logger */
   logger?: Logger;
   onEvent?: (e: ClientEvent) => void;
 }
@@ -130,10 +135,6 @@ export interface AccountFilter {
   tags?: string[];
 }
 
-const DEFAULT_PAGE_SIZE = 100;
-const DEFAULT_MAX_RETRIES = 6;
-const DEFAULT_RATE_LIMIT = 10;
-const DEFAULT_RATE_LIMIT_MAX = 200;
 const PHONE = /^\+\d+$/;
 
 // Envelopes compiled once.
@@ -164,7 +165,7 @@ type ListEnvelope<T> = { data: T[]; meta?: unknown };
 
 /**
  * Typed client for the 29 v2 and 3 v1 endpoints of the Leeloo API (numbers in comments follow
- * the index in leeloo-api.md). Payloads are validated and returned exactly as received.
+ * the index in docs/leeloo-api.md). Payloads are validated and returned exactly as received.
  */
 export class LeelooClient {
   /** Cumulative counters of this client (the same object for its whole life). */
@@ -620,7 +621,7 @@ function seg(field: string, value: unknown): string {
 }
 
 function checkPhone(field: string, phone: string): void {
-  // POST /people requires `+` and digits (leeloo-api.md); PUT /people/{id} stores the same field.
+  // POST /people requires `+` and digits (docs/leeloo-api.md); PUT /people/{id} stores the same field.
   if (!PHONE.test(phone)) throw new ValidationError(field, 'must be "+" followed by digits, e.g. +380953066789');
 }
 

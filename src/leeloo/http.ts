@@ -1,13 +1,11 @@
 import { Agent, FormData, request, type Dispatcher } from 'undici';
 import { ApiError, ConfigError, type ApiErrorKind } from '../errors.js';
 import { HEADER_SAFE, redact, registerSecret } from '../secrets.js';
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from '../defaults.js';
 import { parseRetryAfter } from './retry.js';
 
-export const DEFAULT_BASE_URL = 'https://api.leeloo.ai';
-export const DEFAULT_TIMEOUT_MS = 30_000;
+export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS };
 export const EXCERPT_MAX = 200;
-/** LEELOO_MAX_RESPONSE_BYTES' default: far above any page of 1000 rows, far below a crash. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT';
 
@@ -32,10 +30,12 @@ export interface HttpResponse {
 }
 
 export interface HttpTransportOptions {
+  /** Without the /api/v2 suffix; a trailing slash is fine. An empty string means the default. @defaultValue {@link DEFAULT_BASE_URL} */
   baseUrl: string;
   token: string;
+  /** Whole exchange (connect, headers, body), in ms. @defaultValue {@link DEFAULT_TIMEOUT_MS} (30 s) */
   timeoutMs?: number;
-  /** A body past this many bytes fails the call for good (LEELOO_MAX_RESPONSE_BYTES). */
+  /** A body past this many bytes fails the call for good (LEELOO_MAX_RESPONSE_BYTES). @defaultValue {@link DEFAULT_MAX_RESPONSE_BYTES} (64 MiB) */
   maxResponseBytes?: number;
   /** For tests or a shared pool; the transport closes only an agent it created. */
   dispatcher?: Dispatcher;
@@ -268,7 +268,7 @@ export class HttpTransport {
       return fail(new ApiError({ ...base, kind: 'schema', detail: 'expected a JSON object {status, data}', maybeApplied: req.write }));
     }
     const env = parsed as Record<string, unknown>;
-    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (leeloo-api.md).
+    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (docs/leeloo-api.md, "Errors").
     if (env.status === 0 || env.status === '0' || env.status === false) {
       return fail(new ApiError({ ...base, kind: 'api', detail: apiErrorCode(env.error), maybeApplied: false }));
     }

@@ -62,7 +62,7 @@ const defaultId = (item: unknown): string | undefined => {
 };
 
 /**
- * Walks a limit/offset list (leeloo-api.md "Lists"). Rules, in order of the traps they avoid:
+ * Walks a limit/offset list (docs/leeloo-api.md, "Lists and paging"). Rules, in order of the traps they avoid:
  * - the offset advances by the items actually received, since the server may cap `limit`;
  * - an empty page ends the list;
  * - with a totalCount, the list ends when the offset reaches it (the latest count, since a list

@@ -4,7 +4,7 @@ import { ValidationError } from '../errors.js';
  * Ids that end up in a request path. They come from the API itself (a list's ids feed its detail
  * requests), so a hostile or broken answer could hand us `..`, `a/b` or `%2e%2e`: URL parsing
  * would normalise such a segment into another route. Every path id the docs name is a 24-hex
- * ObjectId (leeloo-api.md: "Ids are 24-hex MongoDB ObjectIds"); anything else is refused
+ * ObjectId (docs/leeloo-api.md, "Basics"); anything else is refused
  * before a URL is built.
  */
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;

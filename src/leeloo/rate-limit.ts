@@ -2,8 +2,9 @@ import { AimdController, type AimdOptions, type LearnedRate, type RateLimitSnaps
 
 /**
  * Client-side request budget. The API publishes no limit and answers an overrun with a plain-text
- * 429 (leeloo-api.md), so a sync paces itself instead of provoking a 429 storm. The interface is
- * what a shared (e.g. Redis-backed) limiter for several worker processes must implement.
+ * 429 (docs/leeloo-api.md, "When throttled"), so a sync paces itself instead of provoking a 429
+ * storm. The interface is what a shared (e.g. Redis-backed) limiter for several worker processes
+ * must implement.
  */
 export interface RateLimiter {
   /** Resolves when the caller may send one request; rejects with the signal's reason on abort. */
@@ -20,7 +21,7 @@ export interface RateLimiter {
 export interface TokenBucketOptions {
   /** Requests per second (> 0). */
   rate: number;
-  /** Permits that may be taken back to back after an idle spell. Default 2. */
+  /** Permits that may be taken back to back after an idle spell. @defaultValue 2 */
   burst?: number;
   /**
    * Instead of `burst`: how early (ms) a permit may be released before its slot, whatever the

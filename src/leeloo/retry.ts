@@ -1,9 +1,9 @@
 import { ApiError } from '../errors.js';
 
 export interface BackoffOptions {
-  /** Base delay of the first retry. Default 250 ms. */
+  /** Base delay of the first retry, in ms. @defaultValue {@link DEFAULT_RETRY_BASE_MS} (250 ms) */
   baseMs?: number;
-  /** Upper bound of any computed backoff. Default 30 s. */
+  /** Upper bound of any computed backoff, in ms. @defaultValue {@link DEFAULT_RETRY_MAX_MS} (30 s) */
   maxMs?: number;
   /** For tests: a number in [0, 1). */
   random?: () => number;
@@ -14,7 +14,7 @@ export const DEFAULT_RETRY_MAX_MS = 30_000;
 /** A Retry-After beyond this is not honoured as is (a misconfigured proxy must not park a sync for hours). */
 export const RETRY_AFTER_CAP_MS = 120_000;
 /**
- * The real API's 429 is plain text and may carry no Retry-After (leeloo-api.md); full jitter
+ * The real API's 429 is plain text and may carry no Retry-After (docs/leeloo-api.md, "When throttled"); full jitter
  * alone could then retry almost at once, so a throttled retry waits at least this long.
  */
 export const RATE_LIMITED_FLOOR_MS = 1_000;

@@ -25,7 +25,7 @@ export type Link = z.infer<typeof linkSchema>;
 export const metaSchema = z.looseObject({
   limit: numeric,
   offset: numeric,
-  /** Inconsistent across the examples (leeloo-api.md): kept, never used. */
+  /** Inconsistent across the examples (docs/leeloo-api.md, "Lists and paging"): kept, never used. */
   filteredCount: numeric,
   totalCount: numeric,
 });
@@ -122,7 +122,7 @@ export const personDetailSchema = z.looseObject({
   subscribeHistory: z.array(subscribeHistorySchema).nullish(),
   links: personLinksSchema.nullish(),
   custom_fields: customFieldsSchema,
-  /** Person details use snake_case timestamps, list items camelCase (leeloo-api.md). */
+  /** Person details use snake_case timestamps, list items camelCase (docs/leeloo-api.md, "Field names"). */
   created_at: timestamp,
   updated_at: timestamp,
 });

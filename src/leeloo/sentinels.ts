@@ -1,7 +1,7 @@
 /**
  * The API spells "no value" as strings instead of null: "NOT_DEFINED" for email, phone,
- * profileImage and gender, "NO_DATA" for gender (see the person examples in leeloo-api-v2.txt
- * and leeloo-api.md "Missing values"). Raw payloads keep them; mapped values use these helpers.
+ * profileImage and gender, "NO_DATA" for gender (docs/leeloo-api.md, "Missing values: NOT_DEFINED
+ * and NO_DATA"). Raw payloads keep them; mapped values use these helpers.
  */
 export const SENTINELS: ReadonlySet<string> = new Set(['NOT_DEFINED', 'NO_DATA']);
 

@@ -4,7 +4,7 @@ import { generateWorld } from './generate.js';
 import { DEFAULT_KNOBS, checkKnobs } from './knobs.js';
 import { SimServer } from './server.js';
 import { createStore } from './store.js';
-import type { SimOptions, Simulator } from './types.js';
+import { SIM_DEFAULTS, type SimOptions, type Simulator } from './types.js';
 
 export type {
   ActivityReport,
@@ -32,11 +32,11 @@ export type * from './model.js';
  * the same company; `now` defaults to the current time.
  */
 export async function startSimulator(opts: SimOptions = {}): Promise<Simulator> {
-  const seed = opts.seed ?? 42;
-  const people = opts.people ?? 200;
-  const token = opts.token ?? 'sim-token';
-  const host = opts.host ?? '127.0.0.1';
-  const port = opts.port ?? 0;
+  const seed = opts.seed ?? SIM_DEFAULTS.seed;
+  const people = opts.people ?? SIM_DEFAULTS.people;
+  const token = opts.token ?? SIM_DEFAULTS.token;
+  const host = opts.host ?? SIM_DEFAULTS.host;
+  const port = opts.port ?? SIM_DEFAULTS.port;
   const now = opts.now ? opts.now.getTime() : Date.now();
   if (!Number.isSafeInteger(seed)) throw new ConfigError(`seed must be a whole number (got ${seed})`);
   if (!Number.isSafeInteger(people) || people < 0 || people > 10_000_000) throw new ConfigError(`people must be a whole number from 0 to 10000000 (got ${people})`);

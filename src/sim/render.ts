@@ -7,6 +7,7 @@ import type {
   AccountRefJson,
   Channel,
   ChannelListItemJson,
+  ContactJson,
   CreatedPersonJson,
   LinkJson,
   Order,
@@ -133,22 +134,30 @@ function personOrders(w: World, p: Person): Order[] {
   });
 }
 
+/** How a person is reached; persons, v1 accounts and POST /people's answer carry it alike. */
+function contactOf(p: Person): ContactJson {
+  return { gender: p.gender, phone: p.phone, email: p.email, locale: p.locale };
+}
+
+/** `?include=contactedUsers,orders` of a person's or an account's detail; `order` renders an order as that route does. */
+function includedOf<O>(w: World, p: Person, contactedUserIds: string[], include: Include, order: (o: Order) => O): { users?: UserJson[]; orders?: O[] } {
+  const included: { users?: UserJson[]; orders?: O[] } = {};
+  if (include.users) included.users = includedUsers(w, contactedUserIds);
+  if (include.orders) included.orders = personOrders(w, p).map(order);
+  return included;
+}
+
 /** GET /people/{id} and GET /communication-channels/{id}/person (without `status`). */
 export function personDetail(w: World, p: Person, include: Include): PersonDetailJson {
   const x = extrasOf(w, p);
-  const included: PersonDetailJson['included'] = {};
-  if (include.users) included.users = includedUsers(w, x.contactedUserIds);
-  if (include.orders) included.orders = personOrders(w, p).map(personIncludedOrder);
+  const included = includedOf(w, p, x.contactedUserIds, include, personIncludedOrder);
   return {
     data: {
       id: p.id,
       name: p.name,
       tags: p.tags.slice(),
       profileImage: p.profileImage,
-      gender: p.gender,
-      phone: p.phone,
-      email: p.email,
-      locale: p.locale,
+      ...contactOf(p),
       accounts: accountRefs(p),
       subscribeHistory: x.subscribeHistory.map((e) => subscribeJson(w, e)),
       links: links(p, x.contactedUserIds),
@@ -187,9 +196,7 @@ export function accountDetail(w: World, c: Channel, include: Include): AccountDe
   const x = extrasOf(w, p);
   const customFields: Record<string, string> = {};
   for (const f of x.customFields) customFields[f.name] = f.value;
-  const included: AccountDetailJson['included'] = {};
-  if (include.users) included.users = includedUsers(w, x.contactedUserIds);
-  if (include.orders) included.orders = personOrders(w, p).map(accountIncludedOrder);
+  const included = includedOf(w, p, x.contactedUserIds, include, accountIncludedOrder);
   return {
     data: {
       id: c.id,
@@ -197,10 +204,7 @@ export function accountDetail(w: World, c: Channel, include: Include): AccountDe
       tags: p.tags.slice(),
       from: c.from,
       botStatus: c.botStatus,
-      gender: p.gender,
-      phone: p.phone,
-      email: p.email,
-      locale: p.locale,
+      ...contactOf(p),
       subscribeHistory: x.subscribeHistory
         .filter((e) => e.accountId === c.id)
         .map((e) => {
@@ -238,10 +242,7 @@ export function createdPerson(w: World, c: Channel): CreatedPersonJson {
     from: c.from,
     botStatus: c.botStatus,
     connectionStatus: c.connectionStatus,
-    gender: p.gender,
-    phone: p.phone,
-    email: p.email,
-    locale: p.locale,
+    ...contactOf(p),
     subscribeHistory: extrasOf(w, p).subscribeHistory.map((e) => subscribeJson(w, e)),
     createdAt: iso(c.createdAt),
     updatedAt: iso(p.updatedAt),

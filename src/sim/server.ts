@@ -144,7 +144,7 @@ export class SimServer {
   }
 
   private tooMany(retryAfter: number): Answer {
-    // Plain text, not JSON (leeloo-api.md, "When throttled").
+    // Plain text, not JSON (docs/leeloo-api.md, "When throttled").
     return { status: 429, contentType: 'text/plain; charset=utf-8', body: TOO_MANY_REQUESTS, headers: { 'retry-after': String(retryAfter) } };
   }
 

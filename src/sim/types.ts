@@ -90,13 +90,23 @@ export interface DeleteReport {
 export type DatePrecision = 'exact' | 'day' | 'day-start' | 'ignored';
 export const DATE_PRECISIONS: readonly DatePrecision[] = ['exact', 'day', 'day-start', 'ignored'];
 
+/** What startSimulator and `leeloo-sync sim` use for an option not given. */
+export const SIM_DEFAULTS = { seed: 42, people: 200, token: 'sim-token', host: '127.0.0.1', port: 0 } as const;
+
 export interface SimOptions {
+  /** Seed of the generated company. @defaultValue {@link SIM_DEFAULTS}.seed (42) */
   seed?: number;
+  /** People in the company. @defaultValue {@link SIM_DEFAULTS}.people (200) */
   people?: number;
+  /** The simulated present. @defaultValue the current time */
   now?: Date;
+  /** The X-Leeloo-AuthToken clients must send. @defaultValue {@link SIM_DEFAULTS}.token ('sim-token') */
   token?: string;
+  /** @defaultValue {@link SIM_DEFAULTS}.host (127.0.0.1) */
   host?: string;
+  /** 0 picks a free port. @defaultValue {@link SIM_DEFAULTS}.port (0) */
   port?: number;
+  /** @defaultValue DEFAULT_KNOBS (src/sim/knobs.ts) */
   knobs?: Partial<SimKnobs>;
 }
 

@@ -10,9 +10,9 @@ import { ProgressTracker, type PartFigures, type Progress, type StreamFigures } 
 export interface ProgressViewOptions {
   tty: boolean;
   logger: Logger;
-  /** Redraw (TTY) or log (otherwise) interval; default 200 ms on a TTY, 10 s otherwise. */
+  /** Redraw (TTY) or log (otherwise) interval, in ms. @defaultValue 200 on a TTY, 10000 otherwise */
   intervalMs?: number;
-  /** Where the TTY block goes; default stderr (the summary table goes to stdout). */
+  /** Where the TTY block goes (the summary table goes to stdout). @defaultValue `process.stderr` */
   out?: NodeJS.WriteStream;
   /** For tests. */
   now?: () => number;
@@ -28,27 +28,23 @@ export function createProgress(opts: ProgressViewOptions): Progress {
     timer = setInterval(view.update, interval);
     timer.unref();
   };
+  // A count goes to the tracker, and the view wakes up to show it.
+  type Count = 'tick' | 'total' | 'remaining' | 'expect';
+  const counted =
+    (name: Count): Progress[Count] =>
+    (stream, n, unit) => {
+      tracker[name](stream, n, unit);
+      wake();
+    };
   return {
     start(stream) {
       tracker.start(stream);
       wake();
     },
-    tick(stream, n, unit) {
-      tracker.tick(stream, n, unit);
-      wake();
-    },
-    total(stream, n, unit) {
-      tracker.total(stream, n, unit);
-      wake();
-    },
-    remaining(stream, n, unit) {
-      tracker.remaining(stream, n, unit);
-      wake();
-    },
-    expect(stream, n, unit) {
-      tracker.expect(stream, n, unit);
-      wake();
-    },
+    tick: counted('tick'),
+    total: counted('total'),
+    remaining: counted('remaining'),
+    expect: counted('expect'),
     finish(stream, status) {
       tracker.finish(stream, status);
       view.finished(stream);

@@ -10,7 +10,7 @@ export interface WriteBackoff {
 export const DEFAULT_WRITE_BACKOFF: WriteBackoff = { baseMs: 1_000, maxMs: 300_000 };
 
 /**
- * The real API's 429 is plain text and may carry no Retry-After (leeloo-api.md, "When throttled"):
+ * The real API's 429 is plain text and may carry no Retry-After (docs/leeloo-api.md, "When throttled"):
  * a throttled write then waits at least this long.
  */
 export const RATE_LIMITED_FLOOR_MS = 1_000;

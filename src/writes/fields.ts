@@ -37,7 +37,7 @@ export const LIMITS = {
 
 const required = (what: string) => (iss: { input: unknown }) => (iss.input === undefined || iss.input === null ? 'is required' : `must be ${what}`);
 
-/** "Ids are 24-hex MongoDB ObjectIds" (leeloo-api.md); the API wants them lower-case. */
+/** "Ids are 24-hex MongoDB ObjectIds" (docs/leeloo-api.md); the API wants them lower-case. */
 export const HEX_ID = /^[0-9a-f]{24}$/i;
 
 export const hexId = z
@@ -49,7 +49,7 @@ export const hexId = z
 /** Non-empty text, kept as written (a message's spacing is the user's). */
 export const text = z.string({ error: required('text') }).refine((s) => s.trim() !== '', 'must not be empty');
 
-/** POST /people: "Phones must be `+` followed by digits" (leeloo-api.md); E.164 allows at most 15. */
+/** POST /people: "Phones must be `+` followed by digits" (docs/leeloo-api.md); E.164 allows at most 15. */
 export const phone = z
   .string({ error: required('a phone number') })
   .max(LIMITS.phone, `must be at most ${LIMITS.phone} characters`)
@@ -91,7 +91,7 @@ const LATEST = Date.UTC(2100, 0, 1);
 
 const DAY_TIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?$/;
 
-/** A date; `YYYY-MM-DD[ HH:mm]` without a zone is read as UTC ("All dates are UTC", leeloo-api.md). */
+/** A date; `YYYY-MM-DD[ HH:mm]` without a zone is read as UTC ("All dates are UTC", docs/leeloo-api.md). */
 function parseUtc(v: string): Date | null {
   const m = DAY_TIME.exec(v);
   const d = m ? new Date(`${m[1]}T${m[2] ?? '00:00'}:00Z`) : /[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? new Date(v) : null;

@@ -1,6 +1,6 @@
 /**
  * The write-back operations, one per write endpoint of the Leeloo docs
- * (seeds/leeloo-api-v2.txt; numbers in comments follow leeloo-api.md's index): what the row's
+ * (the API docs; numbers in comments follow docs/leeloo-api.md's index): what the row's
  * target_id names, whether resending is safe, how it is sent with the API client and, for
  * idempotent ones whose effect can be read back, how to check whether an attempt with an
  * unknown outcome already took effect (so it is not sent a second time).
@@ -54,7 +54,7 @@ export interface Operation<K extends WriteKind> extends KindInfo {
 
 type Operations = { [K in WriteKind]: Operation<K> };
 
-/** Person objects carry tag names (leeloo-api.md), so a tag is checked by the name it had when enqueued. */
+/** Person objects carry tag names (docs/leeloo-api.md), so a tag is checked by the name it had when enqueued. */
 async function personTags(client: LeelooClient, id: string, c: CallOptions): Promise<string[]> {
   const { person } = await client.getPerson(id, [], c);
   return Array.isArray(person.tags) ? person.tags.map(String) : [];

@@ -126,7 +126,7 @@ export function enqueueWrites(mirror: Mirror, reqs: readonly (WriteRequest & { i
       try {
         return insertOne(mirror, r, { ...opts, idempotencyKey: r.idempotencyKey }, tags);
       } catch (err) {
-        if (err instanceof ValidationError) throw new ValidationError(`[${i}].${err.field}`, err.message.slice(err.field.length + 2));
+        if (err instanceof ValidationError) throw new ValidationError(`[${i}].${err.field}`, err.detail);
         throw err;
       }
     }),

@@ -194,7 +194,7 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
     }
     case 'add-sms-connection': {
       const sms = p as Parsed<'add-sms-connection'>;
-      // "tags here are ids" (leeloo-api.md, POST /people/sms), unlike person objects, which carry names.
+      // "tags here are ids" (docs/leeloo-api.md, POST /people/sms), unlike person objects, which carry names.
       const ids = sms.tags?.map((tag, i) => resolveTag(`tags[${i}]`, tag, tags).id);
       const out: NormalizedPayloads['add-sms-connection'] = { connection_id: sms.connection_id, data: sms.data };
       if (ids) out.tags = ids;

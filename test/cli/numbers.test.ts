@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseDay, parseDecimal, parseWhole } from '../../src/cli/numbers.js';
 import { openMirror } from '../../src/db/connection.js';
-import { ConfigError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
+import { refusal } from '../helpers/errors.js';
 import { tempDbPath } from '../helpers/mirror.js';
-
-const refusal = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('not refused');
-};
 
 describe('numeric and date options', () => {
   it('take plain decimal digits within a range, and real days from 2000-01-01 to tomorrow', () => {

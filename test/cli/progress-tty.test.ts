@@ -1,10 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import xterm from '@xterm/headless';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it } from 'vitest';
 import { STREAM_NAMES } from '../../src/sync/registry.js';
 import { BIN } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { useSimulatorAndDb } from '../helpers/sim.js';
 
 /*
  * `leeloo-sync sync` in a pseudo-terminal of 80 columns (util-linux `script` gives the child a
@@ -54,20 +53,13 @@ async function screen(output: string): Promise<{ lines: string[]; wrapped: numbe
 }
 
 describe.skipIf(!hasScript)('sync progress on a terminal (pty, 80 columns)', () => {
-  let sim: Simulator;
-  const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 7, people: PEOPLE });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fx = useSimulatorAndDb({ seed: 7, people: PEOPLE });
+  const db = fx.db;
 
   it('redraws one block of one line per stream that never wraps, with totals, and the summary follows it', async () => {
     const r = await runInPty(['sync'], {
-      LEELOO_API_URL: sim.url,
-      LEELOO_API_TOKEN: sim.token,
+      LEELOO_API_URL: fx.sim.url,
+      LEELOO_API_TOKEN: fx.sim.token,
       DATABASE_URL: db.path,
       LEELOO_RATE_LIMIT: '5000',
       SYNC_CONCURRENCY: '8',

@@ -9,6 +9,7 @@ import { APPLICATION_ID, readMigrations } from '../../src/db/migrate.js';
 const ALL = readMigrations(MIGRATIONS_DIR).migrations.length;
 import { ConfigError } from '../../src/errors.js';
 import { foreignFiles, legacyDb, sha } from '../helpers/db-files.js';
+import { refusal } from '../helpers/errors.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -44,15 +45,8 @@ const migrationRows = (path: string) => {
   }
 };
 
-function refusal(path: string): string {
-  try {
-    openMirror(path).close();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error('openMirror did not refuse');
-}
+/** The message with which openMirror refuses `path`. */
+const refusedOpen = (path: string): string => refusal(() => openMirror(path).close());
 
 describe('database ownership', () => {
   it('refuses files that are not ours and leaves them byte-identical, with no -wal or -shm', () => {
@@ -161,7 +155,7 @@ describe('database ownership', () => {
     s.prepare('INSERT INTO __drizzle_migrations (hash, created_at) VALUES (?, ?)').run('f'.repeat(64), Date.UTC(2031, 0, 2));
     s.close();
     const msg = /^DATABASE_URL: .*newer\.db: database was written by a newer leeloo-sync \(migration 2031-01-02T00:00:00\.000Z ffffffffffff\); upgrade leeloo-sync$/;
-    expect(refusal(path)).toMatch(msg);
+    expect(refusedOpen(path)).toMatch(msg);
     expect(() => openMirror(path, { readonly: true })).toThrow(msg);
     expect(migrationRows(path)).toHaveLength(ALL + 1);
   });
@@ -169,9 +163,9 @@ describe('database ownership', () => {
   it('refuses bad paths naming DATABASE_URL', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'file'), 'x');
-    expect(refusal(dir)).toMatch(/^DATABASE_URL is a directory/);
-    expect(refusal(join(dir, 'file', 'x.db'))).toMatch(/^DATABASE_URL is under a file/);
-    expect(refusal('/proc/self/leeloo.db')).toMatch(/^DATABASE_URL must not point into \/proc/);
+    expect(refusedOpen(dir)).toMatch(/^DATABASE_URL is a directory/);
+    expect(refusedOpen(join(dir, 'file', 'x.db'))).toMatch(/^DATABASE_URL is under a file/);
+    expect(refusedOpen('/proc/self/leeloo.db')).toMatch(/^DATABASE_URL must not point into \/proc/);
     expect(existsSync(join(dir, 'file', 'x.db'))).toBe(false);
   });
 });

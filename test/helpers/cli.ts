@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,18 @@ export interface CliResult {
   stderr: string;
   /** The process title (argv as `ps` shows it), read while the command ran. */
   cmdline: string;
+}
+
+/** Collects a child's stdout and stderr until it exits. */
+export function outputOf(child: ChildProcessByStdio<null, Readable, Readable>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** Runs the real CLI (the compiled dist/: test/helpers/build-dist.ts keeps it current) in a child process; `killAfterMs` SIGKILLs it mid-run. */

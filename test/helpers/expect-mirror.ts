@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { expect } from 'vitest';
 import type { Simulator } from '../../src/sim/index.js';
+import type { RunResult } from '../../src/sync/engine.js';
+import { failures, syncWith } from './mirror.js';
 
 type Obj = Record<string, unknown>;
 const SENTINELS = new Set(['NOT_DEFINED', 'NO_DATA']);
@@ -187,4 +189,29 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
       'id',
     ),
   );
+}
+
+type SyncRun = Awaited<ReturnType<typeof syncWith>>;
+
+/**
+ * One in-process sync that no stream may fail; `check` sees the run with the mirror open, and
+ * the mirror is closed after it.
+ */
+export async function syncPassing(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void): Promise<RunResult> {
+  const run = await syncWith(sim, dbPath, opts);
+  try {
+    expect(failures(run.result)).toEqual([]);
+    check?.(run);
+  } finally {
+    run.mirror.close();
+  }
+  return run.result;
+}
+
+/** The same, and then the mirror must equal the simulator's data. */
+export function syncMatching(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void): Promise<RunResult> {
+  return syncPassing(sim, dbPath, opts, (run) => {
+    check?.(run);
+    expectMirrorMatches(run.mirror.sqlite, sim);
+  });
 }

@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ApiError, ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { createClientFromEnv, LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../src/leeloo/client.js';
 import { drop, fakeServer, json, type Handler } from './fake-server.js';
+import { rejection } from '../helpers/errors.js';
 
 const TOKEN = 'tok-UNIT-7c1f3e9a2b8d4c6e';
-// Path ids are 24-hex ObjectIds (leeloo-api.md); the client refuses anything else.
+// Path ids are 24-hex ObjectIds (docs/leeloo-api.md); the client refuses anything else.
 const P1 = '5e1c4676b70fb2001279c268';
 const O1 = '5e5502a01b1668000ccc93ee';
 const U1 = '5e42be688d4fff000cafe5c1';
@@ -27,15 +28,6 @@ async function setup(handler: Handler, opts: Partial<LeelooClientOptions> = {}) 
     await srv.close();
   });
   return { srv, client, events };
-}
-
-async function caught(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
 }
 
 describe('LeelooClient transport', () => {
@@ -100,7 +92,7 @@ describe('LeelooClient transport', () => {
 
   it('treats {"status":0} on HTTP 200 as a permanent error, not retried', async () => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0, error: { fields: { authToken: 'REQUIRED' }, code: 'FORMAT_ERROR' } }));
-    const e = await caught(client.listTags());
+    const e = await rejection(client.listTags());
     expect(e.kind).toBe('api');
     expect(e.status).toBe(200);
     expect(e.permanent).toBe(true);
@@ -111,7 +103,7 @@ describe('LeelooClient transport', () => {
 
   it.each([400, 401, 403, 404, 422])('does not retry HTTP %i', async (status) => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0, error: { code: 'X' } }, status));
-    const e = await caught(client.getUser(U1));
+    const e = await rejection(client.getUser(U1));
     expect(e.kind).toBe('http');
     expect(e.status).toBe(status);
     expect(e.permanent).toBe(true);
@@ -188,7 +180,7 @@ describe('LeelooClient transport', () => {
 
   it('a timeout with retries: 0 is one request and a retryable timeout error', async () => {
     const { srv, client } = await setup((_r, res) => setTimeout(() => json(res, ok([])), 1000), { timeoutMs: 150 });
-    const e = await caught(client.listTags({ retries: 0 }));
+    const e = await rejection(client.listTags({ retries: 0 }));
     expect(e.kind).toBe('timeout');
     expect(e.permanent).toBe(false);
     expect(e.maybeApplied).toBe(false); // a read applies nothing
@@ -207,14 +199,14 @@ describe('LeelooClient transport', () => {
     ],
   ])('a non-idempotent write after an ambiguous failure (%s) throws maybeApplied and is not resent', async (_name, fault) => {
     const { srv, client } = await setup((_r, res) => fault(res));
-    const e = await caught(client.createPerson({ name: 'N', phone: '+380953066789', leadgentool_id: 'l1' }));
+    const e = await rejection(client.createPerson({ name: 'N', phone: '+380953066789', leadgentool_id: 'l1' }));
     expect(e.maybeApplied).toBe(true);
     expect(srv.received).toHaveLength(1);
   });
 
   it('a non-idempotent write after a timeout throws maybeApplied and is not resent', async () => {
     const { srv, client } = await setup((_r, res) => setTimeout(() => json(res, ok({})), 1000), { timeoutMs: 150 });
-    const e = await caught(client.sendTemplate({ account_id: 'a', template_id: 't', variables: { k: 'v' } }));
+    const e = await rejection(client.sendTemplate({ account_id: 'a', template_id: 't', variables: { k: 'v' } }));
     expect(e.kind).toBe('timeout');
     expect(e.maybeApplied).toBe(true);
     expect(srv.received).toHaveLength(1);
@@ -232,7 +224,7 @@ describe('LeelooClient transport', () => {
     await srv.close();
     const client = new LeelooClient({ baseUrl: url, token: TOKEN, rateLimit: 0, retryBaseMs: 1, retryMaxMs: 5, maxRetries: 2 });
     cleanup.push(() => client.close());
-    const e = await caught(client.sendMessage({ account_id: 'a', text: 'x' }));
+    const e = await rejection(client.sendMessage({ account_id: 'a', text: 'x' }));
     expect(e.kind).toBe('network');
     expect(e.maybeApplied).toBe(false);
     expect(client.stats.retries).toBe(2);
@@ -241,7 +233,7 @@ describe('LeelooClient transport', () => {
 
   it('per-call retries: 0 makes exactly one request', async () => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0 }, 503));
-    const e = await caught(client.addTag(P1, 't1', { retries: 0 }));
+    const e = await rejection(client.addTag(P1, 't1', { retries: 0 }));
     expect(e.status).toBe(503);
     expect(e.permanent).toBe(false);
     expect(srv.received).toHaveLength(1);
@@ -249,14 +241,14 @@ describe('LeelooClient transport', () => {
 
   it('gives up after maxRetries', async () => {
     const { srv, client } = await setup((_r, res) => json(res, { status: 0 }, 500), { maxRetries: 3 });
-    await caught(client.listConnections());
+    await rejection(client.listConnections());
     expect(srv.received).toHaveLength(4);
     expect(client.stats).toMatchObject({ requests: 4, retries: 3, errors: 1 });
   });
 
   it('a payload that does not match is a permanent schema error naming the path and the issue path', async () => {
     const { srv, client } = await setup((_r, res) => json(res, ok([{ id: 'a' }, { id: 42 }], { meta: { totalCount: 2 } })));
-    const e = await caught(client.users().next());
+    const e = await rejection(client.users().next());
     expect(e.kind).toBe('schema');
     expect(e.permanent).toBe(true);
     expect(e.path).toBe('/api/v2/users');
@@ -269,7 +261,7 @@ describe('LeelooClient transport', () => {
       res.writeHead(400, { 'content-type': 'text/html' });
       res.end(`<html>\n<body>bad token ${String(r.headers['x-leeloo-authtoken'])}\n${'x'.repeat(1000)}</body></html>`);
     });
-    const e = await caught(client.getOrder(O1));
+    const e = await rejection(client.getOrder(O1));
     expect(e.bodyExcerpt!.length).toBeLessThanOrEqual(200);
     expect(e.bodyExcerpt).not.toMatch(/\n/);
     expect(e.message).not.toContain(TOKEN);

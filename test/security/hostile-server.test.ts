@@ -3,11 +3,12 @@ import type http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ApiError, ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { createClientFromEnv, LeelooClient } from '../../src/leeloo/client.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { fakeServer, json } from '../leeloo/fake-server.js';
+import { rejection } from '../helpers/errors.js';
 
 const TOKEN = 'tok-HOSTILE-4e8a1c2b9d';
 const CHILD = fileURLToPath(new URL('./big-body-child.ts', import.meta.url));
@@ -29,15 +30,6 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof LeelooC
   const c = new LeelooClient({ baseUrl: url, token: TOKEN, rateLimit: 0, retryBaseMs: 5, retryMaxMs: 20, ...extra });
   cleanup.push(() => c.close());
   return c;
-}
-
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
 }
 
 describe('redirects', () => {

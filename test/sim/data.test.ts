@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { NOW } from './helpers.js';
+import { useSimulator } from '../helpers/sim.js';
 
 const HEX24 = /^[0-9a-f]{24}$/;
 const FULL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -27,20 +28,16 @@ function snapshot(sim: Simulator) {
 }
 
 describe('generated company', () => {
-  let sim: Simulator;
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 42, people: 1000, now: NOW });
-  });
-  afterAll(() => sim.close());
+  const fx = useSimulator({ seed: 42, people: 1000, now: NOW });
 
   it('is deterministic: same seed and now give the same data, another seed other data', async () => {
     const again = await startSimulator({ seed: 42, people: 1000, now: NOW });
     const other = await startSimulator({ seed: 43, people: 1000, now: NOW });
     try {
-      expect(snapshot(again)).toEqual(snapshot(sim));
+      expect(snapshot(again)).toEqual(snapshot(fx.sim));
       const a = snapshot(other);
       expect(a.counts.people).toBe(1000);
-      expect(a.people.map((p) => p.id)).not.toEqual(snapshot(sim).people.map((p) => p.id));
+      expect(a.people.map((p) => p.id)).not.toEqual(snapshot(fx.sim).people.map((p) => p.id));
     } finally {
       await again.close();
       await other.close();
@@ -50,25 +47,25 @@ describe('generated company', () => {
   it('keeps every timestamp at least a minute before now, spread over about three years', () => {
     const limit = NOW.getTime() - 60_000;
     let oldest = Infinity;
-    for (const p of sim.store.peopleList()) {
+    for (const p of fx.sim.store.peopleList()) {
       const t = Date.parse(p.lastMessageTime!);
       expect(t).toBeLessThanOrEqual(limit);
-      const d = sim.store.personDetail(p.id)!.data;
+      const d = fx.sim.store.personDetail(p.id)!.data;
       expect(Date.parse(d.created_at)).toBeLessThanOrEqual(t);
       expect(Date.parse(d.updated_at)).toBeGreaterThanOrEqual(t);
       expect(Date.parse(d.updated_at)).toBeLessThanOrEqual(limit);
       oldest = Math.min(oldest, Date.parse(d.created_at));
     }
-    for (const o of sim.store.ordersList()) expect(Date.parse(o.updatedAt)).toBeLessThanOrEqual(limit);
+    for (const o of fx.sim.store.ordersList()) expect(Date.parse(o.updatedAt)).toBeLessThanOrEqual(limit);
     expect(NOW.getTime() - oldest).toBeGreaterThan(2.5 * 365 * 86_400_000);
     expect(NOW.getTime() - oldest).toBeLessThan(3.1 * 365 * 86_400_000);
   });
 
   it('links people, channels and connections consistently', () => {
-    const connections = new Set(sim.store.connections().map((c) => c.id));
-    const channels = new Map([...sim.store.channelsList()].map((c) => [c.id, c]));
+    const connections = new Set(fx.sim.store.connections().map((c) => c.id));
+    const channels = new Map([...fx.sim.store.channelsList()].map((c) => [c.id, c]));
     let total = 0;
-    for (const p of sim.store.peopleList()) {
+    for (const p of fx.sim.store.peopleList()) {
       expect(p.id).toMatch(HEX24);
       expect(p.accounts.length).toBeGreaterThanOrEqual(1);
       expect(p.accounts.length).toBeLessThanOrEqual(3);
@@ -88,11 +85,11 @@ describe('generated company', () => {
   });
 
   it('ends every chat at the channel lastMessageTime, newest first, with the documented message types', () => {
-    const users = new Set(sim.store.users().map((u) => u.id));
+    const users = new Set(fx.sim.store.users().map((u) => u.id));
     const sizes: number[] = [];
     const types = new Set<string>();
-    for (const c of sim.store.channelsList()) {
-      const msgs = sim.store.chatMessages(c.id)!;
+    for (const c of fx.sim.store.channelsList()) {
+      const msgs = fx.sim.store.chatMessages(c.id)!;
       sizes.push(msgs.length);
       expect(msgs[0]!.createdAt).toBe(c.lastMessageTime);
       for (let i = 1; i < msgs.length; i++) expect(Date.parse(msgs[i - 1]!.createdAt)).toBeGreaterThanOrEqual(Date.parse(msgs[i]!.createdAt));
@@ -108,16 +105,16 @@ describe('generated company', () => {
     expect(long).toBeGreaterThan(5);
     expect(long / sizes.length).toBeLessThan(0.05);
     expect(sizes.filter((n) => n <= 10).length / sizes.length).toBeGreaterThan(0.9);
-    expect(sim.store.counts().messages).toBe(sizes.reduce((a, b) => a + b, 0));
+    expect(fx.sim.store.counts().messages).toBe(sizes.reduce((a, b) => a + b, 0));
   });
 
   it('gives details that reference real tunnels, leadgentools, traffic sources, users and orders', () => {
-    const tunnels = new Map(sim.store.tunnelsList().map((t) => [t.id, sim.store.tunnelDetail(t.id)!]));
-    const users = new Set(sim.store.users().map((u) => u.id));
+    const tunnels = new Map(fx.sim.store.tunnelsList().map((t) => [t.id, fx.sim.store.tunnelDetail(t.id)!]));
+    const users = new Set(fx.sim.store.users().map((u) => u.id));
     const fieldTypes = new Set<string>();
     let histories = 0;
-    for (const p of sim.store.peopleList()) {
-      const d = sim.store.personDetail(p.id)!;
+    for (const p of fx.sim.store.peopleList()) {
+      const d = fx.sim.store.personDetail(p.id)!;
       const accounts = new Set(p.accounts.map((a) => a.account_id));
       for (const h of d.data.subscribeHistory) {
         histories++;
@@ -125,13 +122,13 @@ describe('generated company', () => {
         expect(t.data.name).toBe(h.tunnelName);
         const lgt = t.linked.leadgentools.find((l) => l.id === h.leadgentoolId)!;
         expect(lgt.name).toBe(h.leadgentoolName);
-        expect(sim.store.trafficSources(lgt.id).find((s) => s.id === h.trafficSourceId)!.name).toBe(h.trafficSource);
+        expect(fx.sim.store.trafficSources(lgt.id).find((s) => s.id === h.trafficSourceId)!.name).toBe(h.trafficSource);
         expect(accounts.has(h.accountId)).toBe(true);
       }
       for (const u of d.data.links.contactedUsers) expect(users.has(u.id)).toBe(true);
       expect(d.included.users!.map((u) => u.id)).toEqual(d.data.links.contactedUsers.map((u) => u.id));
       expect(d.included.orders!.map((o) => o.id)).toEqual(d.data.links.orders.map((o) => o.id));
-      for (const o of d.included.orders!) expect(sim.store.orderDetail(o.id)!.status).toBe(o.status);
+      for (const o of d.included.orders!) expect(fx.sim.store.orderDetail(o.id)!.status).toBe(o.status);
       for (const f of d.data.custom_fields) fieldTypes.add(f.type);
     }
     expect(histories).toBeGreaterThan(500);
@@ -139,8 +136,8 @@ describe('generated company', () => {
   });
 
   it('includes the documented quirks: sentinels, empty locales, short timestamps, awkward tag names', () => {
-    const people = [...sim.store.peopleList()];
-    const details = people.map((p) => sim.store.personDetail(p.id)!.data);
+    const people = [...fx.sim.store.peopleList()];
+    const details = people.map((p) => fx.sim.store.personDetail(p.id)!.data);
     expect(people.some((p) => p.email === 'NOT_DEFINED')).toBe(true);
     expect(people.some((p) => p.phone === 'NOT_DEFINED')).toBe(true);
     expect(details.some((d) => d.profileImage === 'NOT_DEFINED')).toBe(true);
@@ -148,50 +145,50 @@ describe('generated company', () => {
     expect(details.some((d) => d.gender === 'NO_DATA')).toBe(true);
     expect(details.some((d) => d.locale === '')).toBe(true);
     for (const d of details) expect(d.created_at).toMatch(FULL);
-    for (const u of sim.store.users()) expect(u.createdAt).toMatch(SHORT);
-    for (const t of sim.store.tunnelsList()) expect(t.updatedAt).toMatch(SHORT);
-    const orders = [...sim.store.ordersList()];
+    for (const u of fx.sim.store.users()) expect(u.createdAt).toMatch(SHORT);
+    for (const t of fx.sim.store.tunnelsList()) expect(t.updatedAt).toMatch(SHORT);
+    const orders = [...fx.sim.store.ordersList()];
     expect(orders.some((o) => SHORT.test(o.createdAt))).toBe(true);
     expect(orders.some((o) => FULL.test(o.createdAt))).toBe(true);
-    const names = sim.store.tags().map((t) => t.name);
+    const names = fx.sim.store.tags().map((t) => t.name);
     expect(names).toEqual(expect.arrayContaining(['VIP "gold"', 'Клиент, опт', '🔥 hot']));
     expect(names.length).toBeGreaterThanOrEqual(25);
-    const channels = [...sim.store.channelsList()];
+    const channels = [...fx.sim.store.channelsList()];
     expect(channels.some((c) => Object.keys(c.utmMarks).length === 0)).toBe(true);
     expect(channels.some((c) => typeof c.utmMarks.utm_source === 'string')).toBe(true);
     expect(new Set(channels.map((c) => c.botStatus))).toEqual(new Set(['BOT', 'ADMIN']));
   });
 
   it('has about half an order per person, with open manual orders to update', () => {
-    const orders = [...sim.store.ordersList()];
+    const orders = [...fx.sim.store.ordersList()];
     expect(orders.length).toBeGreaterThan(400);
     expect(orders.length).toBeLessThan(700);
-    const details = orders.map((o) => sim.store.orderDetail(o.id)!);
+    const details = orders.map((o) => fx.sim.store.orderDetail(o.id)!);
     expect(new Set(details.map((d) => d.paymentMethod))).toEqual(new Set(['WAYFORPAY', 'YANDEX_MONEY', 'ASSET_PAYMENT', 'MANUAL']));
     expect(new Set(details.map((d) => d.currency))).toEqual(new Set(['USD', 'EUR', 'UAH', 'RUB']));
     expect(details.filter((d) => d.paymentMethod === 'MANUAL' && d.status === 'OPENED').length).toBeGreaterThan(50);
-    const people = new Set([...sim.store.peopleList()].map((p) => p.id));
+    const people = new Set([...fx.sim.store.peopleList()].map((p) => p.id));
     for (const o of orders) expect(people.has(o.person_id)).toBe(true);
   });
 
   it('has the documented catalogue sizes', () => {
-    const c = sim.store.counts();
+    const c = fx.sim.store.counts();
     expect(c.users).toBe(10);
     expect(c.tunnels).toBe(8);
     expect(c.templateCategories).toBe(3);
-    for (const t of sim.store.tunnelsList()) {
-      const n = sim.store.tunnelDetail(t.id)!.linked.leadgentools.length;
+    for (const t of fx.sim.store.tunnelsList()) {
+      const n = fx.sim.store.tunnelDetail(t.id)!.linked.leadgentools.length;
       expect(n).toBeGreaterThanOrEqual(1);
       expect(n).toBeLessThanOrEqual(4);
     }
-    for (const cat of sim.store.templateCategories()) {
-      const n = sim.store.templates(cat.id)!.length;
+    for (const cat of fx.sim.store.templateCategories()) {
+      const n = fx.sim.store.templates(cat.id)!.length;
       expect(n).toBeGreaterThanOrEqual(2);
       expect(n).toBeLessThanOrEqual(6);
     }
     expect(c.connections).toBeGreaterThanOrEqual(5);
-    expect(sim.store.tagIdByName('🔥 hot')).toMatch(HEX24);
-    expect(sim.store.tagIdByName('no such tag')).toBeUndefined();
+    expect(fx.sim.store.tagIdByName('🔥 hot')).toMatch(HEX24);
+    expect(fx.sim.store.tagIdByName('no such tag')).toBeUndefined();
   });
 });
 

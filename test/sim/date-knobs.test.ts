@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parseSimOptions } from '../../src/sim/cli.js';
+import { parseSimOptions } from '../../src/cli/sim.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { checkKnobs } from '../../src/sim/knobs.js';
 import { get } from './helpers.js';

@@ -1,21 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { parseSimOptions } from '../../src/sim/cli.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { parseSimOptions } from '../../src/cli/sim.js';
 import { call } from './helpers.js';
+import { closedAfterEach } from '../helpers/sim.js';
 
 const NOW = new Date('2024-06-01T12:00:00Z');
 const window = '?filter[last_message][from]=2015-01-01&filter[last_message][to]=2030-01-01&limit=1000';
 
 describe('simulator: what an incremental sync cannot see', () => {
-  let sim: Simulator | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    sim = undefined;
-  });
+  const fresh = closedAfterEach();
 
   it('silent edits change tags, emails and custom fields without moving lastMessageTime', async () => {
-    sim = await startSimulator({ seed: 4, people: 100, now: NOW });
+    const sim = await fresh.simulator({ seed: 4, people: 100, now: NOW });
     const before = new Map([...sim.store.peopleList()].map((p) => [p.id, p]));
     const details = new Map([...before.keys()].map((id) => [id, sim!.store.personDetail(id)!.data]));
     const r = await fetch(`${sim.url}/__sim/silent-edits`, { method: 'POST', body: JSON.stringify({ share: 0.09 }) }).then((x) => x.json() as Promise<Record<string, string[]>>);
@@ -37,7 +33,7 @@ describe('simulator: what an incremental sync cannot see', () => {
   });
 
   it('deleted people leave the lists and answer 404, their orders stay; restored they are back', async () => {
-    sim = await startSimulator({ seed: 4, people: 50, now: NOW });
+    const sim = await fresh.simulator({ seed: 4, people: 50, now: NOW });
     const withOrders = [...sim.store.ordersList()][0]!.person_id;
     const orders = [...sim.store.ordersList()].length;
     const gone = sim.deletePeople({ ids: [withOrders] });
@@ -68,7 +64,7 @@ describe('simulator: what an incremental sync cannot see', () => {
   });
 
   it('notFoundRate breaks a share of detail and chat-history requests, nothing else', async () => {
-    sim = await startSimulator({ seed: 4, people: 200, now: NOW });
+    const sim = await fresh.simulator({ seed: 4, people: 200, now: NOW });
     await fetch(`${sim.url}/__sim/knobs`, { method: 'POST', body: JSON.stringify({ notFoundRate: 0.3 }) });
     expect(sim.knobs.notFoundRate).toBe(0.3);
     const people = [...sim.store.peopleList()];

@@ -1,51 +1,37 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
 import type { DateFilterFinding } from '../../src/doctor/probe.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { FindingsStore } from '../../src/sync/findings.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { failures, syncWith } from '../helpers/mirror.js';
+import { closedAfterEach } from '../helpers/sim.js';
 
 const finding = (m: Mirror) => new FindingsStore(m.sqlite).get<DateFilterFinding>('date_filter');
 const cursorOf = (m: Mirror, stream: string) =>
   (m.sqlite.prepare('SELECT cursor FROM sync_state WHERE stream = ? AND partition = ?').get(stream, '') as { cursor: string | null } | undefined)?.cursor ?? null;
 
 describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () => {
-  let sim: Simulator;
-  let db: ReturnType<typeof tempDbPath>;
-  afterEach(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fresh = closedAfterEach();
 
   it('probes an exact server once and keeps sub-day windows', async () => {
-    sim = await startSimulator({ seed: 31, people: 120 });
-    db = tempDbPath();
-    const first = await syncWith(sim, db.path);
-    try {
-      expect(failures(first.result)).toEqual([]);
+    const sim = await fresh.simulator({ seed: 31, people: 120 });
+    const db = fresh.db();
+    await syncMatching(sim, db.path, {}, (first) => {
       const f = finding(first.mirror);
       expect(f).toMatchObject({ source: 'probe', value: { mode: 'datetime', dateTo: 'day-start' } });
-      expectMirrorMatches(first.mirror.sqlite, sim);
-    } finally {
-      first.mirror.close();
-    }
+    });
     // The finding is stored: the next run does not probe again (one list request per stream, no probe).
     sim.activity({ messages: 5 });
     sim.resetCounts();
-    const second = await syncWith(sim, db.path, { streams: ['people', 'communication_channels'] });
-    try {
-      expect(failures(second.result)).toEqual([]);
+    await syncPassing(sim, db.path, { streams: ['people', 'communication_channels'] }, (second) => {
       expect(sim.requestCounts()['GET /api/v2/people']).toBe(1);
-    } finally {
-      second.mirror.close();
-    }
+    });
   });
 
   for (const precision of ['day', 'day-start'] as const) {
     it(`stays exact on a ${precision} server: full sync, activity ticks, incrementals`, async () => {
-      sim = await startSimulator({ seed: 32, people: 150, knobs: { datePrecision: precision } });
-      db = tempDbPath();
+      const sim = await fresh.simulator({ seed: 32, people: 150, knobs: { datePrecision: precision } });
+      const db = fresh.db();
       const first = await syncWith(sim, db.path);
       try {
         expect(failures(first.result)).toEqual([]);
@@ -58,48 +44,32 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
       }
       for (let tick = 0; tick < 2; tick++) {
         sim.activity({ messages: 10, newPeople: 3, orderChanges: 2, newOrders: 2 });
-        const next = await syncWith(sim, db.path);
-        try {
-          expect(failures(next.result)).toEqual([]);
-          expectMirrorMatches(next.mirror.sqlite, sim);
-        } finally {
-          next.mirror.close();
-        }
+        await syncMatching(sim, db.path);
       }
     });
   }
 
   it('keeps up with activity during paging on a day-start server (the live day is read again next run)', async () => {
-    sim = await startSimulator({ seed: 36, people: 150, knobs: { datePrecision: 'day-start' } });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed: 36, people: 150, knobs: { datePrecision: 'day-start' } });
+    const db = fresh.db();
     const first = await syncWith(sim, db.path, { env: { LEELOO_PAGE_SIZE: '10' } });
     first.mirror.close();
     expect(failures(first.result)).toEqual([]);
     sim.activity({ messages: 30, newPeople: 10 });
     sim.setKnobs({ activityPerListRequest: 1 });
     const runStart = new Date();
-    const busy = await syncWith(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } });
-    try {
-      expect(failures(busy.result)).toEqual([]);
+    await syncPassing(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } }, (busy) => {
       const mirrored = new Set((busy.mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
       const old = [...sim.store.peopleList()].filter((p) => Date.parse(p.lastMessageTime!) < runStart.getTime());
       expect(old.filter((p) => !mirrored.has(p.id))).toEqual([]);
-    } finally {
-      busy.mirror.close();
-    }
+    });
     sim.setKnobs({ activityPerListRequest: 0 });
-    const next = await syncWith(sim, db.path);
-    try {
-      expect(failures(next.result)).toEqual([]);
-      expectMirrorMatches(next.mirror.sqlite, sim);
-    } finally {
-      next.mirror.close();
-    }
+    await syncMatching(sim, db.path);
   });
 
   it('re-probes and rescans in date mode when a datetime window lists records outside it', async () => {
-    sim = await startSimulator({ seed: 33, people: 100 });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed: 33, people: 100 });
+    const db = fresh.db();
     const env = { SYNC_LOOKBACK_MINUTES: '0' };
     // Messages well before the first run's start: a later window starting at that start must not list them.
     sim.activity({ messages: 4 });
@@ -109,19 +79,14 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
     expect(failures(first.result)).toEqual([]);
     sim.setKnobs({ datePrecision: 'day' });
     sim.activity({ messages: 6, newPeople: 2 });
-    const second = await syncWith(sim, db.path, { env });
-    try {
-      expect(failures(second.result)).toEqual([]);
+    await syncMatching(sim, db.path, { env }, (second) => {
       expect(finding(second.mirror)?.value).toMatchObject({ mode: 'date', dateTo: 'day' });
-      expectMirrorMatches(second.mirror.sqlite, sim);
-    } finally {
-      second.mirror.close();
-    }
+    });
   });
 
   it('fails in one line and keeps the cursor when the server ignores the filter', async () => {
-    sim = await startSimulator({ seed: 34, people: 100 });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed: 34, people: 100 });
+    const db = fresh.db();
     const first = await syncWith(sim, db.path, { streams: ['people', 'communication_channels'] });
     const before = { people: cursorOf(first.mirror, 'people'), channels: cursorOf(first.mirror, 'communication_channels') };
     first.mirror.close();
@@ -147,8 +112,8 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
   });
 
   it('fails cleanly when the server claims a totalCount of 1e9', async () => {
-    sim = await startSimulator({ seed: 35, people: 60, knobs: { claimTotalCount: 1e9 } });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed: 35, people: 60, knobs: { claimTotalCount: 1e9 } });
+    const db = fresh.db();
     for (const format of ['auto', 'datetime']) {
       const r = await syncWith(sim, db.path, { streams: ['people'], env: { LEELOO_DATE_FORMAT: format } });
       try {

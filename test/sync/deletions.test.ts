@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { failures, syncWith } from '../helpers/mirror.js';
 import type Database from 'better-sqlite3';
+import { closedAfterEach } from '../helpers/sim.js';
 
 const pluck = (sqlite: Database.Database, q: string, ...args: unknown[]) => sqlite.prepare(q).pluck().all(...args);
 const one = (sqlite: Database.Database, q: string, ...args: unknown[]) => sqlite.prepare(q).pluck().get(...args);
@@ -23,18 +24,11 @@ function snapshot(sqlite: Database.Database) {
 }
 
 describe('deletions are soft, confirmed and guarded', () => {
-  let sim: Simulator | undefined;
-  let db: ReturnType<typeof tempDbPath> | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    db?.cleanup();
-    sim = undefined;
-    db = undefined;
-  });
+  const fresh = closedAfterEach();
 
   async function synced(people: number, seed: number): Promise<{ sim: Simulator; path: string }> {
-    sim = await startSimulator({ seed, people });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed, people });
+    const db = fresh.db();
     const first = await syncWith(sim, db.path);
     first.mirror.close();
     expect(failures(first.result)).toEqual([]);
@@ -61,13 +55,7 @@ describe('deletions are soft, confirmed and guarded', () => {
     }
 
     sim.setKnobs({ notFoundRate: 0 });
-    const next = await syncWith(sim, path);
-    try {
-      expect(failures(next.result)).toEqual([]);
-      expectMirrorMatches(next.mirror.sqlite, sim);
-    } finally {
-      next.mirror.close();
-    }
+    await syncMatching(sim, path);
   });
 
   it('a chat-history 404 leaves the channel due and its messages intact', async () => {
@@ -95,13 +83,7 @@ describe('deletions are soft, confirmed and guarded', () => {
       m.close();
     }
     sim.setKnobs({ notFoundRate: 0 });
-    const healed = await syncWith(sim, path);
-    try {
-      expect(failures(healed.result)).toEqual([]);
-      expectMirrorMatches(healed.mirror.sqlite, sim);
-    } finally {
-      healed.mirror.close();
-    }
+    await syncMatching(sim, path);
   });
 
   it('a confirmed 404 marks a person deleted; the person coming back is undeleted', async () => {
@@ -112,26 +94,17 @@ describe('deletions are soft, confirmed and guarded', () => {
     let m = openMirror(path);
     m.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE id = ?').run(victim);
     m.close();
-    const first = await syncWith(sim, path);
-    try {
-      expect(failures(first.result)).toEqual([]);
+    await syncPassing(sim, path, {}, (first) => {
       const row = first.mirror.sqlite.prepare('SELECT deleted_at, (SELECT count(*) FROM person_tags WHERE person_id = people.id) tags FROM people WHERE id = ?').get(victim) as {
         deleted_at: string | null;
       };
       expect(row.deleted_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       // Its channels are only marked through their own confirmed route (here: reconcile).
       expect(pluck(first.mirror.sqlite, 'SELECT id FROM communication_channels WHERE deleted_at IS NOT NULL')).toEqual([]);
-    } finally {
-      first.mirror.close();
-    }
-    const rec = await syncWith(sim, path, { reconcile: true });
-    try {
-      expect(failures(rec.result)).toEqual([]);
+    });
+    await syncMatching(sim, path, { reconcile: true }, (rec) => {
       expect(pluck(rec.mirror.sqlite, 'SELECT id FROM communication_channels WHERE deleted_at IS NOT NULL ORDER BY id')).toEqual([...gone.channelIds].sort());
-      expectMirrorMatches(rec.mirror.sqlite, sim);
-    } finally {
-      rec.mirror.close();
-    }
+    });
 
     // Back, and writing again: the next incremental lists it and undeletes it and its channel.
     sim.restorePeople([victim!]);
@@ -141,23 +114,14 @@ describe('deletions are soft, confirmed and guarded', () => {
       body: JSON.stringify({ account_id: gone.channelIds[0], text: 'back again' }),
     });
     expect(res.status).toBe(200);
-    const back = await syncWith(sim, path);
-    try {
-      expect(failures(back.result)).toEqual([]);
+    await syncPassing(sim, path, {}, (back) => {
       expect(one(back.mirror.sqlite, 'SELECT deleted_at FROM people WHERE id = ?', victim)).toBeNull();
       expect(one(back.mirror.sqlite, 'SELECT deleted_at FROM communication_channels WHERE id = ?', gone.channelIds[0])).toBeNull();
-    } finally {
-      back.mirror.close();
-    }
+    });
     // A reconcile brings back the rest (channels that did not write) and leaves everything exact.
-    const again = await syncWith(sim, path, { reconcile: true });
-    try {
-      expect(failures(again.result)).toEqual([]);
+    await syncMatching(sim, path, { reconcile: true }, (again) => {
       expect(one(again.mirror.sqlite, 'SELECT count(*) FROM communication_channels WHERE deleted_at IS NOT NULL')).toBe(0);
-      expectMirrorMatches(again.mirror.sqlite, sim);
-    } finally {
-      again.mirror.close();
-    }
+    });
   });
 
   it('a reconcile that would mark more than SYNC_MAX_DELETE_SHARE (at least 25) of the live rows marks none', async () => {
@@ -179,14 +143,9 @@ describe('deletions are soft, confirmed and guarded', () => {
       tripped.mirror.close();
     }
     // The deletions are real: one run with a higher share applies them.
-    const allowed = await syncWith(sim, path, { reconcile: true, env: { SYNC_MAX_DELETE_SHARE: '0.3' } });
-    try {
-      expect(failures(allowed.result)).toEqual([]);
+    await syncMatching(sim, path, { reconcile: true, env: { SYNC_MAX_DELETE_SHARE: '0.3' } }, (allowed) => {
       expect(pluck(allowed.mirror.sqlite, 'SELECT id FROM people WHERE deleted_at IS NOT NULL ORDER BY id')).toEqual([...gone.personIds].sort());
-      expectMirrorMatches(allowed.mirror.sqlite, sim);
-    } finally {
-      allowed.mirror.close();
-    }
+    });
   });
 
   it('an order the complete order list no longer has is marked deleted, kept, and guarded by the breaker', async () => {
@@ -200,14 +159,9 @@ describe('deletions are soft, confirmed and guarded', () => {
     let m = openMirror(path);
     insert(m, [fake(1)]);
     m.close();
-    const one = await syncWith(sim, path, { streams: ['orders'] });
-    try {
-      expect(failures(one.result)).toEqual([]);
+    await syncMatching(sim, path, { streams: ['orders'] }, (one) => {
       expect(one.mirror.sqlite.prepare('SELECT title, deleted_at IS NOT NULL AS deleted FROM orders WHERE id = ?').get(fake(1))).toEqual({ title: 'gone', deleted: 1 });
-      expectMirrorMatches(one.mirror.sqlite, sim);
-    } finally {
-      one.mirror.close();
-    }
+    });
     // Thirty at once: more than 25, more than 2 % of the orders; none is marked.
     m = openMirror(path);
     const many = Array.from({ length: 30 }, (_, i) => fake(100 + i));

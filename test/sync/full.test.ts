@@ -1,24 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { describe, expect, it } from 'vitest';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { useSimulatorAndDb } from '../helpers/sim.js';
 
 describe('full sync', () => {
-  let sim: Simulator;
-  const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 7, people: 150 });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fx = useSimulatorAndDb({ seed: 7, people: 150 });
+  const db = fx.db;
 
   it('equals the simulator’s data exactly, table by table', async () => {
-    const { result, mirror } = await syncWith(sim, db.path);
-    try {
-      expect(failures(result)).toEqual([]);
-      expectMirrorMatches(mirror.sqlite, sim);
+    await syncPassing(fx.sim, db.path, {}, ({ result, mirror }) => {
+      expectMirrorMatches(mirror.sqlite, fx.sim);
       const runs = mirror.sqlite.prepare('SELECT stream, status, requests, rows_inserted FROM sync_runs WHERE run_id = ?').all(result.runId) as {
         stream: string;
         status: string;
@@ -31,19 +21,15 @@ describe('full sync', () => {
       expect(people.rows_inserted).toBe(150);
       // Requests counted per stream add up to what the simulator received.
       const total = runs.reduce((a, r) => a + r.requests, 0);
-      const served = Object.values(sim.requestCounts()).reduce((a: number, b) => a + (b as number), 0);
+      const served = Object.values(fx.sim.requestCounts()).reduce((a: number, b) => a + (b as number), 0);
       expect(total).toBe(served);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('a second run with nothing changed writes nothing and asks only for lists', async () => {
-    sim.resetCounts();
-    const { result, mirror } = await syncWith(sim, db.path);
-    try {
-      expect(failures(result)).toEqual([]);
-      const counts = sim.requestCounts();
+    fx.sim.resetCounts();
+    await syncMatching(fx.sim, db.path, {}, ({ result, mirror }) => {
+      const counts = fx.sim.requestCounts();
       expect(counts['GET /api/v2/people/:id'] ?? 0).toBe(0);
       expect(counts['GET /api/v2/orders/:id'] ?? 0).toBe(0);
       expect(counts['GET /api/v2/communication-channels/:id/chat-messages'] ?? 0).toBe(0);
@@ -51,9 +37,6 @@ describe('full sync', () => {
         .filter((s) => s.stream !== 'tunnel_stats')
         .reduce((a, s) => a + s.counters.rowsInserted + s.counters.rowsUpdated, 0);
       expect(written).toBe(0);
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 });

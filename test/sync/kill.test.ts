@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { useSimulatorAndDb } from '../helpers/sim.js';
 
 describe('a sync killed at random points', () => {
-  let sim: Simulator;
-  const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 21, people: 150, knobs: { latencyMs: 2 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fx = useSimulatorAndDb({ seed: 21, people: 150, knobs: { latencyMs: 2 } });
+  const db = fx.db;
 
   it('resumes after each SIGKILL and ends matching the simulator, without duplicates', async () => {
     const env = {
-      LEELOO_API_URL: sim.url,
-      LEELOO_API_TOKEN: sim.token,
+      LEELOO_API_URL: fx.sim.url,
+      LEELOO_API_TOKEN: fx.sim.token,
       DATABASE_URL: db.path,
       LEELOO_RATE_LIMIT: '5000',
       LEELOO_PAGE_SIZE: '20',
@@ -28,7 +20,7 @@ describe('a sync killed at random points', () => {
     // Kill points are counted in requests the simulator has served to that run, so they land in
     // every phase (listing, details, chat history, reference data) however slow start-up is.
     // A full run here takes about 450 requests; the sequence is fixed so failures reproduce.
-    const served = () => Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0);
+    const served = () => Object.values(fx.sim.requestCounts()).reduce((a, b) => a + b, 0);
     const kills = [15, 60, 120, 200, 35, 300, 90, 400];
     let killed = 0;
     for (const after of kills) {
@@ -42,7 +34,7 @@ describe('a sync killed at random points', () => {
     expect(last.code, last.stderr).toBe(0);
     const m = openMirror(db.path);
     try {
-      expectMirrorMatches(m.sqlite, sim);
+      expectMirrorMatches(m.sqlite, fx.sim);
       const byStatus = m.sqlite.prepare('SELECT status, count(*) AS n FROM sync_runs GROUP BY status').all() as { status: string; n: number }[];
       // The killed runs are recorded as interrupted; none is left looking alive.
       expect(byStatus.find((r) => r.status === 'interrupted')?.n ?? 0).toBeGreaterThan(0);

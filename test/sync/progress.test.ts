@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { ProgressTracker, type Progress } from '../../src/sync/progress.js';
 import { createProgress, renderBlock, type ProgressRecord } from '../../src/sync/progress-view.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { failures, syncWith } from '../helpers/mirror.js';
+import { useSimulatorAndDb } from '../helpers/sim.js';
 
 describe('progress figures', () => {
   it('counts done against the totals the API told, with percent, recent rate and ETA', () => {
@@ -83,15 +83,8 @@ describe('progress figures', () => {
 });
 
 describe('progress totals from the engine', () => {
-  let sim: Simulator;
-  const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 6, people: 300 });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fx = useSimulatorAndDb({ seed: 6, people: 300 });
+  const db = fx.db;
 
   it('knows the whole total from the start even when a deep window is read in split parts', async () => {
     const tracker = new ProgressTracker();
@@ -110,7 +103,7 @@ describe('progress totals from the engine', () => {
       stop() {},
     };
     // 300 people, at most 40 to a window: the first window is refused and split many times.
-    const { result, mirror } = await syncWith(sim, db.path, { streams: ['people'], progress, env: { SYNC_WINDOW_MAX_ROWS: '40' } });
+    const { result, mirror } = await syncWith(fx.sim, db.path, { streams: ['people'], progress, env: { SYNC_WINDOW_MAX_ROWS: '40' } });
     mirror.close();
     expect(failures(result)).toEqual([]);
     expect(result.streams[0]!.counters.windows).toBeGreaterThan(5);
@@ -127,21 +120,14 @@ describe('progress totals from the engine', () => {
 });
 
 describe('progress off a TTY', () => {
-  let sim: Simulator;
-  const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 5, people: 300, knobs: { latencyMs: 5 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  const fx = useSimulatorAndDb({ seed: 5, people: 300, knobs: { latencyMs: 5 } });
+  const db = fx.db;
 
   it('logs the same figures at a steady pace, and each stream once more when it ends', async () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) } });
     const intervalMs = 100;
-    const { result, mirror } = await syncWith(sim, db.path, { progress: createProgress({ tty: false, logger, intervalMs }) });
+    const { result, mirror } = await syncWith(fx.sim, db.path, { progress: createProgress({ tty: false, logger, intervalMs }) });
     mirror.close();
     expect(failures(result)).toEqual([]);
     const recs = lines.map((l) => JSON.parse(l) as ProgressRecord & { msg: string; time: string });

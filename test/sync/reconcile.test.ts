@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
 
 const served = (sim: Simulator) => Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0);
@@ -29,15 +29,11 @@ describe('sync --reconcile', () => {
     expect(gone.personIds).toHaveLength(8);
 
     // An incremental run sees none of it: nothing sent a message.
-    const plain = await syncWith(sim, db.path, { env: ENV });
-    try {
-      expect(failures(plain.result)).toEqual([]);
+    await syncPassing(sim, db.path, { env: ENV }, (plain) => {
       const deleted = plain.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get();
       expect(deleted).toBe(0);
       expect(() => expectMirrorMatches(plain.mirror.sqlite, sim, { details: false })).toThrow();
-    } finally {
-      plain.mirror.close();
-    }
+    });
 
     const limit = Math.floor(0.15 * fullRequests);
     let runs = 0;
@@ -86,22 +82,12 @@ describe('sync --reconcile', () => {
       expect(failures(first.result)).toEqual([]);
       // Messages arrive while the reconcile pages: those people leave every window up to the run's start.
       other.setKnobs({ activityPerListRequest: 2 });
-      const busy = await syncWith(other, d.path, { env: { ...ENV, LEELOO_PAGE_SIZE: '20' }, reconcile: true, streams: ['people', 'communication_channels'] });
-      try {
-        expect(failures(busy.result)).toEqual([]);
+      await syncPassing(other, d.path, { env: { ...ENV, LEELOO_PAGE_SIZE: '20' }, reconcile: true, streams: ['people', 'communication_channels'] }, (busy) => {
         expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
         expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM communication_channels WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
-      } finally {
-        busy.mirror.close();
-      }
+      });
       other.setKnobs({ activityPerListRequest: 0 });
-      const calm = await syncWith(other, d.path, { env: ENV });
-      try {
-        expect(failures(calm.result)).toEqual([]);
-        expectMirrorMatches(calm.mirror.sqlite, other);
-      } finally {
-        calm.mirror.close();
-      }
+      await syncMatching(other, d.path, { env: ENV });
     } finally {
       await other.close();
       d.cleanup();
@@ -150,16 +136,12 @@ describe('sync --reconcile', () => {
         resumed.mirror.close();
       }
       other.resetCounts();
-      const whole = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'] });
-      try {
-        expect(failures(whole.result)).toEqual([]);
+      await syncPassing(other, d.path, { env, reconcile: true, streams: ['people'] }, (whole) => {
         // The resumed run read only the rest of the pass (plus one window up to its own start):
         // the pages before the kill's offset were not read again.
         expect(resumedPages).toBeLessThanOrEqual(other.requestCounts()['GET /api/v2/people']! - Math.floor(offset / 20) + 1);
         expect(whole.mirror.sqlite.prepare('SELECT id FROM people WHERE deleted_at IS NOT NULL ORDER BY id').pluck().all()).toEqual([...gone.personIds].sort());
-      } finally {
-        whole.mirror.close();
-      }
+      });
     } finally {
       await other.close();
       d.cleanup();

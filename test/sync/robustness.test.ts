@@ -1,91 +1,53 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { describe, expect, it } from 'vitest';
+import { syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { closedAfterEach } from '../helpers/sim.js';
 
 describe('sync robustness against the simulator', () => {
-  let sim: Simulator | undefined;
-  let db: ReturnType<typeof tempDbPath> | undefined;
-  afterEach(async () => {
-    await sim?.close();
-    db?.cleanup();
-    sim = undefined;
-    db = undefined;
-  });
+  const fresh = closedAfterEach();
 
   it('matches with faults on (5xx, plain-text 429, truncated JSON, dropped connections, slow answers)', async () => {
-    sim = await startSimulator({
+    const sim = await fresh.simulator({
       seed: 3,
       people: 80,
       knobs: { faultRate: 0.08, faultKinds: ['5xx', '429', 'truncated', 'drop', 'slow'], slowMs: 50, retryAfterSeconds: 0 },
     });
-    db = tempDbPath();
-    const { result, mirror } = await syncWith(sim, db.path, { env: { LEELOO_MAX_RETRIES: '12' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    const db = fresh.db();
+    await syncMatching(sim, db.path, { env: { LEELOO_MAX_RETRIES: '12' } }, ({ result, mirror }) => {
       expect(result.streams.reduce((a, s) => a + s.counters.retries, 0)).toBeGreaterThan(0);
       sim.setKnobs({ faultRate: 0 });
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('matches when the server caps the page size and lists messages oldest first', async () => {
-    sim = await startSimulator({ seed: 5, people: 90, knobs: { pageCap: 7, messagesOrder: 'oldest' } });
-    db = tempDbPath();
-    const first = await syncWith(sim, db.path);
-    try {
-      expect(failures(first.result)).toEqual([]);
-      expectMirrorMatches(first.mirror.sqlite, sim);
-    } finally {
-      first.mirror.close();
-    }
+    const sim = await fresh.simulator({ seed: 5, people: 90, knobs: { pageCap: 7, messagesOrder: 'oldest' } });
+    const db = fresh.db();
+    await syncMatching(sim, db.path);
     // Incremental chat reads cannot stop early on an oldest-first list: they must notice and
     // read the whole channel.
     sim.activity({ messages: 10 });
-    const second = await syncWith(sim, db.path);
-    try {
-      expect(failures(second.result)).toEqual([]);
-      expectMirrorMatches(second.mirror.sqlite, sim);
-    } finally {
-      second.mirror.close();
-    }
+    await syncMatching(sim, db.path);
   });
 
   it('splits windows too deep for offset paging and still matches', async () => {
-    sim = await startSimulator({ seed: 9, people: 120 });
-    db = tempDbPath();
-    const { result, mirror } = await syncWith(sim, db.path, { env: { SYNC_WINDOW_MAX_ROWS: '20' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    const sim = await fresh.simulator({ seed: 9, people: 120 });
+    const db = fresh.db();
+    await syncMatching(sim, db.path, { env: { SYNC_WINDOW_MAX_ROWS: '20' } }, ({ result, mirror }) => {
       const people = result.streams.find((s) => s.stream === 'people')!;
       expect(people.counters.windows).toBeGreaterThan(6);
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    });
   });
 
   it('works with date-only filters', async () => {
-    sim = await startSimulator({ seed: 13, people: 60 });
-    db = tempDbPath();
-    const { result, mirror } = await syncWith(sim, db.path, { env: { LEELOO_DATE_FORMAT: 'date', SYNC_WINDOW_MAX_ROWS: '30' } });
-    try {
-      expect(failures(result)).toEqual([]);
-      expectMirrorMatches(mirror.sqlite, sim);
-    } finally {
-      mirror.close();
-    }
+    const sim = await fresh.simulator({ seed: 13, people: 60 });
+    const db = fresh.db();
+    await syncMatching(sim, db.path, { env: { LEELOO_DATE_FORMAT: 'date', SYNC_WINDOW_MAX_ROWS: '30' } });
   });
 
   it('misses nothing older than the run’s start while activity moves records during paging', async () => {
-    sim = await startSimulator({ seed: 17, people: 150, knobs: { activityPerListRequest: 0.25 } });
-    db = tempDbPath();
+    const sim = await fresh.simulator({ seed: 17, people: 150, knobs: { activityPerListRequest: 0.25 } });
+    const db = fresh.db();
     const runStart = new Date();
-    const { result, mirror } = await syncWith(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } });
-    try {
-      expect(failures(result)).toEqual([]);
+    await syncPassing(sim, db.path, { runStart, env: { LEELOO_PAGE_SIZE: '10' } }, ({ result, mirror }) => {
       const mirrored = new Set((mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
       const stillOld = ([...sim.store.peopleList()] as { id: string; lastMessageTime: string }[]).filter(
         (p) => new Date(p.lastMessageTime) < runStart,
@@ -95,16 +57,8 @@ describe('sync robustness against the simulator', () => {
       const channels = new Set((mirror.sqlite.prepare('SELECT id FROM communication_channels WHERE raw IS NOT NULL').all() as { id: string }[]).map((r) => r.id));
       const oldChannels = ([...sim.store.channelsList()] as { id: string; lastMessageTime: string }[]).filter((c) => new Date(c.lastMessageTime) < runStart);
       expect(oldChannels.filter((c) => !channels.has(c.id))).toEqual([]);
-    } finally {
-      mirror.close();
-    }
+    });
     sim.setKnobs({ activityPerListRequest: 0 });
-    const next = await syncWith(sim, db.path);
-    try {
-      expect(failures(next.result)).toEqual([]);
-      expectMirrorMatches(next.mirror.sqlite, sim);
-    } finally {
-      next.mirror.close();
-    }
+    await syncMatching(sim, db.path);
   });
 });

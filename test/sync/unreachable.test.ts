@@ -5,8 +5,8 @@ import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { FindingsStore } from '../../src/sync/findings.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { simEnv, tempDbPath } from '../helpers/mirror.js';
 
 describe('records no last_message window reaches (people who never wrote)', () => {
   let sim: Simulator;
@@ -22,15 +22,11 @@ describe('records no last_message window reaches (people who never wrote)', () =
     expect(silent.length).toBeGreaterThan(5);
 
     // Without the finding, nothing reads them: the mirror lacks exactly those people.
-    const plain = await syncWith(sim, db.path, { full: true });
-    try {
-      expect(failures(plain.result)).toEqual([]);
+    await syncPassing(sim, db.path, { full: true }, (plain) => {
       const ids = new Set((plain.mirror.sqlite.prepare('SELECT id FROM people').all() as { id: string }[]).map((r) => r.id));
       expect(silent.filter((p) => ids.has(p.id))).toEqual([]);
       expect(sim.requestCounts()['GET /api/v1/accounts'] ?? 0).toBe(0);
-    } finally {
-      plain.mirror.close();
-    }
+    });
 
     const env = simEnv(sim, db.path);
     const counter = { requests: 0 };
@@ -46,9 +42,7 @@ describe('records no last_message window reaches (people who never wrote)', () =
     }
 
     sim.resetCounts();
-    const full = await syncWith(sim, db.path, { full: true });
-    try {
-      expect(failures(full.result)).toEqual([]);
+    await syncPassing(sim, db.path, { full: true }, (full) => {
       expectMirrorMatches(full.mirror.sqlite, sim);
       const silentChannels = [...sim.store.channelsList()].filter((c) => c.lastMessageTime === null).length;
       // One person request per silent person, none for channels a window lists.
@@ -57,19 +51,12 @@ describe('records no last_message window reaches (people who never wrote)', () =
       const row = full.mirror.sqlite.prepare('SELECT last_message_time, details_synced_at FROM people WHERE id = ?').get(silent[0]!.id) as { last_message_time: string | null; details_synced_at: string | null };
       expect(row.last_message_time).toBeNull();
       expect(row.details_synced_at).not.toBeNull();
-    } finally {
-      full.mirror.close();
-    }
+    });
 
     sim.activity({ messages: 5 });
     sim.resetCounts();
-    const inc = await syncWith(sim, db.path);
-    try {
-      expect(failures(inc.result)).toEqual([]);
+    await syncMatching(sim, db.path, {}, (inc) => {
       expect(sim.requestCounts()['GET /api/v1/accounts'] ?? 0).toBe(0);
-      expectMirrorMatches(inc.mirror.sqlite, sim);
-    } finally {
-      inc.mirror.close();
-    }
+    });
   });
 });

@@ -21,6 +21,17 @@ const limiterClient = async () => {
   return c;
 };
 
+/** One stream's lock taken by `owner` through a client of its own, with a `ttlMs` TTL. */
+const heldLock = async (ttlMs: number, stream: string, owner: string) => {
+  const redis = client();
+  const locks = new StreamLocks({ redis, prefix, ttlMs, logger: silentLogger });
+  const got = await locks.acquire([stream], owner);
+  if (!got.ok) throw new Error('expected the lock');
+  return { redis, locks, got };
+};
+/** The lease's renewal timer stopped, as when its worker dies. */
+const stopRenewing = (lease: object) => clearInterval((lease as { timer: NodeJS.Timeout }).timer);
+
 beforeAll(async () => {
   await client().ping();
 });
@@ -47,12 +58,9 @@ describe('StreamLocks', () => {
   });
 
   it('releases only its own lock, and a dead holder\'s lock expires with its TTL', async () => {
-    const redis = client();
-    const locks = new StreamLocks({ redis, prefix, ttlMs: 300, logger: silentLogger });
-    const got = await locks.acquire(['orders'], 'dying worker');
-    if (!got.ok) throw new Error('expected the lock');
+    const { locks, got } = await heldLock(300, 'orders', 'dying worker');
     // Simulate death: stop renewing without releasing.
-    clearInterval((got.lease as unknown as { timer: NodeJS.Timeout }).timer);
+    stopRenewing(got.lease);
     expect((await locks.acquire(['orders'], 'other')).ok).toBe(false);
     await sleep(450);
     const other = await locks.acquire(['orders'], 'other');
@@ -64,14 +72,11 @@ describe('StreamLocks', () => {
   });
 
   it('keeps a lock alive past its TTL by renewing, and reports a takeover as lost', async () => {
-    const redis = client();
-    const locks = new StreamLocks({ redis, prefix, ttlMs: 400, logger: silentLogger });
-    const got = await locks.acquire(['users'], 'long run');
-    if (!got.ok) throw new Error('expected the lock');
+    const { redis, locks, got } = await heldLock(400, 'users', 'long run');
     await sleep(1000);
     expect(await locks.holders(['users'])).toEqual([{ stream: 'users', owner: 'long run' }]);
     // From here on renewals are explicit, so the timer cannot report the takeover first.
-    clearInterval((got.lease as unknown as { timer: NodeJS.Timeout }).timer);
+    stopRenewing(got.lease);
     const lost: string[][] = [];
     got.lease.onLost((s) => lost.push(s));
     await redis.set(locks.key('users'), 'intruder-token someone else', 'PX', 5000);

@@ -3,9 +3,11 @@
  * (commander usage errors exit 2): node --import tsx test/writes/cli-entry.ts enqueue …
  */
 import { Command } from 'commander';
-import { enqueueCommand, outboxCommand } from '../../src/writes/cli.js';
+import { usageExits } from '../../src/cli/common.js';
+import { enqueueCommand } from '../../src/cli/enqueue.js';
+import { outboxCommand } from '../../src/cli/outbox.js';
 
-const program = new Command('leeloo-sync').exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+const program = new Command('leeloo-sync');
 program.addCommand(enqueueCommand());
 program.addCommand(outboxCommand());
-await program.parseAsync(process.argv);
+await usageExits(program).parseAsync(process.argv);

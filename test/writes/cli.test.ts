@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { enqueueCommand, outboxCommand } from '../../src/writes/cli.js';
+import { usageExits } from '../../src/cli/common.js';
+import { enqueueCommand } from '../../src/cli/enqueue.js';
+import { outboxCommand } from '../../src/cli/outbox.js';
+import { outputOf } from '../helpers/cli.js';
 import { tempDbPath } from '../helpers/mirror.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
@@ -27,18 +30,12 @@ describe('enqueue and outbox commands', () => {
   const db = tempDbPath();
 
   function spawnCli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
+    return outputOf(
+      spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.path, LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+      }),
+    );
   }
 
   /** The commands as cli-entry.ts (and src/cli/main.ts) wire them, run in this process. */
@@ -51,13 +48,13 @@ describe('enqueue and outbox commands', () => {
       throw new Exit(Number(code ?? 0));
     });
     process.env.DATABASE_URL = db.path;
-    const program = new Command('leeloo-sync').exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2));
+    const program = new Command('leeloo-sync');
     program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
     program.addCommand(enqueueCommand());
     program.addCommand(outboxCommand());
     let code = 0;
     try {
-      await program.parseAsync(['node', 'leeloo-sync', ...args]);
+      await usageExits(program).parseAsync(['node', 'leeloo-sync', ...args]);
     } catch (e) {
       if (!(e instanceof Exit)) throw e;
       code = e.code;

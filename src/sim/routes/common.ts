@@ -90,7 +90,7 @@ export function dateParam(q: URLSearchParams, edge: 'from' | 'to', required: boo
 
 /**
  * `meta.limit` echoes the requested limit even when pageCap served fewer, and filteredCount is
- * the page length: the docs' examples disagree on what filteredCount is (leeloo-api.md), so
+ * the page length: the docs' examples disagree on what filteredCount is (docs/leeloo-api.md, "Lists and paging"), so
  * clients must count what arrived and use totalCount.
  */
 export function listAnswer<T>(data: T[], limit: number, offset: number, totalCount: number, claim: number | null = null): { status: 1; data: T[]; meta: ListMeta } {

@@ -5,7 +5,7 @@ import { addComment, addSmsPerson, addTag, createApiPerson, eventTime, removeTag
 import { createdPerson, parseInclude, personDetail, personListItem } from '../render.js';
 import { bodyId, dateParam, filteredPage, found, ok, pathId, slicePage, type Ctx, type Route } from './common.js';
 
-/** POST /people: "Phones must be `+` followed by digits" (leeloo-api.md). */
+/** POST /people: "Phones must be `+` followed by digits" (docs/leeloo-api.md, "Other"). */
 const PHONE = /^\+\d{5,15}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 

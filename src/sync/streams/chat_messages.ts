@@ -21,7 +21,7 @@ interface DueChannel {
  * messages were last synced (`messages_synced_lmt`), or that were never synced.
  *
  * Every documented example lists messages newest first, but ordering is not documented
- * (leeloo-api.md, "Ordering is not documented … Verify on each page"). So each page is checked:
+ * (docs/leeloo-api.md, "Ordering is not documented … Verify on each page"). So each page is checked:
  * while it holds, paging stops once SYNC_CHAT_OVERLAP messages at or before the high-water mark
  * have been seen; the first out-of-order pair switches that channel to a full pass. After an
  * incremental pass the channel's mirrored message count must equal the API's totalCount; if it

@@ -4,7 +4,7 @@
  * only split repeatable options into the payload's shape.
  */
 import { ValidationError } from '../errors.js';
-import type { WriteKind } from './operations.js';
+import type { WriteKind } from '../writes/operations.js';
 
 export type Opts = Record<string, unknown>;
 

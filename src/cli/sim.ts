@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { parseDecimal, parseWhole } from '../cli/numbers.js';
+import { parseDecimal, parseWhole } from './numbers.js';
 import { ConfigError } from '../errors.js';
-import { DATE_PRECISIONS, FAULT_KINDS, type DatePrecision, type FaultKind, type SimKnobs, type SimOptions } from './types.js';
+import { DATE_PRECISIONS, FAULT_KINDS, SIM_DEFAULTS, type DatePrecision, type FaultKind, type SimKnobs, type SimOptions } from '../sim/types.js';
 
 export interface SimCliOptions {
   people?: string;
@@ -73,11 +73,11 @@ export function parseSimOptions(o: SimCliOptions): SimOptions {
 export function simCommand(): Command {
   return new Command('sim')
     .description('run the Leeloo API simulator (seeded company, faults, rate limits, live activity) until interrupted')
-    .option('--people <n>', 'people in the simulated company (default 200)')
-    .option('--seed <n>', 'seed of the generated company (default 42)')
-    .option('--port <n>', 'port to listen on; 0 picks a free one (default 0)')
-    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
-    .option('--token <token>', 'the X-Leeloo-AuthToken clients must send (default sim-token)')
+    .option('--people <n>', `people in the simulated company (default ${SIM_DEFAULTS.people})`)
+    .option('--seed <n>', `seed of the generated company (default ${SIM_DEFAULTS.seed})`)
+    .option('--port <n>', `port to listen on; 0 picks a free one (default ${SIM_DEFAULTS.port})`)
+    .option('--host <host>', `address to listen on (default ${SIM_DEFAULTS.host})`)
+    .option('--token <token>', `the X-Leeloo-AuthToken clients must send (default ${SIM_DEFAULTS.token})`)
     .option('--latency <ms>', 'delay added to every answer')
     .option('--page-cap <n>', 'most items per page, whatever limit asks')
     .option('--fault-rate <x>', 'share of requests (0..1) that get a fault')
@@ -101,9 +101,9 @@ export function simCommand(): Command {
         process.exitCode = 2;
         return;
       }
-      const { startSimulator } = await import('./index.js'); // not at the top: keeps `--help` light
+      const { startSimulator } = await import('../sim/index.js'); // not at the top: keeps `--help` light
       const sim = await startSimulator(opts);
-      process.stdout.write(`simulator listening on ${sim.url} (token: ${sim.token}, people: ${opts.people ?? 200}, seed: ${opts.seed ?? 42})\n`);
+      process.stdout.write(`simulator listening on ${sim.url} (token: ${sim.token}, people: ${opts.people ?? SIM_DEFAULTS.people}, seed: ${opts.seed ?? SIM_DEFAULTS.seed})\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off('SIGINT', stop);
