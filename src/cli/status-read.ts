@@ -1,4 +1,5 @@
 import { openMirror } from '../db/connection.js';
+import { lastRuns as readLastRuns } from '../sync/run-log.js';
 import { parseCheckpoint } from '../sync/state.js';
 
 export interface MirrorStatus {
@@ -32,14 +33,7 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
       if (parsed === 'lost') return { ...c, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' };
       return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
     });
-    const lastRuns = m.sqlite
-      .prepare(
-        `SELECT stream, status, trigger, started_at AS startedAt, finished_at AS finishedAt, rows_inserted AS rowsInserted,
-                rows_updated AS rowsUpdated, requests, retries, error
-         FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs)
-         WHERE rn <= ? ORDER BY stream, startedAt DESC`,
-      )
-      .all(runsPerStream) as MirrorStatus['lastRuns'];
+    const lastRuns: MirrorStatus['lastRuns'] = readLastRuns(m.sqlite, runsPerStream);
     return { cursors, lastRuns };
   } finally {
     m.close();

@@ -62,14 +62,14 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   };
   const s = dc.seen;
   await one('GET /api/v2/people', personListItemSchema, async () => {
-    const p = await dc.first(c.peoplePages(range, { pageSize: 20 }));
+    const p = await dc.call(() => c.peoplePage(range, { limit: 20 }));
     s.people = p;
     s.personId = p.items[0]?.id;
     return p.items;
   });
   await one('GET /api/v2/people/:id', personDetailSchema, s.personId ? async () => [(await dc.call(() => c.getPerson(s.personId!))).person] : null);
   await one('GET /api/v2/communication-channels', channelSchema, async () => {
-    const p = await dc.first(c.channelPages(range, { pageSize: 20 }));
+    const p = await dc.call(() => c.channelsPage(range, { limit: 20 }));
     s.channels = p;
     s.channelId = p.items[0]?.id;
     s.channelPersonId = p.items[0]?.person_id ?? undefined;
@@ -78,19 +78,19 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   const ch = s.channelId;
   await one('GET /api/v2/communication-channels/:id/person', personDetailSchema, ch ? async () => [await dc.call(() => c.getChannelPerson(ch))] : null);
   await one('GET /api/v2/communication-channels/:id/chat-messages', chatMessageSchema, ch ? async () => {
-    const p = await dc.first(c.chatMessagePages(ch, { pageSize: 20 }));
+    const p = await dc.call(() => c.chatMessagesPage(ch, { limit: 20 }));
     s.chat = p;
     return p.items;
   } : null);
   await one('GET /api/v2/orders', orderListItemSchema, async () => {
-    const p = await dc.first(c.orderPages({ pageSize: 5 }));
+    const p = await dc.call(() => c.ordersPage({ limit: 5 }));
     s.orderId = p.items[0]?.id;
     return p.items;
   });
   await one('GET /api/v2/orders/:id', orderDetailSchema, s.orderId ? async () => [await dc.call(() => c.getOrder(s.orderId!))] : null);
   await one('GET /api/v2/tags', tagSchema, () => dc.call(() => c.listTags()));
   await one('GET /api/v2/tunnels', tunnelSchema, async () => {
-    const p = await dc.first(c.tunnelPages({ pageSize: 5 }));
+    const p = await dc.call(() => c.tunnelsPage({ limit: 5 }));
     s.tunnelId = p.items[0]?.id;
     return p.items;
   });
@@ -98,7 +98,7 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   await one('GET /api/v2/tunnels/stats', tunnelStatsSchema, () => dc.call(() => c.getAllTunnelStats()));
   await one('GET /api/v2/tunnels/:id/stats', tunnelStatsSchema, s.tunnelId ? () => dc.call(() => c.getTunnelStats(s.tunnelId!)) : null);
   await one('GET /api/v2/users', userSchema, async () => {
-    const p = await dc.first(c.userPages({ pageSize: 5 }));
+    const p = await dc.call(() => c.usersPage({ limit: 5 }));
     s.userId = p.items[0]?.id;
     return p.items;
   });
@@ -113,12 +113,12 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   await one('GET /api/v2/categories/templates/:id', messageTemplateSchema, categoryId ? () => dc.call(() => c.listTemplates(categoryId!)) : null);
   let accountId: string | undefined;
   await one('GET /api/v1/accounts', accountListItemSchema, async () => {
-    const p = await dc.first(c.accountPages({}, { pageSize: 5 }));
+    const p = await dc.call(() => c.accountsPage({}, { limit: 5 }));
     accountId = p.items[0]?.id;
     return p.items;
   });
   await one('GET /api/v1/accounts/:id', accountDetailSchema, accountId ? async () => [(await dc.call(() => c.getAccount(accountId!))).account] : null);
-  await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.first(c.accountChatMessagePages(accountId!, { pageSize: 5 }))).items : null);
+  await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.call(() => c.accountChatMessagesPage(accountId!, { limit: 5 }))).items : null);
 
   const failed = out.filter((e) => !e.ok);
   const unknown = out.filter((e) => e.unknownFields.length > 0);

@@ -69,17 +69,15 @@ interface View {
 
 function ttyView(tracker: ProgressTracker, out: NodeJS.WriteStream): View {
   // A pty without a window size (0 rows, 0 columns) would make log-update draw nothing at all.
-  const target = {
-    isTTY: out.isTTY,
-    get columns() {
-      return out.columns || 80;
+  const target = new Proxy(out, {
+    get(t, key) {
+      if (key === 'columns') return t.columns || 80;
+      if (key === 'rows') return t.rows || 24;
+      const v: unknown = Reflect.get(t, key, t);
+      return typeof v === 'function' ? v.bind(t) : v;
     },
-    get rows() {
-      return out.rows || 24;
-    },
-    write: (chunk: string) => out.write(chunk),
-  };
-  const draw = createLogUpdate(target as unknown as NodeJS.WriteStream, { showCursor: false });
+  });
+  const draw = createLogUpdate(target, { showCursor: false });
   let drawn = false;
   const update = () => {
     if (tracker.size === 0) return;
