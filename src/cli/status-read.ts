@@ -1,21 +1,10 @@
 import { openMirror } from '../db/connection.js';
-import { lastRuns as readLastRuns } from '../sync/run-log.js';
+import { lastRuns as readLastRuns, type RunRow } from '../sync/run-log.js';
 import { parseCheckpoint } from '../sync/state.js';
 
 export interface MirrorStatus {
   cursors: { stream: string; partition: string; cursor: string | null; inProgress: unknown; updatedAt: string }[];
-  lastRuns: {
-    stream: string;
-    status: string;
-    trigger: string | null;
-    startedAt: string;
-    finishedAt: string | null;
-    rowsInserted: number;
-    rowsUpdated: number;
-    requests: number;
-    retries: number;
-    error: string | null;
-  }[];
+  lastRuns: RunRow[];
 }
 
 /** Per-stream cursors and each stream's most recent runs; read by `status` and the dashboard. */
@@ -33,7 +22,7 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
       if (parsed === 'lost') return { ...c, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' };
       return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
     });
-    const lastRuns: MirrorStatus['lastRuns'] = readLastRuns(m.sqlite, runsPerStream);
+    const lastRuns = readLastRuns(m.sqlite, runsPerStream);
     return { cursors, lastRuns };
   } finally {
     m.close();

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Page } from '../leeloo/endpoints.js';
 import {
   accountDetailSchema,
   accountListItemSchema,
@@ -61,12 +62,13 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
     }
   };
   const s = dc.seen;
-  await one('GET /api/v2/people', personListItemSchema, async () => {
-    const p = await dc.call(() => c.peoplePage(range, { limit: 20 }));
-    s.people = p;
-    s.personId = p.items[0]?.id;
+  // One page of a list; `keep` notes what later checks need (an id, the page).
+  const listed = async <T>(page: () => Promise<Page<T>>, keep: (p: Page<T>) => unknown) => {
+    const p = await dc.call(page);
+    keep(p);
     return p.items;
-  });
+  };
+  await one('GET /api/v2/people', personListItemSchema, () => listed(() => c.peoplePage(range, { limit: 20 }), (p) => ((s.people = p), (s.personId = p.items[0]?.id))));
   await one('GET /api/v2/people/:id', personDetailSchema, s.personId ? async () => [(await dc.call(() => c.getPerson(s.personId!))).person] : null);
   await one('GET /api/v2/communication-channels', channelSchema, async () => {
     const p = await dc.call(() => c.channelsPage(range, { limit: 20 }));
@@ -82,26 +84,14 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
     s.chat = p;
     return p.items;
   } : null);
-  await one('GET /api/v2/orders', orderListItemSchema, async () => {
-    const p = await dc.call(() => c.ordersPage({ limit: 5 }));
-    s.orderId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/orders', orderListItemSchema, () => listed(() => c.ordersPage({ limit: 5 }), (p) => (s.orderId = p.items[0]?.id)));
   await one('GET /api/v2/orders/:id', orderDetailSchema, s.orderId ? async () => [await dc.call(() => c.getOrder(s.orderId!))] : null);
   await one('GET /api/v2/tags', tagSchema, () => dc.call(() => c.listTags()));
-  await one('GET /api/v2/tunnels', tunnelSchema, async () => {
-    const p = await dc.call(() => c.tunnelsPage({ limit: 5 }));
-    s.tunnelId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/tunnels', tunnelSchema, () => listed(() => c.tunnelsPage({ limit: 5 }), (p) => (s.tunnelId = p.items[0]?.id)));
   await one('GET /api/v2/tunnels/:id', tunnelSchema, s.tunnelId ? async () => [(await dc.call(() => c.getTunnel(s.tunnelId!))).tunnel] : null);
   await one('GET /api/v2/tunnels/stats', tunnelStatsSchema, () => dc.call(() => c.getAllTunnelStats()));
   await one('GET /api/v2/tunnels/:id/stats', tunnelStatsSchema, s.tunnelId ? () => dc.call(() => c.getTunnelStats(s.tunnelId!)) : null);
-  await one('GET /api/v2/users', userSchema, async () => {
-    const p = await dc.call(() => c.usersPage({ limit: 5 }));
-    s.userId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/users', userSchema, () => listed(() => c.usersPage({ limit: 5 }), (p) => (s.userId = p.items[0]?.id)));
   await one('GET /api/v2/users/:id', userSchema, s.userId ? async () => [await dc.call(() => c.getUser(s.userId!))] : null);
   await one('GET /api/v2/connections', connectionSchema, () => dc.call(() => c.listConnections()));
   let categoryId: string | undefined;
@@ -112,11 +102,7 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   });
   await one('GET /api/v2/categories/templates/:id', messageTemplateSchema, categoryId ? () => dc.call(() => c.listTemplates(categoryId!)) : null);
   let accountId: string | undefined;
-  await one('GET /api/v1/accounts', accountListItemSchema, async () => {
-    const p = await dc.call(() => c.accountsPage({}, { limit: 5 }));
-    accountId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v1/accounts', accountListItemSchema, () => listed(() => c.accountsPage({}, { limit: 5 }), (p) => (accountId = p.items[0]?.id)));
   await one('GET /api/v1/accounts/:id', accountDetailSchema, accountId ? async () => [(await dc.call(() => c.getAccount(accountId!))).account] : null);
   await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.call(() => c.accountChatMessagesPage(accountId!, { limit: 5 }))).items : null);
 

@@ -59,3 +59,12 @@ export const toDatedRow = (t: { id: string; name?: string | null; createdAt?: st
   raw: rawJson(t),
   syncedAt,
 });
+
+/** The fields a v2 channel, a v1 account and a channel row share (`from` is the messenger). */
+export const channelFields = (a: { name?: string | null; from?: string | null; botStatus?: string | null; lastMessageTime?: string | null; createdAt?: string | null }) => ({
+  name: str(a.name),
+  source: str(a.from),
+  botStatus: str(a.botStatus),
+  lastMessageTime: ts(a.lastMessageTime),
+  createdAt: ts(a.createdAt),
+});

@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import type { Logger } from '../log.js';
-import { ProgressTracker, type PartFigures, type Progress, type StreamFigures } from './progress.js';
+import { ProgressTracker, type PartFigures, type Progress, type ProgressUnit, type StreamFigures } from './progress.js';
 
 /**
  * Progress of a run for a person. On a TTY: one block redrawn in place, a line per stream, each
@@ -28,27 +28,20 @@ export function createProgress(opts: ProgressViewOptions): Progress {
     timer = setInterval(view.update, interval);
     timer.unref();
   };
+  // A figure changed: the tracker learns it, the view picks it up on its next beat.
+  const counted = (figure: 'tick' | 'total' | 'remaining' | 'expect') => (stream: string, n: number, unit?: ProgressUnit) => {
+    tracker[figure](stream, n, unit);
+    wake();
+  };
   return {
     start(stream) {
       tracker.start(stream);
       wake();
     },
-    tick(stream, n, unit) {
-      tracker.tick(stream, n, unit);
-      wake();
-    },
-    total(stream, n, unit) {
-      tracker.total(stream, n, unit);
-      wake();
-    },
-    remaining(stream, n, unit) {
-      tracker.remaining(stream, n, unit);
-      wake();
-    },
-    expect(stream, n, unit) {
-      tracker.expect(stream, n, unit);
-      wake();
-    },
+    tick: counted('tick'),
+    total: counted('total'),
+    remaining: counted('remaining'),
+    expect: counted('expect'),
     finish(stream, status) {
       tracker.finish(stream, status);
       view.finished(stream);

@@ -5,18 +5,14 @@ import { normalizeTimestamp } from '../leeloo/dates.js';
 import type { AccountListItem, PersonListItem } from '../leeloo/schemas.js';
 import type { StreamRun, SyncContext } from './context.js';
 import { FindingsStore } from './findings.js';
-import { rawJson, str, ts } from './map.js';
+import { channelFields, rawJson } from './map.js';
 import { walkPages } from './paging.js';
 
 /** A v1 account as the channel row it is (v1 lists no utmMarks; the channel stream adds them). */
 export const toUnreachableChannelRow = (a: AccountListItem, personId: string, syncedAt: string): InsertRow<typeof communicationChannels> => ({
   id: a.id,
   personId,
-  name: str(a.name),
-  source: str(a.from),
-  botStatus: str(a.botStatus),
-  lastMessageTime: ts(a.lastMessageTime),
-  createdAt: ts(a.createdAt),
+  ...channelFields(a),
   raw: rawJson(a),
   syncedAt,
 });

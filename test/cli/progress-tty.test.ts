@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import xterm from '@xterm/headless';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/sim/index.js';
 import { STREAM_NAMES } from '../../src/sync/registry.js';
 import { BIN } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { simulatorFor, tempDbPath } from '../helpers/mirror.js';
 
 /*
  * `leeloo-sync sync` in a pseudo-terminal of 80 columns (util-linux `script` gives the child a
@@ -56,13 +56,7 @@ async function screen(output: string): Promise<{ lines: string[]; wrapped: numbe
 describe.skipIf(!hasScript)('sync progress on a terminal (pty, 80 columns)', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 7, people: PEOPLE });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 7, people: PEOPLE }, (s) => (sim = s));
 
   it('redraws one block of one line per stream that never wraps, with totals, and the summary follows it', async () => {
     const r = await runInPty(['sync'], {

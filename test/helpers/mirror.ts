@@ -5,13 +5,27 @@ import { loadConfig, type Env } from '../../src/config.js';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
-import type { Simulator } from '../../src/sim/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { countClientEvent } from '../../src/sync/context.js';
 import { runSync, type RunResult, type SyncOptions } from '../../src/sync/engine.js';
 
 export function tempDbPath(prefix = 'ls-test-'): { path: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { path: join(dir, 'mirror.db'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Starts a simulator before the describe block's tests and closes it and `db` after them. */
+export function simulatorFor(db: { cleanup(): void }, opts: Parameters<typeof startSimulator>[0], started: (sim: Simulator) => void): void {
+  let sim: Simulator | undefined;
+  beforeAll(async () => {
+    sim = await startSimulator(opts);
+    started(sim);
+  });
+  afterAll(async () => {
+    await sim?.close();
+    db.cleanup();
+  });
 }
 
 /** Environment for a sync against the simulator: fast, quiet, small pages so paging is exercised. */

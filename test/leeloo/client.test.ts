@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ApiError, ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { createClientFromEnv, LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../src/leeloo/client.js';
 import { drop, fakeServer, json, type Handler } from './fake-server.js';
+import { apiErrorOf } from '../helpers/api-error.js';
 
 const TOKEN = 'tok-UNIT-7c1f3e9a2b8d4c6e';
 // Path ids are 24-hex ObjectIds (leeloo-api.md); the client refuses anything else.
@@ -29,14 +30,7 @@ async function setup(handler: Handler, opts: Partial<LeelooClientOptions> = {}) 
   return { srv, client, events };
 }
 
-async function caught(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
-}
+const caught = apiErrorOf;
 
 describe('LeelooClient transport', () => {
   it('sends the token header to base URL + /api/v2 (trailing slash tolerated) and returns the payload as received', async () => {

@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../src/errors.js';
+import type { ApiError } from '../../src/errors.js';
 import { LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../src/leeloo/client.js';
 import type { Page } from '../../src/leeloo/endpoints.js';
 import { walkPages, type PageFetch } from '../../src/sync/paging.js';
 import { startSimulator } from '../../src/sim/index.js';
 import type { Simulator } from '../../src/sim/types.js';
+import { apiErrorOf } from '../helpers/api-error.js';
 
 /** Distinctive, so a leak anywhere (log line, error, excerpt) is found by a plain substring search. */
 const TOKEN = 'sim-TOKEN-5f3a9c1e7b2d4f60a8e1c0ffee';
@@ -46,14 +47,7 @@ function count(route: string): number {
   return sim.requestCounts()[route] ?? 0;
 }
 
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
-}
+const rejection = apiErrorOf;
 
 beforeAll(async () => {
   sim = await startSimulator({ seed: 1, people: 200, token: TOKEN });

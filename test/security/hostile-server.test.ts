@@ -3,11 +3,12 @@ import type http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { ApiError, ValidationError } from '../../src/errors.js';
+import { ValidationError } from '../../src/errors.js';
 import { createClientFromEnv, LeelooClient } from '../../src/leeloo/client.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
 import { fakeServer, json } from '../leeloo/fake-server.js';
+import { apiErrorOf } from '../helpers/api-error.js';
 
 const TOKEN = 'tok-HOSTILE-4e8a1c2b9d';
 const CHILD = fileURLToPath(new URL('./big-body-child.ts', import.meta.url));
@@ -31,14 +32,7 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof LeelooC
   return c;
 }
 
-async function rejection(p: Promise<unknown>): Promise<ApiError> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(ApiError);
-  return e as ApiError;
-}
+const rejection = apiErrorOf;
 
 describe('redirects', () => {
   it.each([301, 302, 303, 307, 308])('HTTP %i fails at once, names the Location host, and is never followed', async (status) => {

@@ -1,17 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/sim/index.js';
+import { failures, syncWith, simulatorFor, tempDbPath } from '../helpers/mirror.js';
 
 describe('legacy v1 accounts stream', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 31, people: 60 });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 31, people: 60 }, (s) => (sim = s));
 
   it('is off by default and mirrors GET /api/v1/accounts when named', async () => {
     const first = await syncWith(sim, db.path, { streams: ['tags'] });

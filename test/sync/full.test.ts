@@ -1,18 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { describe, expect, it } from 'vitest';
+import type { Simulator } from '../../src/sim/index.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { failures, syncWith, simulatorFor, tempDbPath } from '../helpers/mirror.js';
 
 describe('full sync', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 7, people: 150 });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 7, people: 150 }, (s) => (sim = s));
 
   it('equals the simulator’s data exactly, table by table', async () => {
     const { result, mirror } = await syncWith(sim, db.path);

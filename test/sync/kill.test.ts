@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { simulatorFor, tempDbPath } from '../helpers/mirror.js';
 
 describe('a sync killed at random points', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 21, people: 150, knobs: { latencyMs: 2 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 21, people: 150, knobs: { latencyMs: 2 } }, (s) => (sim = s));
 
   it('resumes after each SIGKILL and ends matching the simulator, without duplicates', async () => {
     const env = {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import type { Simulator } from '../../src/sim/index.js';
 import { ProgressTracker, type Progress } from '../../src/sync/progress.js';
 import { createProgress, renderBlock, type ProgressRecord } from '../../src/sync/progress-view.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { failures, syncWith, simulatorFor, tempDbPath } from '../helpers/mirror.js';
 
 describe('progress figures', () => {
   it('counts done against the totals the API told, with percent, recent rate and ETA', () => {
@@ -85,13 +85,7 @@ describe('progress figures', () => {
 describe('progress totals from the engine', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 6, people: 300 });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 6, people: 300 }, (s) => (sim = s));
 
   it('knows the whole total from the start even when a deep window is read in split parts', async () => {
     const tracker = new ProgressTracker();
@@ -129,13 +123,7 @@ describe('progress totals from the engine', () => {
 describe('progress off a TTY', () => {
   let sim: Simulator;
   const db = tempDbPath();
-  beforeAll(async () => {
-    sim = await startSimulator({ seed: 5, people: 300, knobs: { latencyMs: 5 } });
-  });
-  afterAll(async () => {
-    await sim.close();
-    db.cleanup();
-  });
+  simulatorFor(db, { seed: 5, people: 300, knobs: { latencyMs: 5 } }, (s) => (sim = s));
 
   it('logs the same figures at a steady pace, and each stream once more when it ends', async () => {
     const lines: string[] = [];

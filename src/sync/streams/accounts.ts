@@ -2,16 +2,12 @@ import { accounts } from '../../db/schema.js';
 import type { InsertRow } from '../../db/upsert.js';
 import type { AccountListItem } from '../../leeloo/schemas.js';
 import { pagedRefreshStream } from '../stream-kinds.js';
-import { json, rawJson, str, ts } from '../map.js';
+import { channelFields, json, rawJson } from '../map.js';
 
 export const toAccountRow = (a: AccountListItem, syncedAt: string): InsertRow<typeof accounts> => ({
   id: a.id,
-  name: str(a.name),
   tags: json(Array.isArray(a.tags) ? a.tags : []),
-  source: str(a.from),
-  botStatus: str(a.botStatus),
-  lastMessageTime: ts(a.lastMessageTime),
-  createdAt: ts(a.createdAt),
+  ...channelFields(a),
   raw: rawJson(a),
   syncedAt,
 });

@@ -4,18 +4,14 @@ import type { Channel } from '../../leeloo/schemas.js';
 import type { StreamDef } from '../context.js';
 import { answers, SoftDeletes, undeleter } from '../deletions.js';
 import { lastMessageList } from '../dateguard.js';
-import { json, rawJson, str, ts } from '../map.js';
+import { channelFields, json, rawJson, str } from '../map.js';
 import { reconcileList } from '../reconcile.js';
 import { runWindowed, type WindowSpec } from '../windowed.js';
 
 export const toChannelRow = (c: Channel, syncedAt: string): InsertRow<typeof communicationChannels> => ({
   id: c.id,
   personId: str(c.person_id),
-  name: str(c.name),
-  source: str(c.from),
-  botStatus: str(c.botStatus),
-  lastMessageTime: ts(c.lastMessageTime),
-  createdAt: ts(c.createdAt),
+  ...channelFields(c),
   utmMarks: json(c.utmMarks ?? null),
   raw: rawJson(c),
   syncedAt,
