@@ -1,5 +1,5 @@
 /** The JSON shapes the simulated API serves (render.ts builds them from model.ts's records). */
-import type { Source, CustomFieldType, Currency, PaymentMethod, LeadgentoolType, MessageType } from './model.js';
+import type { Source, CustomFieldType, Currency, PaymentMethod, LeadgentoolType, MessageType, Order } from './model.js';
 
 // ---------------------------------------------------------------- API JSON shapes
 // Type aliases, not interfaces: aliases are assignable to Record<string, unknown>, which tests use.
@@ -119,17 +119,8 @@ export type OrderListItemJson = {
   updatedAt: string;
 };
 
-export type OrderDetailJson = {
-  id: string;
-  createdAt: string;
-  updatedAt: string;
-  title: string;
-  description: string;
-  price: number;
-  currency: Currency;
-  status: string;
-  paymentMethod: PaymentMethod;
-};
+/** An order record as served, its times as ISO strings. */
+export type OrderDetailJson = Pick<Order, 'id' | 'title' | 'description' | 'price' | 'currency' | 'status' | 'paymentMethod'> & { createdAt: string; updatedAt: string };
 
 export type TagJson = {
   id: string;
