@@ -1,21 +1,11 @@
 import { openMirror } from '../db/connection.js';
 import { readLearnedRate } from '../sync/rate-limit-finding.js';
+import { lastRuns as readLastRuns, type RunRow } from '../sync/run-log.js';
 import { parseCheckpoint } from '../sync/state.js';
 
 export interface MirrorStatus {
   cursors: { stream: string; partition: string; cursor: string | null; inProgress: unknown; updatedAt: string }[];
-  lastRuns: {
-    stream: string;
-    status: string;
-    trigger: string | null;
-    startedAt: string;
-    finishedAt: string | null;
-    rowsInserted: number;
-    rowsUpdated: number;
-    requests: number;
-    retries: number;
-    error: string | null;
-  }[];
+  lastRuns: RunRow[];
   /** LEELOO_RATE_LIMIT=auto: the rate the last sync paced to and the limit it learned (api_findings), as of checkedAt. */
   rateLimit: { rate: number; ceiling: number | null; learnedAt: string | null; checkedAt: string } | null;
 }
@@ -35,14 +25,7 @@ export function readStatus(path: string, runsPerStream = 3): MirrorStatus {
       if (parsed === 'lost') return { ...c, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' };
       return { ...c, inProgress: parsed?.current ?? (parsed && 'offset' in parsed ? parsed : null) };
     });
-    const lastRuns = m.sqlite
-      .prepare(
-        `SELECT stream, status, trigger, started_at AS startedAt, finished_at AS finishedAt, rows_inserted AS rowsInserted,
-                rows_updated AS rowsUpdated, requests, retries, error
-         FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs)
-         WHERE rn <= ? ORDER BY stream, startedAt DESC`,
-      )
-      .all(runsPerStream) as MirrorStatus['lastRuns'];
+    const lastRuns = readLastRuns(m.sqlite, runsPerStream);
     return { cursors, lastRuns, rateLimit: readLearnedRate(m.sqlite) };
   } finally {
     m.close();

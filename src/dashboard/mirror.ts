@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readStatus, type MirrorStatus } from '../cli/status-read.js';
 import { openMirror } from '../db/connection.js';
 import { redact, redactDeep } from '../secrets.js';
+import { lastSuccessByStream as lastSuccess } from '../sync/run-log.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
@@ -25,12 +26,7 @@ function withReadonly<T>(path: string, fn: (m: ReturnType<typeof openMirror>) =>
 
 export function lastSuccessByStream(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
-  return withReadonly(path, (m) => {
-    const rows = m.sqlite
-      .prepare(`SELECT stream, max(finished_at) AS at FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`)
-      .all() as { stream: string; at: string }[];
-    return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
-  });
+  return withReadonly(path, (m) => lastSuccess(m.sqlite));
 }
 
 export function rowCounts(path: string): Record<string, number> {

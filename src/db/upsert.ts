@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { and, eq, Param, Placeholder, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, Param, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import type { Db } from './connection.js';
@@ -17,11 +17,12 @@ export interface UpsertResult {
   unchanged: number;
 }
 
-export type RowOf = Record<string, unknown>;
+/** A row as drizzle inserts it into `T`: what the streams' typed mappers return. */
+export type InsertRow<T extends SQLiteTable> = T['$inferInsert'];
+/** Rows are read by column name only inside this module. */
+type AnyRow = Readonly<Record<string, unknown>>;
 
 export interface EntityUpserterOptions {
-  /** Table property names this upserter writes; every row must carry all of them. */
-  columns: string[];
   /** Extra assignments applied only when an existing row's `raw` changed (e.g. mark details due). */
   onChange?: Record<string, SQL | null>;
   /**
@@ -30,7 +31,6 @@ export interface EntityUpserterOptions {
    */
   adoptStubs?: boolean;
 }
-
 /**
  * A statement built once by drizzle and run by better-sqlite3 with positional arguments: drizzle
  * writes the SQL (names, quoting, conflict clauses) and a plan maps each `?` to a row's column,
@@ -56,7 +56,7 @@ function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; par
   return { stmt: sqlite.prepare(q.sql), plan };
 }
 
-function args(c: Compiled, rows: RowOf[]): unknown[] {
+function args(c: Compiled, rows: readonly AnyRow[]): unknown[] {
   const out = new Array<unknown>(c.plan.length);
   for (let k = 0; k < c.plan.length; k++) {
     const p = c.plan[k]!;
@@ -68,7 +68,7 @@ function args(c: Compiled, rows: RowOf[]): unknown[] {
 const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
 
 /** `n` rows of placeholders for `columns`, as drizzle's insert().values() takes them. */
-function valueSlots(n: number, columns: string[]): Record<string, unknown>[] {
+function valueSlots(n: number, columns: readonly string[]): Record<string, unknown>[] {
   return Array.from({ length: n }, (_, i) => {
     const v: Record<string, unknown> = {};
     for (const col of columns) v[col] = slot(i, col);
@@ -76,80 +76,96 @@ function valueSlots(n: number, columns: string[]): Record<string, unknown>[] {
   });
 }
 
-const rowsPerStatement = (columns: string[]) => Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
+const rowsPerStatement = (columns: readonly string[]) => Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
 
 const clientOf = (db: Db) => (db as unknown as { $client: Database.Database }).$client;
+
+/**
+ * The columns a batch writes: the keys of its first row, as the stream's mapper returned them
+ * (so the column list is written once, in the mapper). Every row a mapper returns has the same
+ * keys; a batch whose first row differs from the first batch's is a bug and fails loudly.
+ */
+class Columns {
+  private cols: readonly string[] | undefined;
+
+  constructor(private readonly table: SQLiteTable) {}
+
+  of(row: AnyRow | undefined, required: readonly string[] = []): readonly string[] | undefined {
+    if (!row) return this.cols;
+    if (this.cols) {
+      if (Object.keys(row).length !== this.cols.length) throw new Error(`${getTableConfig(this.table).name}: rows of one upserter must carry the same columns`);
+      return this.cols;
+    }
+    const cols = Object.keys(row);
+    const t = getTableColumns(this.table);
+    for (const c of cols) if (!(c in t)) throw new Error(`${getTableConfig(this.table).name} has no column ${c}`);
+    for (const c of required) if (!cols.includes(c)) throw new Error(`rows of ${getTableConfig(this.table).name} must carry ${required.join(' and ')}`);
+    this.cols = cols;
+    return cols;
+  }
+}
 
 /**
  * Upserts entity rows keyed by `id` whose change is detected by `raw`: new rows are inserted in
  * multi-row statements (chunked under SQLite's bound-variable limit); existing rows are updated
  * only when their payload differs, so an unchanged re-fetch writes nothing and counts as
- * unchanged. Statements are prepared once per chunk size. Synchronous: call inside a transaction.
+ * unchanged. Statements are prepared once (per chunk size), on the first batch, from the
+ * columns of its first row. Synchronous: call inside a transaction.
  */
-export class EntityUpserter {
+export class EntityUpserter<T extends SQLiteTable> {
   private readonly inserts = new Map<number, Compiled>();
-  private readonly update: Compiled;
-  private readonly adopt: Compiled | undefined;
-  private readonly columns: string[];
-  private readonly chunk: number;
+  private update: Compiled | undefined;
+  private adopt: Compiled | undefined;
+  private chunk = 1;
+  private readonly columns: Columns;
   private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
   private readonly sqlite: Database.Database;
 
   constructor(
     private readonly db: Db,
-    table: SQLiteTable,
-    opts: EntityUpserterOptions,
+    table: T,
+    private readonly opts: EntityUpserterOptions = {},
   ) {
-    const t = table as SQLiteTable & Record<string, SQLiteColumn>;
+    const t = table as SQLiteTable & Partial<Record<'id' | 'raw', SQLiteColumn>>;
     if (!t.id || !t.raw) throw new Error(`${getTableConfig(table).name}: an entity table needs id and raw columns`);
-    this.table = t as unknown as SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
-    for (const c of opts.columns) {
-      if (!(c in t)) throw new Error(`${getTableConfig(table).name} has no column ${c}`);
-    }
-    if (!opts.columns.includes('id') || !opts.columns.includes('raw')) throw new Error('columns must include id and raw');
+    this.table = t as SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
     this.sqlite = clientOf(db);
-    this.columns = opts.columns;
-    this.chunk = rowsPerStatement(this.columns);
-    const set: Record<string, unknown> = {};
-    for (const c of this.columns) if (c !== 'id') set[c] = slot(0, c);
-    Object.assign(set, opts.onChange ?? {});
-    this.update = compile(
-      this.sqlite,
-      this.db
-        .update(this.table)
-        .set(set)
-        .where(and(eq(this.table.id, slot(0, 'id')), sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`)),
-    );
-    if (opts.adoptStubs) {
-      this.adopt = compile(
-        this.sqlite,
-        this.db
-          .update(this.table)
-          .set(set)
-          .where(and(eq(this.table.id, slot(0, 'id')), sql`${this.table.raw} IS NULL`)),
-      );
-    }
+    this.columns = new Columns(table);
   }
 
-  private insertFor(n: number): Compiled {
+  /** Builds the statements from the first row's columns (once). */
+  private prepare(columns: readonly string[]): void {
+    if (this.update) return;
+    this.chunk = rowsPerStatement(columns);
+    const set: Record<string, unknown> = {};
+    for (const c of columns) if (c !== 'id') set[c] = slot(0, c);
+    Object.assign(set, this.opts.onChange ?? {});
+    const where = (cond: SQL) => this.db.update(this.table).set(set).where(and(eq(this.table.id, slot(0, 'id')), cond));
+    this.update = compile(this.sqlite, where(sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`));
+    if (this.opts.adoptStubs) this.adopt = compile(this.sqlite, where(sql`${this.table.raw} IS NULL`));
+  }
+
+  private insertFor(n: number, columns: readonly string[]): Compiled {
     let c = this.inserts.get(n);
     if (!c) {
-      const values = valueSlots(n, this.columns);
-      c = compile(this.sqlite, this.db.insert(this.table).values(values as never).onConflictDoNothing().returning({ id: this.table.id }));
+      c = compile(this.sqlite, this.db.insert(this.table).values(valueSlots(n, columns)).onConflictDoNothing().returning({ id: this.table.id }));
       c.stmt.pluck();
       this.inserts.set(n, c);
     }
     return c;
   }
 
-  upsert(rows: RowOf[]): UpsertResult {
+  upsert(rows: readonly InsertRow<T>[]): UpsertResult {
     const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
+    const columns = this.columns.of(rows[0], ['id', 'raw']);
+    if (!columns) return result;
+    this.prepare(columns);
     // Rows repeated within one batch (offset paging over live data can return a row twice):
     // the last occurrence wins, as it would with one statement per row.
     const unique = dedupeById(rows);
     for (let start = 0; start < unique.length; start += this.chunk) {
       const part = unique.length <= this.chunk ? unique : unique.slice(start, start + this.chunk);
-      const ins = this.insertFor(part.length);
+      const ins = this.insertFor(part.length, columns);
       const insertedIds = ins.stmt.all(args(ins, part)) as string[];
       result.inserted += insertedIds.length;
       if (insertedIds.length === part.length) continue;
@@ -157,7 +173,7 @@ export class EntityUpserter {
       for (const row of part) {
         if (inserted.has(row.id as string)) continue;
         if (this.adopt && this.adopt.stmt.run(args(this.adopt, [row])).changes > 0) result.inserted++;
-        else if (this.update.stmt.run(args(this.update, [row])).changes > 0) result.updated++;
+        else if (this.update!.stmt.run(args(this.update!, [row])).changes > 0) result.updated++;
         else result.unchanged++;
       }
     }
@@ -165,53 +181,94 @@ export class EntityUpserter {
   }
 }
 
-function dedupeById(rows: RowOf[]): RowOf[] {
+/** The placeholder of the raw a guarded update expects (not a column name). */
+const GUARD = '$guard';
+
+/**
+ * Writes a record's detail columns only while its list row is still the one the detail was
+ * fetched for (`raw` unchanged); otherwise the record changed meanwhile and stays due. Built on
+ * the first row, from its keys. Synchronous: call inside a transaction.
+ */
+export class GuardedUpdate<T extends SQLiteTable> {
+  private stmt: Compiled | undefined;
+  private readonly columns: Columns;
+  private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
+
+  constructor(
+    private readonly db: Db,
+    table: T,
+  ) {
+    const t = table as SQLiteTable & Partial<Record<'id' | 'raw', SQLiteColumn>>;
+    if (!t.id || !t.raw) throw new Error(`${getTableConfig(table).name}: a guarded update needs id and raw columns`);
+    this.table = t as SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
+    this.columns = new Columns(table);
+  }
+
+  /** False when the row's `raw` is no longer `raw` (nothing written). */
+  run(id: string, raw: string, row: Partial<InsertRow<T>>): boolean {
+    const columns = this.columns.of(row)!;
+    if (!this.stmt) {
+      const set: Record<string, unknown> = {};
+      for (const c of columns) set[c] = slot(0, c);
+      const where = and(eq(this.table.id, slot(0, 'id')), eq(this.table.raw, slot(0, GUARD)));
+      this.stmt = compile(clientOf(this.db), this.db.update(this.table).set(set).where(where));
+    }
+    return this.stmt.stmt.run(args(this.stmt, [{ ...row, id, [GUARD]: raw }])).changes > 0;
+  }
+}
+
+function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
   const ids = new Set<unknown>();
   for (const r of rows) ids.add(r.id);
   if (ids.size === rows.length) return rows;
-  const last = new Map<unknown, RowOf>();
+  const last = new Map<unknown, AnyRow>();
   for (const r of rows) last.set(r.id, r);
   return [...last.values()];
 }
 
 /**
  * Replaces the child rows of a set of parents (a person's tags, custom fields, …): the API always
- * returns the whole list, so delete-then-insert is exact. Synchronous: call inside a transaction.
+ * returns the whole list, so delete-then-insert is exact. Rows come without the parent column,
+ * which is filled in; their columns are those of the first row. Synchronous: call inside a
+ * transaction.
  */
-export class ChildReplacer {
+export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> & string> {
   private readonly del: Compiled;
   private readonly inserts = new Map<number, Compiled>();
-  private readonly chunk: number;
+  private readonly columns: Columns;
   private readonly sqlite: Database.Database;
 
   constructor(
     private readonly db: Db,
-    private readonly table: SQLiteTable,
-    private readonly parentColumn: string,
-    private readonly columns: string[],
+    private readonly table: T,
+    private readonly parentColumn: P,
   ) {
-    const t = table as SQLiteTable & Record<string, SQLiteColumn>;
-    const parent = t[parentColumn];
+    const parent = getTableColumns(table)[parentColumn];
     if (!parent) throw new Error(`${getTableConfig(table).name} has no column ${parentColumn}`);
     this.sqlite = clientOf(db);
     this.del = compile(this.sqlite, db.delete(table).where(eq(parent, slot(0, parentColumn))));
-    this.chunk = rowsPerStatement(columns);
+    this.columns = new Columns(table);
   }
 
-  private insertFor(n: number): Compiled {
+  private insertFor(n: number, columns: readonly string[]): Compiled {
     let c = this.inserts.get(n);
     if (!c) {
-      c = compile(this.sqlite, this.db.insert(this.table).values(valueSlots(n, this.columns) as never).onConflictDoNothing());
+      const table: SQLiteTable = this.table;
+      c = compile(this.sqlite, this.db.insert(table).values(valueSlots(n, columns)).onConflictDoNothing());
       this.inserts.set(n, c);
     }
     return c;
   }
 
-  replace(parentId: string, rows: RowOf[]): void {
+  replace(parentId: string, rows: readonly Omit<InsertRow<T>, P>[]): void {
     this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
-    for (let start = 0; start < rows.length; start += this.chunk) {
-      const part = rows.slice(start, start + this.chunk).map((r) => ({ ...r, [this.parentColumn]: parentId }));
-      const ins = this.insertFor(part.length);
+    if (rows.length === 0) return;
+    const full = rows.map((r): AnyRow => ({ [this.parentColumn]: parentId, ...r }));
+    const columns = this.columns.of(full[0])!;
+    const chunk = rowsPerStatement(columns);
+    for (let start = 0; start < full.length; start += chunk) {
+      const part = full.slice(start, start + chunk);
+      const ins = this.insertFor(part.length, columns);
       ins.stmt.run(args(ins, part));
     }
   }

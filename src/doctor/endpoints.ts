@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Page } from '../leeloo/endpoints.js';
 import {
   accountDetailSchema,
   accountListItemSchema,
@@ -16,7 +17,6 @@ import {
   tunnelStatsSchema,
   userSchema,
 } from '../leeloo/schemas.js';
-import type { Page } from '../leeloo/paginate.js';
 import { BudgetExhausted, answerOf, type Check, type DoctorContext } from './types.js';
 
 export interface EndpointResult {
@@ -62,21 +62,16 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
     }
   };
   const s = dc.seen;
-  // A list's first page; the id of its first item is kept for the detail route asked next.
-  const firstOf = <T extends { id: string }>(pages: () => AsyncGenerator<Page<T>>, keep: (id: string | undefined) => void) => async () => {
-    const p = await dc.first(pages());
-    keep(p.items[0]?.id);
+  // One page of a list; `keep` notes what later checks need (an id, the page).
+  const listed = async <T>(page: () => Promise<Page<T>>, keep: (p: Page<T>) => unknown) => {
+    const p = await dc.call(page);
+    keep(p);
     return p.items;
   };
-  await one('GET /api/v2/people', personListItemSchema, async () => {
-    const p = await dc.first(c.peoplePages(range, { pageSize: 20 }));
-    s.people = p;
-    s.personId = p.items[0]?.id;
-    return p.items;
-  });
+  await one('GET /api/v2/people', personListItemSchema, () => listed(() => c.peoplePage(range, { limit: 20 }), (p) => ((s.people = p), (s.personId = p.items[0]?.id))));
   await one('GET /api/v2/people/:id', personDetailSchema, s.personId ? async () => [(await dc.call(() => c.getPerson(s.personId!))).person] : null);
   await one('GET /api/v2/communication-channels', channelSchema, async () => {
-    const p = await dc.first(c.channelPages(range, { pageSize: 20 }));
+    const p = await dc.call(() => c.channelsPage(range, { limit: 20 }));
     s.channels = p;
     s.channelId = p.items[0]?.id;
     s.channelPersonId = p.items[0]?.person_id ?? undefined;
@@ -85,18 +80,18 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   const ch = s.channelId;
   await one('GET /api/v2/communication-channels/:id/person', personDetailSchema, ch ? async () => [await dc.call(() => c.getChannelPerson(ch))] : null);
   await one('GET /api/v2/communication-channels/:id/chat-messages', chatMessageSchema, ch ? async () => {
-    const p = await dc.first(c.chatMessagePages(ch, { pageSize: 20 }));
+    const p = await dc.call(() => c.chatMessagesPage(ch, { limit: 20 }));
     s.chat = p;
     return p.items;
   } : null);
-  await one('GET /api/v2/orders', orderListItemSchema, firstOf(() => c.orderPages({ pageSize: 5 }), (id) => (s.orderId = id)));
+  await one('GET /api/v2/orders', orderListItemSchema, () => listed(() => c.ordersPage({ limit: 5 }), (p) => (s.orderId = p.items[0]?.id)));
   await one('GET /api/v2/orders/:id', orderDetailSchema, s.orderId ? async () => [await dc.call(() => c.getOrder(s.orderId!))] : null);
   await one('GET /api/v2/tags', tagSchema, () => dc.call(() => c.listTags()));
-  await one('GET /api/v2/tunnels', tunnelSchema, firstOf(() => c.tunnelPages({ pageSize: 5 }), (id) => (s.tunnelId = id)));
+  await one('GET /api/v2/tunnels', tunnelSchema, () => listed(() => c.tunnelsPage({ limit: 5 }), (p) => (s.tunnelId = p.items[0]?.id)));
   await one('GET /api/v2/tunnels/:id', tunnelSchema, s.tunnelId ? async () => [(await dc.call(() => c.getTunnel(s.tunnelId!))).tunnel] : null);
   await one('GET /api/v2/tunnels/stats', tunnelStatsSchema, () => dc.call(() => c.getAllTunnelStats()));
   await one('GET /api/v2/tunnels/:id/stats', tunnelStatsSchema, s.tunnelId ? () => dc.call(() => c.getTunnelStats(s.tunnelId!)) : null);
-  await one('GET /api/v2/users', userSchema, firstOf(() => c.userPages({ pageSize: 5 }), (id) => (s.userId = id)));
+  await one('GET /api/v2/users', userSchema, () => listed(() => c.usersPage({ limit: 5 }), (p) => (s.userId = p.items[0]?.id)));
   await one('GET /api/v2/users/:id', userSchema, s.userId ? async () => [await dc.call(() => c.getUser(s.userId!))] : null);
   await one('GET /api/v2/connections', connectionSchema, () => dc.call(() => c.listConnections()));
   let categoryId: string | undefined;
@@ -107,9 +102,9 @@ export async function checkEndpoints(dc: DoctorContext): Promise<{ check: Check;
   });
   await one('GET /api/v2/categories/templates/:id', messageTemplateSchema, categoryId ? () => dc.call(() => c.listTemplates(categoryId!)) : null);
   let accountId: string | undefined;
-  await one('GET /api/v1/accounts', accountListItemSchema, firstOf(() => c.accountPages({}, { pageSize: 5 }), (id) => (accountId = id)));
+  await one('GET /api/v1/accounts', accountListItemSchema, () => listed(() => c.accountsPage({}, { limit: 5 }), (p) => (accountId = p.items[0]?.id)));
   await one('GET /api/v1/accounts/:id', accountDetailSchema, accountId ? async () => [(await dc.call(() => c.getAccount(accountId!))).account] : null);
-  await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.first(c.accountChatMessagePages(accountId!, { pageSize: 5 }))).items : null);
+  await one('GET /api/v1/accounts/:id/chat-messages', chatMessageSchema, accountId ? async () => (await dc.call(() => c.accountChatMessagesPage(accountId!, { limit: 5 }))).items : null);
 
   const failed = out.filter((e) => !e.ok);
   const unknown = out.filter((e) => e.unknownFields.length > 0);

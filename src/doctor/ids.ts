@@ -10,7 +10,7 @@ export interface ChatPathFinding {
 
 async function chatAnswer(dc: DoctorContext, id: string): Promise<{ answer: string; items: number }> {
   try {
-    const p = await dc.first(dc.client.chatMessagePages(id, { pageSize: 5 }));
+    const p = await dc.call(() => dc.client.chatMessagesPage(id, { limit: 5 }));
     return { answer: p.items.length > 0 ? 'messages' : 'empty', items: p.items.length };
   } catch (err) {
     if (err instanceof BudgetExhausted) throw err;
@@ -59,7 +59,7 @@ export async function checkUnknownIds(dc: DoctorContext): Promise<{ check: Check
     ['tunnels', () => c.getTunnel(id)],
     ['users', () => c.getUser(id)],
     ['channel_person', () => c.getChannelPerson(id)],
-    ['chat_messages', async () => (await dc.first(c.chatMessagePages(id, { pageSize: 1 }))).items],
+    ['chat_messages', async () => (await dc.call(() => c.chatMessagesPage(id, { limit: 1 }))).items],
   ];
   const finding: UnknownIdFinding = {};
   for (const [name, run] of routes) {

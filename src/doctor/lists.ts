@@ -1,5 +1,5 @@
 import { normalizeTimestamp } from '../leeloo/dates.js';
-import type { Page } from '../leeloo/paginate.js';
+import type { Page } from '../leeloo/endpoints.js';
 import { BudgetExhausted, answerOf, type Check, type DoctorContext } from './types.js';
 
 export type ListOrder = 'newest' | 'oldest' | 'unordered' | 'unknown';
@@ -60,7 +60,7 @@ export interface PageCapFinding {
 export async function checkPageCap(dc: DoctorContext): Promise<{ check: Check; finding: PageCapFinding | null }> {
   const requested = 1000;
   try {
-    const p = await dc.first(dc.client.peoplePages({ from: dc.startDate, to: dc.tomorrow, dateFormat: 'date' }, { pageSize: requested }));
+    const p = await dc.call(() => dc.client.peoplePage({ from: dc.startDate, to: dc.tomorrow, dateFormat: 'date' }, { limit: requested }));
     const served = p.items.length;
     const capped = served < requested && p.totalCount !== null && served < p.totalCount;
     const finding: PageCapFinding = { requested, served, totalCount: p.totalCount, cap: capped ? served : null };

@@ -1,7 +1,6 @@
 import type { LeelooClient } from '../leeloo/client.js';
 import { floorDay, normalizeTimestamp, type DateToReading } from '../leeloo/dates.js';
 import type { DateFormat } from '../leeloo/dates.js';
-import type { PersonListItem } from '../leeloo/schemas.js';
 import type { FindingsStore } from '../sync/findings.js';
 
 /** Finding `date_filter`: how the server reads `filter[last_message]`. */
@@ -46,15 +45,7 @@ export const PROBE_REQUESTS = 5;
  */
 export async function probeDateFilter(client: LeelooClient, o: ProbeOptions): Promise<ProbeResult> {
   const call = o.call ?? (<T>(fn: () => Promise<T>) => fn());
-  const list = async (from: Date, to: Date, dateFormat: DateFormat, limit: number) => {
-    const gen = client.peoplePages({ from, to, dateFormat }, { pageSize: limit, signal: o.signal });
-    try {
-      const r = await call(() => gen.next());
-      return r.done ? { items: [] as PersonListItem[], totalCount: 0 } : { items: r.value.items, totalCount: r.value.totalCount };
-    } finally {
-      await gen.return(undefined);
-    }
-  };
+  const list = (from: Date, to: Date, dateFormat: DateFormat, limit: number) => call(() => client.peoplePage({ from, to, dateFormat }, { limit, signal: o.signal }));
   const unknown = (detail: string, sample: DateFilterFinding['sample'] = null): ProbeResult => ({
     finding: { mode: 'date', dateTo: 'unknown', sample },
     conclusive: false,

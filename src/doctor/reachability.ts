@@ -18,8 +18,8 @@ export async function checkReachability(dc: DoctorContext): Promise<{ check: Che
   let v1Total: number | null;
   let v2Total: number | null;
   try {
-    v1Total = (await dc.first(dc.client.accountPages({}, { pageSize: 1 }))).totalCount;
-    v2Total = (await dc.first(dc.client.channelPages({ from: dc.startDate, to: dc.tomorrow, dateFormat: 'date' }, { pageSize: 1 }))).totalCount;
+    v1Total = (await dc.call(() => dc.client.accountsPage({}, { limit: 1 }))).totalCount;
+    v2Total = (await dc.call(() => dc.client.channelsPage({ from: dc.startDate, to: dc.tomorrow, dateFormat: 'date' }, { limit: 1 }))).totalCount;
   } catch (err) {
     if (err instanceof BudgetExhausted) throw err;
     return { check: { name: REACHABILITY, ok: true, detail: `could not compare: ${answerOf(err)}`, action: 'only records with a last message are mirrored' }, finding: null };

@@ -23,7 +23,7 @@ export interface DoctorReport {
 
 async function checkToken(dc: DoctorContext): Promise<Check> {
   try {
-    await dc.first(dc.client.userPages({ pageSize: 1 }));
+    await dc.call(() => dc.client.usersPage({ limit: 1 }));
     return { name: 'token', ok: true, detail: 'LEELOO_API_TOKEN is accepted', action: '—' };
   } catch (err) {
     const auth = err instanceof ApiError && (err.status === 401 || err.status === 403);

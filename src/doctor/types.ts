@@ -1,7 +1,7 @@
 import type { Env } from '../config.js';
 import { ApiError, errorMessage } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
-import type { Page } from '../leeloo/paginate.js';
+import type { Page } from '../leeloo/endpoints.js';
 
 /** One row of doctor's report. */
 export interface Check {
@@ -59,16 +59,6 @@ export class DoctorContext {
   async call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.requests + this.attemptsPerCall > MAX_REQUESTS) throw new BudgetExhausted(this.requests);
     return fn();
-  }
-
-  /** The first page of a list, as one request. */
-  async first<T>(gen: AsyncGenerator<Page<T>>): Promise<Page<T>> {
-    try {
-      const r = await this.call(() => gen.next());
-      return r.done ? { items: [], offset: 0, nextOffset: 0, totalCount: 0 } : r.value;
-    } finally {
-      await gen.return(undefined);
-    }
   }
 
   get startDate(): Date {

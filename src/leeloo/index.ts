@@ -1,7 +1,7 @@
 export * from './client.js';
 export { ApiCaller, formatPath, type CallSpec, type ApiCallerOptions } from './caller.js';
 export * from './schemas.js';
-export * from './paginate.js';
+export * from './endpoints.js';
 export * from './rate-limit.js';
 export * from './retry.js';
 export * from './dates.js';

@@ -53,14 +53,13 @@ export const chatMessageSchema = z.looseObject({
 export type ChatMessage = z.infer<typeof chatMessageSchema>;
 
 // ---- communication channels (6) ----
+/** What a v2 channel and a v1 account both carry (`from` is the messenger). */
+const accountFields = { id: idSchema, name: text, from: text, botStatus: text, createdAt: timestamp };
+const channelFields = { ...accountFields, lastMessageTime: timestamp };
+
 export const channelSchema = z.looseObject({
-  id: idSchema,
+  ...channelFields,
   person_id: z.string().nullish(),
-  name: text,
-  from: text,
-  botStatus: text,
-  lastMessageTime: timestamp,
-  createdAt: timestamp,
   utmMarks: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).nullish(),
 });
 export type Channel = z.infer<typeof channelSchema>;
@@ -97,7 +96,8 @@ export const personLinksSchema = z.looseObject({
   orders: z.array(linkSchema).nullish(),
 });
 
-export const personListItemSchema = z.looseObject({
+/** What a person list item and a person detail both carry. */
+const personFields = {
   id: idSchema,
   name: text,
   email: text,
@@ -105,24 +105,27 @@ export const personListItemSchema = z.looseObject({
   /** Tag names, not ids (add-tag/remove-tag take ids from GET /tags). */
   tags: stringList,
   accounts: z.array(personAccountSchema).nullish(),
-  lastMessageTime: timestamp,
-});
-export type PersonListItem = z.infer<typeof personListItemSchema>;
+};
 
-export const personDetailSchema = z.looseObject({
-  id: idSchema,
-  name: text,
-  tags: stringList,
-  profileImage: text,
+/** What a person detail and a v1 account detail both add to their list items. */
+const detailFields = {
   gender: text,
   phone: text,
   email: text,
   locale: text,
-  accounts: z.array(personAccountSchema).nullish(),
   subscribeHistory: z.array(subscribeHistorySchema).nullish(),
   links: personLinksSchema.nullish(),
   custom_fields: customFieldsSchema,
-  /** Person details use snake_case timestamps, list items camelCase (docs/leeloo-api.md, "Field names"). */
+};
+
+export const personListItemSchema = z.looseObject({ ...personFields, lastMessageTime: timestamp });
+export type PersonListItem = z.infer<typeof personListItemSchema>;
+
+export const personDetailSchema = z.looseObject({
+  ...personFields,
+  ...detailFields,
+  profileImage: text,
+  /** Person details use snake_case timestamps, list items camelCase (docs/leeloo-api.md). */
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -151,31 +154,15 @@ export const personIncludedSchema = z.looseObject({
 export type PersonIncluded = z.infer<typeof personIncludedSchema>;
 
 // ---- orders (9, 10, 11, 12) ----
-export const orderListItemSchema = z.looseObject({
-  id: idSchema,
-  person_id: z.string().nullish(),
-  title: text,
-  price: numeric,
-  currency: text,
-  /** List vocabulary: OPENED, RESOLVED, REJECTED, … */
-  status: text,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-});
+/** What an order list item and an order detail both carry; `status` has two vocabularies. */
+const orderFields = { id: idSchema, title: text, price: numeric, currency: text, status: text, createdAt: timestamp, updatedAt: timestamp };
+
+/** status, list vocabulary: OPENED, RESOLVED, REJECTED, … */
+export const orderListItemSchema = z.looseObject({ ...orderFields, person_id: z.string().nullish() });
 export type OrderListItem = z.infer<typeof orderListItemSchema>;
 
-export const orderDetailSchema = z.looseObject({
-  id: idSchema,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  title: text,
-  description: text,
-  price: numeric,
-  currency: text,
-  /** Detail vocabulary per the docs: ORDER, PENDING, FAILED, SUCCESS, REFUNDED. */
-  status: text,
-  paymentMethod: text,
-});
+/** status, detail vocabulary per the docs: ORDER, PENDING, FAILED, SUCCESS, REFUNDED. */
+export const orderDetailSchema = z.looseObject({ ...orderFields, description: text, paymentMethod: text });
 export type OrderDetail = z.infer<typeof orderDetailSchema>;
 
 /** POST /orders answers a list item without person_id (docs example). */
@@ -229,33 +216,10 @@ export const connectionSchema = z.looseObject({ id: idSchema, type: text, name: 
 export type Connection = z.infer<typeof connectionSchema>;
 
 // ---- v1 accounts (30, 31) ----
-export const accountListItemSchema = z.looseObject({
-  id: idSchema,
-  name: text,
-  tags: stringList,
-  from: text,
-  botStatus: text,
-  lastMessageTime: timestamp,
-  createdAt: timestamp,
-});
+export const accountListItemSchema = z.looseObject({ ...channelFields, tags: stringList });
 export type AccountListItem = z.infer<typeof accountListItemSchema>;
 
-export const accountDetailSchema = z.looseObject({
-  id: idSchema,
-  name: text,
-  tags: stringList,
-  from: text,
-  botStatus: text,
-  gender: text,
-  phone: text,
-  email: text,
-  locale: text,
-  subscribeHistory: z.array(subscribeHistorySchema).nullish(),
-  links: personLinksSchema.nullish(),
-  custom_fields: customFieldsSchema,
-  createdAt: timestamp,
-  updatedAt: timestamp,
-});
+export const accountDetailSchema = z.looseObject({ ...accountFields, ...detailFields, tags: stringList, updatedAt: timestamp });
 export type AccountDetail = z.infer<typeof accountDetailSchema>;
 export type AccountIncluded = PersonIncluded;
 

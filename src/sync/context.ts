@@ -93,8 +93,8 @@ export interface StreamDef {
    * as channel pages land): both start together; see StreamRun.upstream.
    */
   feedsFrom?: string;
-  /** Off unless named with --streams (the legacy v1 accounts). */
-  defaultEnabled?: boolean;
+  /** Whether a run that names no streams includes this one (default: yes). */
+  enabledByDefault?(env: Env): boolean;
   run(ctx: SyncContext, s: StreamRun): Promise<void>;
 }
 

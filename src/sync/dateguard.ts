@@ -1,5 +1,6 @@
 import { DATE_FILTER, probeDateFilter, storedDateFilter, type DateFilterFinding } from '../doctor/probe.js';
 import { dateModeSpan, dateModeTo, normalizeTimestamp, type DateFormat, type DateToReading } from '../leeloo/dates.js';
+import type { Page, PageRequest } from '../leeloo/endpoints.js';
 import type { StreamRun, SyncContext } from './context.js';
 import { FindingsStore } from './findings.js';
 
@@ -121,4 +122,15 @@ export function lookupFilter(ctx: SyncContext, from: Date, to: Date): { from: Da
   const f = storedDateFilter(new FindingsStore(ctx.mirror.sqlite));
   const format: DateFormat = setting === 'auto' ? (f?.mode === 'datetime' ? 'datetime' : 'date') : setting;
   return windowFilter({ format, dateTo: f?.dateTo ?? 'unknown', auto: setting === 'auto' }, from, to).send;
+}
+
+/**
+ * A windowed stream's `list` (windowed.ts WindowSpec) over a client list filtered by
+ * last_message: windows of the walk send the filter chosen for the server, look-ups lookupFilter's.
+ */
+export function lastMessageList<T>(
+  ctx: SyncContext,
+  page: (f: { from: Date; to: Date; dateFormat: DateFormat }, req: PageRequest) => Promise<Page<T>>,
+): (w: { from: Date; to: Date; filter?: { from: Date; to: Date; dateFormat: DateFormat } }, req: PageRequest) => Promise<Page<T>> {
+  return (w, req) => page(w.filter ?? lookupFilter(ctx, w.from, w.to), { ...req, signal: ctx.signal });
 }

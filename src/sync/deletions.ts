@@ -1,6 +1,7 @@
 import { ApiError, LeelooSyncError } from '../errors.js';
-import type { Page } from '../leeloo/paginate.js';
+import type { Page } from '../leeloo/endpoints.js';
 import type { StreamRun, SyncContext } from './context.js';
+import { walkPages, type PageAt } from './paging.js';
 
 /**
  * Soft deletes with a circuit breaker. The API has no deletion feed and documents no error for
@@ -161,27 +162,24 @@ const CONFIRM_MAX_PAGES = 10;
  * when it cannot tell (no stored time, or the window is too deep to read here).
  */
 export async function stillListed(
+  ctx: SyncContext,
   s: StreamRun,
   lastMessageTime: string | null,
   id: string,
-  pages: (w: { from: Date; to: Date }) => AsyncGenerator<Page<{ id?: unknown }>>,
+  list: (w: { from: Date; to: Date }, req: PageAt) => Promise<Page<{ id: string }>>,
 ): Promise<boolean | null> {
   if (!lastMessageTime) return null;
   const t = Date.parse(lastMessageTime);
   if (Number.isNaN(t)) return null;
-  const gen = pages({ from: new Date(t - 1000), to: new Date(t + 1000) });
-  try {
-    for (let n = 0; n < CONFIRM_MAX_PAGES; n++) {
-      const r = await s.call(() => gen.next());
-      if (r.done) return false;
-      s.counters.pages++;
-      if (r.value.items.some((i) => String(i.id) === id)) return true;
-      if (r.value.items.length === 0) return false;
-    }
-    return null;
-  } finally {
-    await gen.return(undefined);
+  const win = { from: new Date(t - 1000), to: new Date(t + 1000) };
+  let n = 0;
+  for await (const page of walkPages((req) => list(win, req), { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal, call: (fn) => s.call(fn) })) {
+    s.counters.pages++;
+    if (page.items.some((i) => i.id === id)) return true;
+    if (page.items.length === 0) return false;
+    if (++n >= CONFIRM_MAX_PAGES) return null;
   }
+  return false;
 }
 
 /** Whether a read of the record answers (true) or answers 404 (false); other errors propagate. */

@@ -9,6 +9,7 @@ import { attribution, newCounters, type StreamCounters, type StreamDef, type Str
 import { Semaphore } from './pool.js';
 import { noProgress, type Progress } from './progress.js';
 import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
+import { RunLog } from './run-log.js';
 import { StateStore } from './state.js';
 import { storeLearnedRate } from './rate-limit-finding.js';
 
@@ -55,10 +56,8 @@ export interface RunResult {
 }
 
 /** Validates stream names (one error listing every unknown name) and orders them by dependency. */
-export function resolveStreams(names: string[] | undefined, env: Pick<Env, 'SYNC_ACCOUNTS_V1'>): StreamDef[] {
-  if (!names || names.length === 0) {
-    return STREAMS.filter((s) => s.defaultEnabled !== false || (s.name === 'accounts' && env.SYNC_ACCOUNTS_V1));
-  }
+export function resolveStreams(names: string[] | undefined, env: Env): StreamDef[] {
+  if (!names || names.length === 0) return STREAMS.filter((s) => s.enabledByDefault?.(env) ?? true);
   const unknown = names.filter((n) => !streamByName(n));
   if (unknown.length > 0) {
     throw new ConfigError(`unknown stream${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${STREAM_NAMES.join(', ')})`);
@@ -91,20 +90,8 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     signal: abort.signal,
     selected: new Set(defs.map((d) => d.name)),
   };
-  const insertRun = sqlite.prepare(
-    `INSERT INTO sync_runs (run_id, stream, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')
-     ON CONFLICT (run_id, stream) DO UPDATE SET started_at = excluded.started_at, status = 'running', error = NULL`,
-  );
-  const finishRun = sqlite.prepare(
-    `UPDATE sync_runs SET finished_at = ?, status = ?, windows = ?, pages = ?, rows_inserted = ?, rows_updated = ?,
-       requests = ?, retries = ?, error = ? WHERE run_id = ? AND stream = ?`,
-  );
-  // A run of these streams still marked running was killed (one run of a stream at a time is
-  // the rule: the worker enforces it with locks), so its rows say so.
-  const markStale = sqlite.prepare(`UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running' AND stream = ?`);
-  sqlite.transaction(() => {
-    for (const d of defs) markStale.run(runStart.toISOString(), d.name);
-  })();
+  const runLog = new RunLog(sqlite);
+  runLog.markInterrupted(defs.map((d) => d.name), runStart.toISOString());
   opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, reconcile: ctx.reconcile, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
 
   const results = new Map<string, Promise<StreamResult>>();
@@ -118,7 +105,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       return { stream: def.name, status: 'skipped', counters, error: `${failedDep.stream} did not succeed`, startedAt, finishedAt: startedAt };
     }
     // A reconcile run says so in its trigger (`nightly+reconcile`): status and the dashboard show it.
-    insertRun.run(runId, def.name, `${opts.trigger ?? 'cli'}${ctx.reconcile ? '+reconcile' : ''}`, startedAt);
+    runLog.start(runId, def.name, `${opts.trigger ?? 'cli'}${ctx.reconcile ? '+reconcile' : ''}`, startedAt);
     ctx.progress.start(def.name);
     const log = opts.logger.child({ stream: def.name });
     const s: StreamRun = {
@@ -149,19 +136,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       log.error({ err: error, permanent }, 'stream failed');
     }
     const finishedAt = new Date().toISOString();
-    finishRun.run(
-      finishedAt,
-      status,
-      counters.windows,
-      counters.pages,
-      counters.rowsInserted,
-      counters.rowsUpdated,
-      counters.requests,
-      counters.retries,
-      error ?? null,
-      runId,
-      def.name,
-    );
+    runLog.finish(runId, def.name, finishedAt, status, counters, error ?? null);
     log.info({ status, ...counters, ms: Date.parse(finishedAt) - Date.parse(startedAt) }, 'stream finished');
     ctx.progress.finish(def.name, status);
     return { stream: def.name, status, counters, error, permanent, startedAt, finishedAt };

@@ -36,7 +36,7 @@ export class FindingsStore {
     );
   }
 
-  /** A finding, or null when it was never checked or its stored JSON is unreadable. */
+  /** A finding, or null when it has not been checked or its stored JSON is unreadable. */
   get<V>(name: string): Finding<V> | null {
     const row = this.getStmt.get(name);
     return row ? parseRow<V>(row) : null;
@@ -56,7 +56,7 @@ function parseRow<V>(row: FindingRow): Finding<V> | null {
   try {
     value = JSON.parse(row.value) as V;
   } catch {
-    // Written by hand or by a broken tool: treat it as never checked, so the check runs again.
+    // Written by hand or by a broken tool: treat it as unchecked, so the check runs again.
     return null;
   }
   return { name: row.name, value, detail: row.detail, source: row.source, checkedAt: row.checked_at };

@@ -1,4 +1,4 @@
-import type { Page } from '../leeloo/paginate.js';
+import type { Page } from '../leeloo/endpoints.js';
 import type { StreamRun, SyncContext } from './context.js';
 import { pagedPass } from './paging.js';
 

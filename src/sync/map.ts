@@ -1,10 +1,10 @@
 import { normalizeTimestamp } from '../leeloo/dates.js';
 import { clean } from '../leeloo/sentinels.js';
 
-/** Mapping helpers from API payloads (already schema-checked) to SQL row values. */
-export type Item = Record<string, unknown>;
-
-export const asItem = (v: unknown): Item => (v && typeof v === 'object' ? (v as Item) : {});
+/**
+ * Mapping helpers from API payloads (schema-checked, typed by their zod schemas) to SQL row
+ * values: the API's sentinels become null, timestamps full ISO-8601 UTC.
+ */
 
 /** A string value with the API's sentinels ("NOT_DEFINED", "NO_DATA") turned into null. */
 export function str(v: unknown): string | null {
@@ -42,6 +42,29 @@ export function json(v: unknown): string | null {
 
 export const rawJson = (v: unknown): string => JSON.stringify(v);
 
-export function array(v: unknown): unknown[] {
+/** A list field the schema allows to be null or absent. */
+export function array<T>(v: readonly T[] | null | undefined): readonly T[] {
   return Array.isArray(v) ? v : [];
 }
+
+/** `{id, name}` items (template categories): the row of a table with just those. */
+export const toNamedRow = (t: { id: string; name?: string | null }, syncedAt: string) => ({ id: t.id, name: str(t.name), raw: rawJson(t), syncedAt });
+
+/** `{id, name, createdAt, updatedAt}` items (users, tunnels). */
+export const toDatedRow = (t: { id: string; name?: string | null; createdAt?: string | null; updatedAt?: string | null }, syncedAt: string) => ({
+  id: t.id,
+  name: str(t.name),
+  createdAt: ts(t.createdAt),
+  updatedAt: ts(t.updatedAt),
+  raw: rawJson(t),
+  syncedAt,
+});
+
+/** The fields a v2 channel, a v1 account and a channel row share (`from` is the messenger). */
+export const channelFields = (a: { name?: string | null; from?: string | null; botStatus?: string | null; lastMessageTime?: string | null; createdAt?: string | null }) => ({
+  name: str(a.name),
+  source: str(a.from),
+  botStatus: str(a.botStatus),
+  lastMessageTime: ts(a.lastMessageTime),
+  createdAt: ts(a.createdAt),
+});

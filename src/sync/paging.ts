@@ -1,5 +1,137 @@
-import type { Page } from '../leeloo/paginate.js';
+import { LeelooSyncError } from '../errors.js';
+import type { Page, PageRequest } from '../leeloo/endpoints.js';
 import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
+
+/**
+ * The one owner of limit/offset paging (leeloo-api.md "Lists"); the client only reads single
+ * pages. Rules, in order of the traps they avoid:
+ * - the offset advances by the items actually received, since the server may cap `limit`;
+ * - an empty page ends the list;
+ * - with a totalCount, the list ends when the offset reaches it (the latest count, since a list
+ *   may shrink while it is read); `filteredCount` is never used, the examples contradict it;
+ * - without one, a short page ends the list, "short" meaning shorter than the size the server
+ *   is known to serve: a page smaller than requested while totalCount says more remain teaches
+ *   the server's cap, so capped pages are not mistaken for the last one.
+ * `walkPages` reads a list page by page for callers that may stop early; `pagedPass` reads a
+ * whole list with prefetching and reports what a completeness proof needs.
+ */
+class ListCursor {
+  /** The page size the server is seen to serve (its cap), at most the one requested. */
+  effective: number;
+
+  constructor(readonly pageSize: number) {
+    this.effective = pageSize;
+  }
+
+  /** Learns from a page; true when it ends the list. */
+  ended(page: Page<unknown>): boolean {
+    const n = page.items.length;
+    const total = page.totalCount;
+    if (n > 0 && n < this.pageSize && total !== null && page.nextOffset < total) this.effective = n;
+    if (n === 0) return true;
+    if (total !== null) return page.nextOffset >= total;
+    return n < this.effective;
+  }
+}
+
+/** A request the engine sends: it always knows where it is and how many it asks for. */
+export type PageAt = Required<Pick<PageRequest, 'offset' | 'limit'>> & Pick<PageRequest, 'signal'>;
+
+export type PageFetch<T> = (req: PageAt) => Promise<Page<T>>;
+
+export interface WalkOptions<T> {
+  pageSize: number;
+  /** Resume a list at this offset. */
+  startOffset?: number;
+  signal?: AbortSignal;
+  /** Wraps each request (a stream's pool and attribution). */
+  call?: <R>(fn: () => Promise<R>) => Promise<R>;
+  /** Identity of an item, for detecting a server that ignores `offset`. Default: `item.id`. */
+  idOf?: (item: T) => string | undefined;
+  /** Absolute bound on pages when no totalCount is ever known. Default 100 000. */
+  maxPages?: number;
+  /** For error messages, e.g. `/api/v2/people`. */
+  route?: string;
+}
+
+/** A list that cannot be paged to its end: the server ignores `offset` or never stops. */
+export class PaginationError extends LeelooSyncError {
+  readonly route: string;
+  readonly offset: number;
+  /** A server that repeats pages keeps doing so; running past the count may be a list growing fast. */
+  readonly permanent: boolean;
+
+  constructor(route: string, offset: number, detail: string, permanent: boolean) {
+    super(`paging ${route} at offset ${offset}: ${detail}`);
+    this.name = 'PaginationError';
+    this.route = route;
+    this.offset = offset;
+    this.permanent = permanent;
+  }
+}
+
+/** Pages compared for repeats; a server that cycles through a few pages is caught too. */
+const RECENT_PAGES = 4;
+const DEFAULT_MAX_PAGES = 100_000;
+
+const defaultId = (item: unknown): string | undefined => {
+  const id = item && typeof item === 'object' && 'id' in item ? item.id : undefined;
+  return typeof id === 'string' ? id : undefined;
+};
+
+/**
+ * Pages of a list in order, one request each, sent as the caller asks for the next page (so it
+ * can take a few and stop). It cannot run forever: a page made only of ids seen in the last few
+ * pages means the server ignores `offset`, and the page count is bounded by the first
+ * totalCount plus slack (or by `maxPages` when no count is known).
+ */
+export async function* walkPages<T>(fetch: PageFetch<T>, opts: WalkOptions<T>): AsyncGenerator<Page<T>> {
+  const pageSize = Math.max(1, Math.floor(opts.pageSize));
+  const startOffset = Math.max(0, Math.floor(opts.startOffset ?? 0));
+  const idOf = opts.idOf ?? defaultId;
+  const route = opts.route ?? 'list';
+  const call = opts.call ?? ((fn) => fn());
+  const cursor = new ListCursor(pageSize);
+  let maxPages = opts.maxPages ?? DEFAULT_MAX_PAGES;
+  let offset = startOffset;
+  let pages = 0;
+  let boundSet = false;
+  const recent: Set<string>[] = [];
+
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    if (pages >= maxPages) {
+      throw new PaginationError(route, offset, `gave up after ${pages} pages, more than the list's totalCount allows`, false);
+    }
+    const at = offset;
+    const page = await call(() => fetch({ offset: at, limit: pageSize, signal: opts.signal }));
+    pages++;
+    const n = page.items.length;
+    if (n > 0) {
+      const ids = new Set<string>();
+      for (const item of page.items) {
+        const id = idOf(item);
+        if (id !== undefined) ids.add(id);
+      }
+      if (ids.size > 0 && recent.length > 0 && [...ids].every((id) => recent.some((s) => s.has(id)))) {
+        throw new PaginationError(route, offset, 'the page repeats ids already received: the server ignores offset', true);
+      }
+      recent.push(ids);
+      if (recent.length > RECENT_PAGES) recent.shift();
+    }
+    if (!boundSet && page.totalCount !== null && n > 0) {
+      // Pages this list should take at the size the server serves now, plus slack for a list that
+      // grows or shifts while it is read.
+      const expected = Math.ceil(Math.max(0, page.totalCount - startOffset) / n);
+      maxPages = Math.min(maxPages, pages + expected + Math.max(5, Math.ceil(expected / 2)));
+      boundSet = true;
+    }
+    const ended = cursor.ended(page);
+    yield page;
+    if (ended) return;
+    offset = page.nextOffset;
+  }
+}
 
 export interface PassSpec<T> {
   fetchPage(offset: number, limit: number): Promise<Page<T>>;
@@ -43,7 +175,7 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
     endedEarly: false,
   };
   const seen = new Set<string>();
-  let effective = pageSize;
+  const cursor = new ListCursor(pageSize);
   let offset = startOffset;
   const inflight = new Map<number, Promise<Page<T>>>();
   const fetchAt = (o: number) => {
@@ -80,9 +212,7 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
         if (seen.has(id)) res.duplicates++;
         else seen.add(id);
       }
-      if (page.items.length > 0 && page.items.length < pageSize && total !== null && page.nextOffset < total) {
-        effective = page.items.length;
-      }
+      const ended = cursor.ended(page);
       spec.commit(page.items, page.nextOffset, res.firstTotal);
       ctx.progress.tick(s.name, page.items.length);
       offset = page.nextOffset;
@@ -91,14 +221,12 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
       if (res.firstTotal !== null && offset > 2 * res.firstTotal + pageSize) {
         throw new Error(`${s.name}: the list kept serving items past twice its first totalCount (${res.firstTotal}); its totalCount cannot be trusted`);
       }
-      if (page.items.length === 0) {
-        res.endedEarly = total !== null && offset < total;
+      if (ended) {
+        res.endedEarly = page.items.length === 0 && total !== null && offset < total;
         break;
       }
-      if (total !== null && offset >= total) break;
-      if (total === null && page.items.length < effective) break;
       for (let k = 0; k < lookahead; k++) {
-        const o = offset + k * effective;
+        const o = offset + k * cursor.effective;
         if (total === null || o < total) void fetchAt(o);
       }
     }

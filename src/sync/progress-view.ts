@@ -1,6 +1,6 @@
 import { createLogUpdate } from 'log-update';
 import type { Logger } from '../log.js';
-import { ProgressTracker, type PartFigures, type Progress, type StreamFigures } from './progress.js';
+import { ProgressTracker, type PartFigures, type Progress, type ProgressUnit, type StreamFigures } from './progress.js';
 
 /**
  * Progress of a run for a person. On a TTY: one block redrawn in place, a line per stream, each
@@ -28,14 +28,11 @@ export function createProgress(opts: ProgressViewOptions): Progress {
     timer = setInterval(view.update, interval);
     timer.unref();
   };
-  // A count goes to the tracker, and the view wakes up to show it.
-  type Count = 'tick' | 'total' | 'remaining' | 'expect';
-  const counted =
-    (name: Count): Progress[Count] =>
-    (stream, n, unit) => {
-      tracker[name](stream, n, unit);
-      wake();
-    };
+  // A figure changed: the tracker learns it, the view picks it up on its next beat.
+  const counted = (figure: 'tick' | 'total' | 'remaining' | 'expect') => (stream: string, n: number, unit?: ProgressUnit) => {
+    tracker[figure](stream, n, unit);
+    wake();
+  };
   return {
     start(stream) {
       tracker.start(stream);
@@ -65,17 +62,15 @@ interface View {
 
 function ttyView(tracker: ProgressTracker, out: NodeJS.WriteStream): View {
   // A pty without a window size (0 rows, 0 columns) would make log-update draw nothing at all.
-  const target = {
-    isTTY: out.isTTY,
-    get columns() {
-      return out.columns || 80;
+  const target = new Proxy(out, {
+    get(t, key) {
+      if (key === 'columns') return t.columns || 80;
+      if (key === 'rows') return t.rows || 24;
+      const v: unknown = Reflect.get(t, key, t);
+      return typeof v === 'function' ? v.bind(t) : v;
     },
-    get rows() {
-      return out.rows || 24;
-    },
-    write: (chunk: string) => out.write(chunk),
-  };
-  const draw = createLogUpdate(target as unknown as NodeJS.WriteStream, { showCursor: false });
+  });
+  const draw = createLogUpdate(target, { showCursor: false });
   let drawn = false;
   const update = () => {
     if (tracker.size === 0) return;

@@ -1,8 +1,8 @@
-import type { Page } from '../leeloo/paginate.js';
 import type { StreamRun, SyncContext } from './context.js';
 import type { SoftDeletes } from './deletions.js';
+import { walkPages } from './paging.js';
 import { forEachConcurrent } from './pool.js';
-import { runWindowed, type Window, type WindowedState, type WindowSpec } from './windowed.js';
+import { runWindowed, type WindowedState, type WindowSpec } from './windowed.js';
 
 /**
  * `sync --reconcile`: what an incremental run cannot see. People and channels can only be
@@ -25,8 +25,6 @@ export async function reconcileList<T>(
   ctx: SyncContext,
   s: StreamRun,
   spec: WindowSpec<T>,
-  /** A window without `filter` is a look-up: the stream gives it a filter as wide as the date findings require. */
-  pages: (w: { from: Date; to: Date; filter?: Window['filter'] }) => AsyncGenerator<Page<T>>,
   dels: SoftDeletes,
   /** The second look at a row the pass did not list: false when the API confirms it gone (404). */
   exists: (id: string) => Promise<boolean>,
@@ -57,14 +55,10 @@ export async function reconcileList<T>(
   // not gone. One short read of that span spares them; its end lies a day ahead, as the server's
   // clock (which stamps new messages) may run ahead of ours.
   const movers = new Set<string>();
-  const gen = pages({ from: ctx.runStart, to: new Date(Date.now() + 86_400_000) });
-  try {
-    for (let r = await s.call(() => gen.next()); !r.done; r = await s.call(() => gen.next())) {
-      s.counters.pages++;
-      for (const i of r.value.items) movers.add(spec.idOf(i));
-    }
-  } finally {
-    await gen.return(undefined);
+  const after = { from: ctx.runStart, to: new Date(Date.now() + 86_400_000) };
+  for await (const page of walkPages((req) => spec.list(after, req), { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal, call: (fn) => s.call(fn) })) {
+    s.counters.pages++;
+    for (const i of page.items) movers.add(spec.idOf(i));
   }
   // Only rows a pass over SYNC_START_DATE..run start can list: a row without a last message time
   // (a channel that never wrote) or outside that span is not evidence of anything.

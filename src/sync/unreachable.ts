@@ -1,10 +1,21 @@
 import { communicationChannels } from '../db/schema.js';
-import { EntityUpserter } from '../db/upsert.js';
+import { EntityUpserter, type InsertRow } from '../db/upsert.js';
 import { REACHABILITY, type ReachabilityFinding } from '../doctor/reachability.js';
 import { normalizeTimestamp } from '../leeloo/dates.js';
-import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
+import type { AccountListItem, PersonListItem } from '../leeloo/schemas.js';
+import type { StreamRun, SyncContext } from './context.js';
 import { FindingsStore } from './findings.js';
-import { asItem, rawJson, str, ts, type Item } from './map.js';
+import { channelFields, rawJson } from './map.js';
+import { walkPages } from './paging.js';
+
+/** A v1 account as the channel row it is (v1 lists no utmMarks; the channel stream adds them). */
+export const toUnreachableChannelRow = (a: AccountListItem, personId: string, syncedAt: string): InsertRow<typeof communicationChannels> => ({
+  id: a.id,
+  personId,
+  ...channelFields(a),
+  raw: rawJson(a),
+  syncedAt,
+});
 
 /**
  * People and channels that never wrote have no lastMessageTime, so no `last_message` window
@@ -16,64 +27,38 @@ import { asItem, rawJson, str, ts, type Item } from './map.js';
  * `writePeople` is the people stream's list writer (synchronous; person_tags and the channel
  * stubs of `accounts` come with it); the person's details then come due like any other's.
  */
-export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeople: (items: Item[]) => { inserted: number; updated: number }): Promise<void> {
+export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeople: (items: PersonListItem[]) => { inserted: number; updated: number }): Promise<void> {
   const f = new FindingsStore(ctx.mirror.sqlite).get<ReachabilityFinding>(REACHABILITY);
   if (!f?.value?.unreachable) return;
   const start = Date.parse(`${ctx.env.SYNC_START_DATE}T00:00:00.000Z`);
   const { sqlite } = ctx.mirror;
   const known = sqlite.prepare<[string], { person_id: string | null; raw: string | null }>('SELECT person_id, raw FROM communication_channels WHERE id = ?');
-  const channels = new EntityUpserter(ctx.mirror.db, communicationChannels, {
-    columns: ['id', 'personId', 'name', 'source', 'botStatus', 'lastMessageTime', 'createdAt', 'raw', 'syncedAt'],
-    adoptStubs: true,
-  });
+  const channels = new EntityUpserter(ctx.mirror.db, communicationChannels, { adoptStubs: true });
   const fetched = new Set<string>();
   let found = 0;
-  const gen = ctx.client.accountPages({}, { signal: ctx.signal });
-  try {
-    for (;;) {
-      throwIfAborted(ctx.signal);
-      const r = await s.call(() => gen.next());
-      if (r.done) break;
-      s.counters.pages++;
-      for (const a of r.value.items) {
-        const lmt = normalizeTimestamp(a.lastMessageTime);
-        // Listed by a window of this run or the next: the channels stream's business.
-        if (lmt !== null && Date.parse(lmt) >= start) continue;
-        const row = known.get(a.id);
-        if (row?.raw) continue;
-        let personId = row?.person_id ?? null;
-        if (personId === null || !fetched.has(personId)) {
-          const person = asItem(await s.call(() => ctx.client.getChannelPerson(a.id, { signal: ctx.signal })));
-          personId = str(person.id);
-          if (personId === null) continue;
-          fetched.add(personId);
-          const pr = sqlite.transaction(() => writePeople([person]))();
-          s.counters.rowsInserted += pr.inserted;
-          s.counters.rowsUpdated += pr.updated;
-        }
-        const now = new Date().toISOString();
-        const cr = sqlite.transaction(() =>
-          channels.upsert([
-            {
-              id: a.id,
-              personId,
-              name: str(a.name),
-              source: str(a.from),
-              botStatus: str(a.botStatus),
-              lastMessageTime: ts(a.lastMessageTime),
-              createdAt: ts(a.createdAt),
-              raw: rawJson(a),
-              syncedAt: now,
-            },
-          ]),
-        )();
-        s.counters.rowsInserted += cr.inserted;
-        s.counters.rowsUpdated += cr.updated;
-        found++;
+  for await (const page of walkPages((req) => ctx.client.accountsPage({}, req), { pageSize: ctx.client.pageSize, signal: ctx.signal, call: (fn) => s.call(fn), route: '/api/v1/accounts' })) {
+    s.counters.pages++;
+    for (const a of page.items) {
+      const lmt = normalizeTimestamp(a.lastMessageTime);
+      // Listed by a window of this run or the next: the channels stream's business.
+      if (lmt !== null && Date.parse(lmt) >= start) continue;
+      const row = known.get(a.id);
+      if (row?.raw) continue;
+      let personId = row?.person_id ?? null;
+      if (personId === null || !fetched.has(personId)) {
+        // A person detail carries every field of a list item: it is written as one.
+        const person = await s.call(() => ctx.client.getChannelPerson(a.id, { signal: ctx.signal }));
+        personId = person.id;
+        fetched.add(personId);
+        const pr = sqlite.transaction(() => writePeople([person]))();
+        s.counters.rowsInserted += pr.inserted;
+        s.counters.rowsUpdated += pr.updated;
       }
+      const cr = sqlite.transaction(() => channels.upsert([toUnreachableChannelRow(a, personId, new Date().toISOString())]))();
+      s.counters.rowsInserted += cr.inserted;
+      s.counters.rowsUpdated += cr.updated;
+      found++;
     }
-  } finally {
-    await gen.return(undefined);
   }
   s.log.info({ channels: found, people: fetched.size }, 'read channels no last_message window reaches (v1 /accounts)');
 }

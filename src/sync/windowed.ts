@@ -1,8 +1,8 @@
 import { ceilDay, floorDay, type DateFormat } from '../leeloo/dates.js';
-import type { Page } from '../leeloo/paginate.js';
+import type { Page } from '../leeloo/endpoints.js';
 import { throwIfAborted, type StreamRun, type SyncContext } from './context.js';
 import { FilterViolation, assumption, checkItems, ignoredError, probeOnce, resolveDateMode, splitTrusted, windowFilter, type DateMode } from './dateguard.js';
-import { pagedPass } from './paging.js';
+import { pagedPass, type PageAt } from './paging.js';
 
 /**
  * Walks `filter[last_message]` windows from the stream's cursor up to the run's start, committing
@@ -23,8 +23,17 @@ import { pagedPass } from './paging.js';
  * past such a window.
  */
 
+/** A window of the walk (with the filter chosen for the server), or a look-up without one. */
+export interface ListWindow {
+  from: Date;
+  to: Date;
+  /** Absent: a look-up outside the walk, given a filter as wide as the date findings require (dateguard.ts lookupFilter). */
+  filter?: Window['filter'];
+}
+
 export interface WindowSpec<T> {
-  fetchPage(window: Window, offset: number, limit: number): Promise<Page<T>>;
+  /** One page of the list in a window: a single request. */
+  list(window: ListWindow, req: PageAt): Promise<Page<T>>;
   idOf(item: T): string;
   /** Commits a page: synchronous, runs inside the transaction that also stores the cursor. */
   writePage(items: T[]): { inserted: number; updated: number };
@@ -165,7 +174,7 @@ async function checkSplit<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>
   const halves = [makeWindow(mode, parent.from, mid), makeWindow(mode, mid, parent.to)];
   const counts: number[] = [];
   for (const h of halves) {
-    const page = await s.call(() => spec.fetchPage(h, 0, 1));
+    const page = await s.call(() => spec.list(h, { offset: 0, limit: 1, signal: ctx.signal }));
     s.counters.pages++;
     checkItems(s, mode, h.span, page.items);
     if (page.totalCount === null) return; // nothing to compare
@@ -217,7 +226,7 @@ async function scanWindow<T>(
       s,
       {
         fetchPage: async (offset, limit) => {
-          const page = await spec.fetchPage(window, offset, limit);
+          const page = await spec.list(window, { offset, limit, signal: ctx.signal });
           // Checked before the page is committed: rows of a misread window never land.
           checkItems(s, mode, window.span, page.items);
           return page;

@@ -7,7 +7,7 @@ import { ChildReplacer, EntityUpserter, SQLITE_MAX_VARIABLES } from '../../src/d
 describe('EntityUpserter', () => {
   it('inserts new rows, updates changed ones and leaves unchanged ones alone', () => {
     const m = openMirror(':memory:');
-    const up = new EntityUpserter(m.db, tags, { columns: ['id', 'name', 'raw', 'syncedAt'] });
+    const up = new EntityUpserter(m.db, tags);
     const rows = Array.from({ length: 1500 }, (_, i) => ({ id: `t${i}`, name: `n${i}`, raw: `{"i":${i}}`, syncedAt: 'a' }));
     expect(m.sqlite.transaction(() => up.upsert(rows))()).toEqual({ inserted: 1500, updated: 0, unchanged: 0 });
     rows[7] = { ...rows[7]!, name: 'renamed', raw: '{"i":"x"}' };
@@ -18,7 +18,7 @@ describe('EntityUpserter', () => {
 
   it('chunks wide batches under SQLite’s bound-variable limit', () => {
     const m = openMirror(':memory:');
-    const up = new EntityUpserter(m.db, tags, { columns: ['id', 'name', 'raw', 'syncedAt'] });
+    const up = new EntityUpserter(m.db, tags);
     const n = Math.ceil(SQLITE_MAX_VARIABLES / 4) + 10;
     const rows = Array.from({ length: n }, (_, i) => ({ id: `t${i}`, name: 'n', raw: '{}', syncedAt: 'a' }));
     expect(m.sqlite.transaction(() => up.upsert(rows))().inserted).toBe(n);
@@ -26,7 +26,7 @@ describe('EntityUpserter', () => {
 
   it('keeps the last of duplicate ids in one batch', () => {
     const m = openMirror(':memory:');
-    const up = new EntityUpserter(m.db, tags, { columns: ['id', 'name', 'raw', 'syncedAt'] });
+    const up = new EntityUpserter(m.db, tags);
     const r = up.upsert([
       { id: 'a', name: 'first', raw: '1', syncedAt: 'x' },
       { id: 'a', name: 'second', raw: '2', syncedAt: 'x' },
@@ -37,7 +37,7 @@ describe('EntityUpserter', () => {
 
   it('applies onChange assignments only when the payload changed', () => {
     const m = openMirror(':memory:');
-    const up = new EntityUpserter(m.db, people, { columns: ['id', 'name', 'raw', 'syncedAt'], onChange: { detailsSyncedAt: null } });
+    const up = new EntityUpserter(m.db, people, { onChange: { detailsSyncedAt: null } });
     up.upsert([{ id: 'p', name: 'A', raw: '1', syncedAt: 'x' }]);
     m.sqlite.prepare("UPDATE people SET details_synced_at = 'done'").run();
     up.upsert([{ id: 'p', name: 'A', raw: '1', syncedAt: 'y' }]);
@@ -50,7 +50,7 @@ describe('EntityUpserter', () => {
 describe('ChildReplacer and deleteMissing', () => {
   it('replaces a parent’s children exactly', () => {
     const m = openMirror(':memory:');
-    const r = new ChildReplacer(m.db, personTags, 'personId', ['personId', 'tag']);
+    const r = new ChildReplacer(m.db, personTags, 'personId');
     r.replace('p1', [{ tag: 'a' }, { tag: 'b' }]);
     r.replace('p2', [{ tag: 'a' }]);
     r.replace('p1', [{ tag: 'Клиент, опт' }]);
@@ -62,7 +62,7 @@ describe('ChildReplacer and deleteMissing', () => {
 
   it('deletes exactly the rows not kept', () => {
     const m = openMirror(':memory:');
-    const up = new EntityUpserter(m.db, tags, { columns: ['id', 'name', 'raw', 'syncedAt'] });
+    const up = new EntityUpserter(m.db, tags);
     up.upsert(['a', 'b', 'c'].map((id) => ({ id, name: id, raw: id, syncedAt: 'x' })));
     expect(deleteMissing(m.sqlite, 'tags', 'id', new Set(['a', 'c']))).toBe(1);
     expect(m.sqlite.prepare('SELECT id FROM tags ORDER BY id').all()).toEqual([{ id: 'a' }, { id: 'c' }]);

@@ -47,7 +47,7 @@ describe('LeelooClient transport', () => {
     const { srv, client } = await setup((_r, res) => json(res, ok([], { meta: { totalCount: 0 } })));
     const from = new Date('2020-02-10T05:00:00Z');
     const to = new Date('2020-04-14T10:00:00Z');
-    for await (const _ of client.people({ from, to, tags: ['vip', 'a b'], phone: '+380966565556', email: 'f@g.com' }, { pageSize: 20 })) void _;
+    await client.peoplePage({ from, to, tags: ['vip', 'a b'], phone: '+380966565556', email: 'f@g.com' }, { limit: 20 });
     const q = srv.received[0]!.query;
     expect(q.get('limit')).toBe('20');
     expect(q.get('offset')).toBe('0');
@@ -59,13 +59,13 @@ describe('LeelooClient transport', () => {
 
     const dayClient = new LeelooClient({ baseUrl: srv.url, token: TOKEN, rateLimit: 0, dateFormat: 'date' });
     cleanup.push(() => dayClient.close());
-    for await (const _ of dayClient.channels({ from, to })) void _;
+    await dayClient.channelsPage({ from, to });
     const q2 = srv.received[1]!.query;
     expect(q2.get('filter[last_message][from]')).toBe('2020-02-10');
     expect(q2.get('filter[last_message][to]')).toBe('2020-04-15');
     expect(q2.get('limit')).toBe('100');
 
-    for await (const _ of client.accounts({ tags: ['tag3', 'tag2'] })) void _;
+    await client.accountsPage({ tags: ['tag3', 'tag2'] });
     expect(srv.received[2]!.path).toBe('/api/v1/accounts');
     expect(srv.received[2]!.url).toContain('filter[tags]=tag3,tag2');
   });
@@ -248,7 +248,7 @@ describe('LeelooClient transport', () => {
 
   it('a payload that does not match is a permanent schema error naming the path and the issue path', async () => {
     const { srv, client } = await setup((_r, res) => json(res, ok([{ id: 'a' }, { id: 42 }], { meta: { totalCount: 2 } })));
-    const e = await rejection(client.users().next());
+    const e = await rejection(client.usersPage());
     expect(e.kind).toBe('schema');
     expect(e.permanent).toBe(true);
     expect(e.path).toBe('/api/v2/users');

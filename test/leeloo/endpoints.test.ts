@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiError } from '../../src/errors.js';
 import { LeelooClient, type ClientEvent, type LeelooClientOptions } from '../../src/leeloo/client.js';
-import type { Page } from '../../src/leeloo/paginate.js';
+import type { Page } from '../../src/leeloo/endpoints.js';
+import { walkPages, type PageFetch } from '../../src/sync/paging.js';
 import { startSimulator } from '../../src/sim/index.js';
 import type { Simulator } from '../../src/sim/types.js';
 import { rejection } from '../helpers/errors.js';
@@ -33,6 +34,13 @@ async function all<T>(gen: AsyncIterable<T>): Promise<T[]> {
 
 async function pages<T>(gen: AsyncIterable<Page<T>>): Promise<Page<T>[]> {
   return all(gen);
+}
+
+/** A list's pages as the sync engine walks them over the client's one-page call (default limit: the client's 100). */
+const walk = <T>(fetch: PageFetch<T>, o: { pageSize?: number; startOffset?: number } = {}) => walkPages(fetch, { pageSize: o.pageSize ?? 100, startOffset: o.startOffset });
+
+async function* itemsOf<T>(fetch: PageFetch<T>, o: { pageSize?: number; startOffset?: number } = {}): AsyncGenerator<T> {
+  for await (const page of walk(fetch, o)) yield* page.items;
 }
 
 function count(route: string): number {
@@ -100,9 +108,9 @@ describe('every endpoint round-trips against the simulator', () => {
     const ch = channelWithMostMessages();
     const expected = sim.store.chatMessages(ch.id)!;
     expect(expected.length).toBeGreaterThan(3);
-    const got = await all(client.chatMessages(ch.id, { pageSize: 3 }));
+    const got = await all(itemsOf((r) => client.chatMessagesPage(ch.id, r), { pageSize: 3 }));
     expect(got).toEqual(expected);
-    const ps = await pages(client.chatMessagePages(ch.id, { pageSize: 3 }));
+    const ps = await pages(walk((r) => client.chatMessagesPage(ch.id, r), { pageSize: 3 }));
     expect(ps[0]!.totalCount).toBe(expected.length);
     expect(ps.at(-1)!.nextOffset).toBe(expected.length);
   });
@@ -116,7 +124,7 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('6 GET /communication-channels with a last_message window', async () => {
-    expect(await all(client.channels({ from: FAR_PAST, to: FAR_FUTURE }))).toEqual([...sim.store.channelsList()]);
+    expect(await all(itemsOf((r) => client.channelsPage({ from: FAR_PAST, to: FAR_FUTURE }, r)))).toEqual([...sim.store.channelsList()]);
     // a narrower window: both bounds inclusive, the client sends full ISO datetimes
     const list = [...sim.store.channelsList()];
     const to = new Date(list[10]!.lastMessageTime!);
@@ -125,7 +133,7 @@ describe('every endpoint round-trips against the simulator', () => {
       const t = Date.parse(c.lastMessageTime!);
       return t >= from.getTime() && t <= to.getTime();
     });
-    expect(await all(client.channels({ from, to }, { pageSize: 7 }))).toEqual(expected);
+    expect(await all(itemsOf((r) => client.channelsPage({ from, to }, r), { pageSize: 7 }))).toEqual(expected);
   });
 
   it('6 GET /communication-channels in date mode never narrows the window', async () => {
@@ -133,7 +141,7 @@ describe('every endpoint round-trips against the simulator', () => {
     const list = [...sim.store.channelsList()];
     const from = new Date(list[40]!.lastMessageTime!);
     const to = new Date(list[10]!.lastMessageTime!);
-    const got = await all(dayClient.channels({ from, to }));
+    const got = await all(itemsOf((r) => dayClient.channelsPage({ from, to }, r)));
     const ids = new Set(got.map((c) => c.id));
     for (const c of list.slice(10, 41)) expect(ids.has(c.id)).toBe(true);
   });
@@ -168,7 +176,7 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('10 GET /orders (paged)', async () => {
-    expect(await all(client.orders({ pageSize: 40 }))).toEqual([...sim.store.ordersList()]);
+    expect(await all(itemsOf((r) => client.ordersPage(r), { pageSize: 40 }))).toEqual([...sim.store.ordersList()]);
   });
 
   it('11 GET /orders/{id}', async () => {
@@ -187,18 +195,18 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('13 GET /people with a window', async () => {
-    expect(await all(client.people({ from: FAR_PAST, to: FAR_FUTURE }))).toEqual([...sim.store.peopleList()]);
+    expect(await all(itemsOf((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE }, r)))).toEqual([...sim.store.peopleList()]);
   });
 
   it('13 GET /people with tag, phone and email filters', async () => {
     const p = [...sim.store.peopleList()].find((x) => x.tags.length > 0 && x.phone.startsWith('+') && x.email.includes('@'))!;
     expect(p).toBeDefined();
-    const byPhone = await all(client.people({ from: FAR_PAST, to: FAR_FUTURE, phone: p.phone }));
+    const byPhone = await all(itemsOf((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE, phone: p.phone }, r)));
     expect(byPhone.map((x) => x.id)).toContain(p.id);
-    const byEmail = await all(client.people({ from: FAR_PAST, to: FAR_FUTURE, email: p.email }));
+    const byEmail = await all(itemsOf((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE, email: p.email }, r)));
     expect(byEmail.map((x) => x.id)).toContain(p.id);
     const tag = p.tags[0]!;
-    const byTag = await all(client.people({ from: FAR_PAST, to: FAR_FUTURE, tags: [tag] }));
+    const byTag = await all(itemsOf((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE, tags: [tag] }, r)));
     expect(byTag).toEqual([...sim.store.peopleList()].filter((x) => x.tags.includes(tag)));
   });
 
@@ -278,7 +286,7 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('22 GET /tunnels (paged)', async () => {
-    expect(await all(client.tunnels({ pageSize: 2 }))).toEqual(sim.store.tunnelsList());
+    expect(await all(itemsOf((r) => client.tunnelsPage(r), { pageSize: 2 }))).toEqual(sim.store.tunnelsList());
   });
 
   it('23 GET /tunnels/{id}?include=leadgentools', async () => {
@@ -297,7 +305,7 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('26 GET /users (paged)', async () => {
-    expect(await all(client.users({ pageSize: 3 }))).toEqual(sim.store.users());
+    expect(await all(itemsOf((r) => client.usersPage(r), { pageSize: 3 }))).toEqual(sim.store.users());
   });
 
   it('27 GET /users/{id}', async () => {
@@ -321,12 +329,12 @@ describe('every endpoint round-trips against the simulator', () => {
   });
 
   it('30 v1 GET /accounts (paged, tag filter)', async () => {
-    expect(await all(client.accounts({}, { pageSize: 50 }))).toEqual([...sim.store.accountsList()]);
+    expect(await all(itemsOf((r) => client.accountsPage({}, r), { pageSize: 50 }))).toEqual([...sim.store.accountsList()]);
     // two tags in use (without commas, which the v1 comma list cannot carry), sent as filter[tags]=a,b
     const used = [...new Set([...sim.store.accountsList()].flatMap((a) => a.tags))].filter((t) => !t.includes(','));
     const want = used.slice(0, 2);
     expect(want).toHaveLength(2);
-    const filtered = await all(client.accounts({ tags: want }, { pageSize: 10 }));
+    const filtered = await all(itemsOf((r) => client.accountsPage({ tags: want }, r), { pageSize: 10 }));
     expect(filtered.length).toBeGreaterThan(0);
     expect(filtered).toEqual([...sim.store.accountsList()].filter((a) => a.tags.some((t) => want.includes(t))));
   });
@@ -339,14 +347,14 @@ describe('every endpoint round-trips against the simulator', () => {
 
   it('32 v1 GET /accounts/{id}/chat-messages (paged)', async () => {
     const ch = channelWithMostMessages();
-    expect(await all(client.accountChatMessages(ch.id, { pageSize: 4 }))).toEqual(sim.store.chatMessages(ch.id));
+    expect(await all(itemsOf((r) => client.accountChatMessagesPage(ch.id, r), { pageSize: 4 }))).toEqual(sim.store.chatMessages(ch.id));
   });
 });
 
 describe('paging against the simulator', () => {
   it('is complete when the server caps the page size', async () => {
     sim.setKnobs({ pageCap: 50 });
-    const ps = await pages(client.peoplePages({ from: FAR_PAST, to: FAR_FUTURE }, { pageSize: 100 }));
+    const ps = await pages(walk((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE }, r), { pageSize: 100 }));
     const expected = [...sim.store.peopleList()];
     expect(ps.flatMap((p) => p.items)).toEqual(expected);
     expect(ps.every((p) => p.items.length <= 50)).toBe(true);
@@ -356,7 +364,7 @@ describe('paging against the simulator', () => {
 
   it('resumes at a given offset', async () => {
     const expected = [...sim.store.peopleList()];
-    const ps = await pages(client.peoplePages({ from: FAR_PAST, to: FAR_FUTURE }, { pageSize: 30, startOffset: 120 }));
+    const ps = await pages(walk((r) => client.peoplePage({ from: FAR_PAST, to: FAR_FUTURE }, r), { pageSize: 30, startOffset: 120 }));
     expect(ps[0]!.offset).toBe(120);
     expect(ps.flatMap((p) => p.items)).toEqual(expected.slice(120));
   });
@@ -366,7 +374,7 @@ describe('faults', () => {
   it.each(['5xx', 'truncated', 'drop', '429'] as const)('%s is retried to success', async (kind) => {
     sim.setKnobs({ faultRate: 0.5, faultKinds: [kind], retryAfterSeconds: 0 });
     const c = newClient({ maxRetries: 12, retryBaseMs: 5, retryMaxMs: 40 });
-    expect(await all(c.people({ from: FAR_PAST, to: FAR_FUTURE }, { pageSize: 25 }))).toEqual([...sim.store.peopleList()]);
+    expect(await all(itemsOf((r) => c.peoplePage({ from: FAR_PAST, to: FAR_FUTURE }, r), { pageSize: 25 }))).toEqual([...sim.store.peopleList()]);
     expect(await c.listTags()).toEqual(sim.store.tags());
     expect(c.stats.retries).toBeGreaterThan(0);
     expect(c.stats.errors).toBe(0);
@@ -377,7 +385,7 @@ describe('faults', () => {
     sim.setKnobs({ faultRate: 0.5, faultKinds: ['slow'], slowMs: 2000 });
     const c = newClient({ timeoutMs: 300, maxRetries: 12 });
     expect(await c.listTags()).toEqual(sim.store.tags());
-    expect(await all(c.users({ pageSize: 5 }))).toEqual(sim.store.users());
+    expect(await all(itemsOf((r) => c.usersPage(r), { pageSize: 5 }))).toEqual(sim.store.users());
     expect(c.stats.retries).toBeGreaterThan(0);
   });
 
@@ -453,7 +461,7 @@ describe('faults', () => {
     const bad = newClient({ logger, token: 'bad-TOKEN-9d8c7b6a5f4e3d2c1b0a', maxRetries: 0 });
     sim.setKnobs({ faultRate: 0.5, faultKinds: ['5xx', '429', 'truncated', 'drop', 'slow'], retryAfterSeconds: 0, slowMs: 1000 });
     const calls: (() => Promise<unknown>)[] = [
-      () => all(c.people({ from: FAR_PAST, to: FAR_FUTURE }, { pageSize: 40 })),
+      () => all(itemsOf((r) => c.peoplePage({ from: FAR_PAST, to: FAR_FUTURE }, r), { pageSize: 40 })),
       () => c.listTags(),
       () => c.getPerson('0123456789abcdef01234567'),
       () => c.getPerson('bad id'),

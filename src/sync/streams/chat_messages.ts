@@ -1,14 +1,15 @@
 import { ApiError } from '../../errors.js';
 import { chatMessages } from '../../db/schema.js';
-import { EntityUpserter } from '../../db/upsert.js';
+import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import type { ChatMessage } from '../../leeloo/schemas.js';
 import { PROVISIONAL_MESSAGE_PREFIX } from '../../writes/reflect.js';
-import type { Page } from '../../leeloo/paginate.js';
 import type { StreamDef, StreamRun, SyncContext } from '../context.js';
 import { CommitBatcher } from '../batch.js';
 import { SoftDeletes, stillListed, undeleter } from '../deletions.js';
-import { lookupFilter } from '../dateguard.js';
+import { lastMessageList } from '../dateguard.js';
 import { drainDue } from '../due.js';
-import { asItem, bool01, rawJson, str, ts, type Item } from '../map.js';
+import { bool01, rawJson, str, ts } from '../map.js';
+import { walkPages } from '../paging.js';
 
 interface DueChannel {
   id: string;
@@ -39,9 +40,7 @@ const stream: StreamDef = {
   feedsFrom: 'communication_channels',
   async run(ctx, s) {
     const sqlite = ctx.mirror.sqlite;
-    const up = new EntityUpserter(ctx.mirror.db, chatMessages, {
-      columns: ['id', 'channelId', 'text', 'type', 'read', 'createdAt', 'updatedAt', 'createdBy', 'raw', 'syncedAt'],
-    });
+    const up = new EntityUpserter(ctx.mirror.db, chatMessages);
     if (ctx.full) sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL').run();
     const due = sqlite.prepare(
       `SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
@@ -58,20 +57,19 @@ const stream: StreamDef = {
     const messages = new SoftDeletes(ctx, s, 'chat_messages');
     const notFound = new Set<string>();
     const batch = new CommitBatcher(sqlite);
-    const writePage = (channelId: string, items: Item[]) =>
+    const writePage = (channelId: string, items: ChatMessage[]) =>
       batch.run(() => {
         const now = new Date().toISOString();
-        const r = up.upsert(items.map((m) => messageRow(channelId, m, now)));
+        const r = up.upsert(items.map((m) => toMessageRow(channelId, m, now)));
         for (const m of items) {
-          messages.listed(String(m.id));
-          if (undelete(String(m.id)) > 0) r.updated++;
+          messages.listed(m.id);
+          if (undelete(m.id) > 0) r.updated++;
         }
         s.counters.rowsInserted += r.inserted;
         s.counters.rowsUpdated += r.updated;
       });
     // A deletion's second look: as wide as the date findings require (dateguard.ts lookupFilter).
-    const channelPages = (win: { from: Date; to: Date }) =>
-      ctx.client.channelPages(lookupFilter(ctx, win.from, win.to), { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal }) as AsyncGenerator<Page<Item>>;
+    const channelList = lastMessageList(ctx, (f, req) => ctx.client.channelsPage(f, req));
 
     await drainDue<DueChannel>(ctx, s, {
       selectDue: (limit, after) => {
@@ -102,7 +100,7 @@ const stream: StreamDef = {
           // Never "synced with an empty history": the channel stays due and its messages stay.
           notFound.add(ch.id);
           if (!channels.answeredNotFound()) return;
-          const listed = await stillListed(s, channelLmt.get(ch.id) as string | null, ch.id, channelPages);
+          const listed = await stillListed(ctx, s, channelLmt.get(ch.id) as string | null, ch.id, channelList);
           if (listed === false) channels.stage(ch.id, 'chat history 404 and not listed around its last message time');
           s.log.info(
             { channelId: ch.id, listed },
@@ -144,7 +142,7 @@ async function syncChannel(
   s: StreamRun,
   channelId: string,
   hwm: string | null,
-  write: (items: Item[]) => Promise<void>,
+  write: (items: ChatMessage[]) => Promise<void>,
 ): Promise<PassOutcome> {
   const overlap = Math.max(1, ctx.env.SYNC_CHAT_OVERLAP);
   let full = hwm === null;
@@ -154,48 +152,45 @@ async function syncChannel(
   let lastTotal: number | null = null;
   let received = 0;
   const seen = new Set<string>();
-  const pages = ctx.client.chatMessagePages(channelId, { pageSize: ctx.env.LEELOO_PAGE_SIZE, signal: ctx.signal });
-  const next = () => s.call(() => pages.next());
-  try {
-    for (let r = await next(); !r.done; r = await next()) {
-      const page = r.value;
-      s.counters.pages++;
-      firstTotal ??= page.totalCount;
-      lastTotal = page.totalCount;
-      const items = page.items as unknown as Item[];
-      for (const m of items) {
-        const created = ts(m.createdAt);
-        if (created !== null && prev !== null && created > prev && !full) {
-          s.log.info({ channelId }, 'chat messages are not newest first; full pass of the channel');
-          full = true;
-        }
-        if (created !== null) prev = created;
-        if (hwm !== null && created !== null && created <= hwm) atOrBeforeMark++;
-        seen.add(String(m.id));
+  const pages = walkPages((req) => ctx.client.chatMessagesPage(channelId, req), {
+    pageSize: ctx.env.LEELOO_PAGE_SIZE,
+    signal: ctx.signal,
+    call: (fn) => s.call(fn),
+    route: '/api/v2/communication-channels/:id/chat-messages',
+  });
+  for await (const page of pages) {
+    s.counters.pages++;
+    firstTotal ??= page.totalCount;
+    lastTotal = page.totalCount;
+    for (const m of page.items) {
+      const created = ts(m.createdAt);
+      if (created !== null && prev !== null && created > prev && !full) {
+        s.log.info({ channelId }, 'chat messages are not newest first; full pass of the channel');
+        full = true;
       }
-      received += items.length;
-      await write(items);
-      ctx.progress.tick(s.name, items.length);
-      if (!full && atOrBeforeMark >= overlap) break;
+      if (created !== null) prev = created;
+      if (hwm !== null && created !== null && created <= hwm) atOrBeforeMark++;
+      seen.add(m.id);
     }
-  } finally {
-    await pages.return(undefined as never);
+    received += page.items.length;
+    await write(page.items);
+    ctx.progress.tick(s.name, page.items.length);
+    if (!full && atOrBeforeMark >= overlap) break;
   }
   const complete = full && firstTotal !== null && firstTotal === lastTotal && seen.size === firstTotal && received === firstTotal;
   return { full, totalCount: firstTotal, complete, seen };
 }
 
-function messageRow(channelId: string, m: Item, syncedAt: string) {
-  const links = asItem(m.links);
+export function toMessageRow(channelId: string, m: ChatMessage, syncedAt: string): InsertRow<typeof chatMessages> {
   return {
     id: m.id,
     channelId,
-    text: typeof m.text === 'string' ? m.text : str(m.text),
+    text: m.text ?? null,
     type: str(m.type),
     read: bool01(m.read),
     createdAt: ts(m.createdAt),
     updatedAt: ts(m.updatedAt),
-    createdBy: str(asItem(links.createdBy).id),
+    createdBy: str(m.links?.createdBy?.id),
     raw: rawJson(m),
     syncedAt,
   };

@@ -1,12 +1,15 @@
 import { connections } from '../../db/schema.js';
-import { snapshotStream } from '../kinds.js';
+import type { InsertRow } from '../../db/upsert.js';
+import type { Connection } from '../../leeloo/schemas.js';
+import { snapshotStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';
+
+export const toConnectionRow = (t: Connection, syncedAt: string): InsertRow<typeof connections> => ({ id: t.id, type: str(t.type), name: str(t.name), raw: rawJson(t), syncedAt });
 
 export default snapshotStream({
   name: 'connections',
   description: 'Connections: the company bots per messenger (GET /connections).',
   table: connections,
-  columns: ['id', 'type', 'name', 'raw', 'syncedAt'],
   fetch: (c, signal) => c.listConnections({ signal }),
-  map: (t, syncedAt) => ({ id: t.id, type: str(t.type), name: str(t.name), raw: rawJson(t), syncedAt }),
+  map: toConnectionRow,
 });

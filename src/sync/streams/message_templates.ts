@@ -1,20 +1,20 @@
 import { messageTemplates } from '../../db/schema.js';
-import { EntityUpserter } from '../../db/upsert.js';
-import { perParentStream } from '../kinds.js';
+import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import type { MessageTemplate } from '../../leeloo/schemas.js';
+import { idsOf, perParentStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';
 
-const upserters = new WeakMap<object, EntityUpserter>();
+export const toTemplateRow = (t: MessageTemplate, categoryId: string, syncedAt: string): InsertRow<typeof messageTemplates> => ({ id: t.id, categoryId, messageName: str(t.message_name), raw: rawJson(t), syncedAt });
 
 export default perParentStream({
   name: 'message_templates',
   description: 'Message templates of every category (GET /categories/templates/{category_id}).',
   dependsOn: ['template_categories'],
-  parents: (ctx) => ctx.mirror.sqlite.prepare('SELECT id FROM template_categories ORDER BY id').all() as { id: string }[],
+  setup: (ctx) => new EntityUpserter(ctx.mirror.db, messageTemplates),
+  parents: idsOf('template_categories'),
   fetch: (c, cat, signal) => c.listTemplates(cat.id, { signal }),
-  write(ctx, s, cat, templates, syncedAt) {
-    let up = upserters.get(ctx.mirror.db);
-    if (!up) upserters.set(ctx.mirror.db, (up = new EntityUpserter(ctx.mirror.db, messageTemplates, { columns: ['id', 'categoryId', 'messageName', 'raw', 'syncedAt'] })));
-    const r = up.upsert(templates.map((t) => ({ id: t.id, categoryId: cat.id, messageName: str(t.message_name), raw: rawJson(t), syncedAt })));
+  write(up, s, cat, templates, syncedAt) {
+    const r = up.upsert(templates.map((t) => toTemplateRow(t, cat.id, syncedAt)));
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
     return templates.map((t) => t.id);

@@ -1,12 +1,15 @@
 import { tags } from '../../db/schema.js';
-import { snapshotStream } from '../kinds.js';
+import type { InsertRow } from '../../db/upsert.js';
+import type { Tag } from '../../leeloo/schemas.js';
+import { snapshotStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';
+
+export const toTagRow = (t: Tag, syncedAt: string): InsertRow<typeof tags> => ({ id: t.id, name: str(t.name) ?? '', raw: rawJson(t), syncedAt });
 
 export default snapshotStream({
   name: 'tags',
   description: 'Tags {id, name} (GET /tags); add-tag/remove-tag take these ids while people list names.',
   table: tags,
-  columns: ['id', 'name', 'raw', 'syncedAt'],
   fetch: (c, signal) => c.listTags({ signal }),
-  map: (t, syncedAt) => ({ id: t.id, name: str(t.name) ?? '', raw: rawJson(t), syncedAt }),
+  map: toTagRow,
 });

@@ -1,12 +1,5 @@
 import { templateCategories } from '../../db/schema.js';
-import { snapshotStream } from '../kinds.js';
-import { rawJson, str } from '../map.js';
+import { snapshotStream } from '../stream-kinds.js';
+import { toNamedRow } from '../map.js';
 
-export default snapshotStream({
-  name: 'template_categories',
-  description: 'Message template categories (GET /categories/templates).',
-  table: templateCategories,
-  columns: ['id', 'name', 'raw', 'syncedAt'],
-  fetch: (c, signal) => c.listTemplateCategories({ signal }),
-  map: (t, syncedAt) => ({ id: t.id, name: str(t.name), raw: rawJson(t), syncedAt }),
-});
+export default snapshotStream({ name: 'template_categories', description: 'Message template categories (GET /categories/templates).', table: templateCategories, fetch: (c, signal) => c.listTemplateCategories({ signal }), map: toNamedRow });

@@ -1,5 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { flattenPages, paginate, PaginationError, totalCountOf, type Page, type RawPage } from '../../src/leeloo/paginate.js';
+import { totalCountOf, type Page } from '../../src/leeloo/endpoints.js';
+import { PaginationError, walkPages, type WalkOptions } from '../../src/sync/paging.js';
+
+/** What one list request answers, before the engine's paging: the items and the server's totalCount. */
+interface RawPage<T> {
+  items: T[];
+  totalCount: number | null;
+}
+
+/** The engine's walk over a fake list endpoint answering `(offset, limit)`. */
+const paginate = <T>(fetch: (offset: number, limit: number) => Promise<RawPage<T>>, o: WalkOptions<T>) =>
+  walkPages<T>(async (r) => {
+    const p = await fetch(r.offset, r.limit);
+    return { ...p, offset: r.offset, nextOffset: r.offset + p.items.length };
+  }, o);
+
+async function* flattenPages<T>(pages: AsyncIterable<Page<T>>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page.items;
+}
 
 interface Item {
   id: string;
@@ -26,7 +44,7 @@ async function collect<T>(gen: AsyncGenerator<Page<T>>): Promise<Page<T>[]> {
   return out;
 }
 
-describe('paginate', () => {
+describe('walkPages (the engine owns paging; the client reads one page)', () => {
   it('walks a list to its totalCount with exact offsets', async () => {
     const s = server(list(250));
     const pages = await collect(paginate(s.fetch, { pageSize: 100 }));

@@ -1,0 +1,76 @@
+import type Database from 'better-sqlite3';
+import type { StreamCounters } from './context.js';
+
+/** One finished stream run as `status` shows it. */
+export interface RunRow {
+  stream: string;
+  status: string;
+  trigger: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  rowsInserted: number;
+  rowsUpdated: number;
+  requests: number;
+  retries: number;
+  error: string | null;
+}
+
+/**
+ * sync_runs: one row per stream per run, written by the engine, read by `status` and the
+ * dashboard. All of its SQL lives here, beside the cursors' StateStore (state.ts).
+ */
+export class RunLog {
+  private readonly insert: Database.Statement;
+  private readonly finishStmt: Database.Statement;
+  private readonly stale: Database.Statement;
+
+  constructor(private readonly sqlite: Database.Database) {
+    this.insert = sqlite.prepare(
+      `INSERT INTO sync_runs (run_id, stream, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')
+       ON CONFLICT (run_id, stream) DO UPDATE SET started_at = excluded.started_at, status = 'running', error = NULL`,
+    );
+    this.finishStmt = sqlite.prepare(
+      `UPDATE sync_runs SET finished_at = ?, status = ?, windows = ?, pages = ?, rows_inserted = ?, rows_updated = ?,
+         requests = ?, retries = ?, error = ? WHERE run_id = ? AND stream = ?`,
+    );
+    this.stale = sqlite.prepare(`UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running' AND stream = ?`);
+  }
+
+  /**
+   * A run of these streams still marked running was killed (one run of a stream at a time is
+   * the rule: the worker enforces it with locks), so its rows say so.
+   */
+  markInterrupted(streams: readonly string[], at: string): void {
+    this.sqlite.transaction(() => {
+      for (const s of streams) this.stale.run(at, s);
+    })();
+  }
+
+  start(runId: string, stream: string, trigger: string, startedAt: string): void {
+    this.insert.run(runId, stream, trigger, startedAt);
+  }
+
+  finish(runId: string, stream: string, finishedAt: string, status: string, c: StreamCounters, error: string | null): void {
+    this.finishStmt.run(finishedAt, status, c.windows, c.pages, c.rowsInserted, c.rowsUpdated, c.requests, c.retries, error, runId, stream);
+  }
+}
+
+/** The last `perStream` runs of every stream, newest first within a stream. */
+export function lastRuns(sqlite: Database.Database, perStream: number): RunRow[] {
+  return sqlite
+    .prepare(
+      `SELECT stream, status, trigger, started_at AS startedAt, finished_at AS finishedAt, rows_inserted AS rowsInserted,
+              rows_updated AS rowsUpdated, requests, retries, error
+       FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs)
+       WHERE rn <= ? ORDER BY stream, startedAt DESC`,
+    )
+    .all(perStream) as RunRow[];
+}
+
+/** When each stream last succeeded. */
+export function lastSuccessByStream(sqlite: Database.Database): Record<string, string> {
+  const rows = sqlite
+    .prepare(`SELECT stream, max(finished_at) AS at FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`)
+    .all() as { stream: string; at: string }[];
+  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
+}
