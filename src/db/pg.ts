@@ -87,11 +87,15 @@ export function pgConfigError(err: unknown, t: Target): ConfigError | undefined 
   return undefined;
 }
 
-/** Why this user cannot write the mirror, judged without writing; undefined when it can. */
+/**
+ * Why this user cannot write the mirror, judged without writing; undefined when it can. Each
+ * privilege is asked on its own: has_table_privilege with a list answers whether any is held.
+ */
 async function writeProblem(pool: pg.Pool): Promise<string | undefined> {
   const r = await pool.query<{ ro: string; denied: string[] }>(
     `SELECT current_setting('transaction_read_only') AS ro,
-            coalesce(array_agg(c.relname::text ORDER BY c.relname) FILTER (WHERE NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')), '{}') AS denied
+            coalesce(array_agg(c.relname::text ORDER BY c.relname) FILTER (WHERE NOT (has_table_privilege(c.oid, 'SELECT') AND has_table_privilege(c.oid, 'INSERT')
+              AND has_table_privilege(c.oid, 'UPDATE') AND has_table_privilege(c.oid, 'DELETE'))), '{}') AS denied
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')`,
   );
