@@ -73,7 +73,10 @@ export async function migratePg(pool: Pool, set: MigrationSet, where: string): P
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN');
+    // READ COMMITTED whatever the server's default: each statement after the lock must see what
+    // the worker that held it committed (REPEATABLE READ would keep the snapshot of the lock's
+    // own statement, taken before the wait, and migrate a second time).
+    await client.query('BEGIN ISOLATION LEVEL READ COMMITTED');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))', [LOCK_KEY]);
       const v = await classifyPg(client, set);

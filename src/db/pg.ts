@@ -60,7 +60,12 @@ interface Target {
 
 /** Where the pool will connect, with PG* defaults filled in as node-postgres does. */
 function target(url: string): Target {
-  const c = new pg.Client({ connectionString: url });
+  let c: pg.Client;
+  try {
+    c = new pg.Client({ connectionString: url });
+  } catch (err) {
+    throw new ConfigError(`DATABASE_URL (${redactDatabaseUrl(url)}) is not a usable postgres:// URL (${oneLine(err instanceof Error ? err.message : String(err))})`);
+  }
   return { url: redactDatabaseUrl(url), user: c.user ?? '', host: c.host, port: c.port, database: c.database ?? c.user ?? '' };
 }
 

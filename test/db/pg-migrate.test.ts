@@ -92,6 +92,16 @@ describe('PostgreSQL migrations', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM ' + META_TABLE)).rows[0]).toEqual({ n: 1 });
   });
 
+  it('migrate once even where transactions default to REPEATABLE READ', async () => {
+    // The lock is taken by the transaction's first statement; a snapshot taken there would hide
+    // the other worker's committed migration.
+    const db = await freshDb();
+    await db.query(`ALTER DATABASE ${db.name} SET default_transaction_isolation = 'repeatable read'`);
+    const folder = migrationsWith([['0001_extra', 'ALTER TABLE "people" ADD COLUMN "extra" text;']]);
+    await Promise.all([0, 1, 2].map(() => open(db.url, { migrationsFolder: folder })));
+    expect(await appliedCount(db)).toBe(ALL + 1);
+  });
+
   it('migrate an older database of ours, all pending migrations in one transaction', async () => {
     const db = await freshDb();
     await (await open(db.url)).close();
