@@ -1,11 +1,13 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, is } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readMigrations } from '../../src/db/migrate.js';
 import { openPgMirror, PG_MIGRATIONS_DIR, type PgMirror } from '../../src/db/pg.js';
 import { META_TABLE } from '../../src/db/pg-migrate.js';
+import * as schemaPg from '../../src/db/schema-pg.js';
 import { chatMessages, people, syncState, tunnelStats } from '../../src/db/schema-pg.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
@@ -81,6 +83,35 @@ describe('PostgreSQL migrations', () => {
     expect(await relations(db)).toEqual(tables);
     await again.close();
     cleanup.pop();
+  });
+
+  it('leave the database exactly as schema-pg.ts describes it (migrations-pg/ is up to date)', async () => {
+    const db = await freshDb();
+    await open(db.url);
+    const cols = await db.query<{ t: string; c: string; type: string; nullable: string }>(
+      `SELECT table_name AS t, column_name AS c, format_type(a.atttypid, a.atttypmod) AS type, is_nullable AS nullable
+         FROM information_schema.columns i JOIN pg_attribute a ON a.attrelid = ('public.' || quote_ident(i.table_name))::regclass AND a.attname = i.column_name
+        WHERE table_schema = 'public' AND table_name NOT IN ('${META_TABLE}', '__drizzle_migrations')`,
+    );
+    const actual = Object.fromEntries(cols.rows.map((r) => [`${r.t}.${r.c}`, `${r.type}${r.nullable === 'NO' ? ' not null' : ''}`]));
+    const idx = await db.query<{ name: string; def: string }>(
+      `SELECT indexname AS name, indexdef AS def FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%\_pkey' AND indexname NOT LIKE '%\_pk' AND tablename NOT IN ('${META_TABLE}', '__drizzle_migrations')`,
+    );
+    const expected: Record<string, string> = {};
+    const indexes: string[] = [];
+    for (const t of Object.values(schemaPg)) {
+      if (!is(t, PgTable)) continue;
+      const c = getTableConfig(t);
+      for (const col of c.columns) expected[`${c.name}.${col.name}`] = `${col.getSQLType()}${col.notNull ? ' not null' : ''}`;
+      for (const i of c.indexes) {
+        indexes.push(i.config.name!);
+        const def = idx.rows.find((r) => r.name === i.config.name)?.def ?? '';
+        expect(def, i.config.name).toContain(`${i.config.unique ? 'UNIQUE ' : ''}INDEX ${i.config.name} ON public.${c.name}`);
+        expect(def, i.config.name).toContain(`(${i.config.columns.map((x) => (x as { name: string }).name).join(', ')})`);
+      }
+    }
+    expect(actual).toEqual(expected);
+    expect(idx.rows.map((r) => r.name).sort()).toEqual(indexes.sort());
   });
 
   it('three pools opening a fresh database at once migrate it once', async () => {
