@@ -18,6 +18,7 @@ import { pgPasswords, redactDatabaseUrl } from './location.js';
 import { readMigrations, refusal } from './migrate.js';
 import { classifyPg, currentSchema, MigrationFailed, migratePg } from './pg-migrate.js';
 import * as schema from './schema-pg.js';
+import { toIsoTimestamp } from './schema-pg.js';
 
 export type PgDb = NodePgDatabase<typeof schema>;
 
@@ -47,6 +48,34 @@ export interface PgOpenOptions {
 export const PG_MIGRATIONS_DIR = [['..', '..'], ['..', '..', '..']]
   .map((up) => resolve(dirname(fileURLToPath(import.meta.url)), ...up, 'migrations-pg'))
   .find((dir) => existsSync(resolve(dir, 'meta', '_journal.json'))) ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations-pg');
+
+/**
+ * The pool's parsers, so raw SQL on `pool` reads rows in the SQLite mirror's shapes, as drizzle
+ * does through schema-pg.ts's column types: timestamptz as ISO-8601 UTC text, jsonb as compact JSON text,
+ * boolean as 0/1, date as YYYY-MM-DD, and int8 (count(*), sums) as a number when it is a safe
+ * integer (text beyond 2^53, as node-postgres gives it).
+ */
+export const MIRROR_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (format === 'binary') return pg.types.getTypeParser(oid, 'binary');
+    switch (oid) {
+      case pg.types.builtins.TIMESTAMPTZ:
+        return (v: string) => toIsoTimestamp(v);
+      case pg.types.builtins.JSONB:
+      case pg.types.builtins.JSON:
+        // Compact, as drizzle's reads give it (jsonb's own text puts a space after , and :).
+        return (v: string) => JSON.stringify(JSON.parse(v));
+      case pg.types.builtins.DATE:
+        return (v: string) => v;
+      case pg.types.builtins.BOOL:
+        return (v: string) => (v === 't' ? 1 : 0);
+      case pg.types.builtins.INT8:
+        return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      default:
+        return pg.types.getTypeParser(oid, 'text');
+    }
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE', 'ENOENT']);
 
@@ -119,7 +148,7 @@ export async function openPgMirror(url: string, opts: PgOpenOptions = {}): Promi
   for (const p of pgPasswords(url)) registerSecret(p);
   const t = target(url);
   const set = readMigrations(opts.migrationsFolder ?? PG_MIGRATIONS_DIR);
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'leeloo-sync' });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000, application_name: 'leeloo-sync', types: MIRROR_TYPES });
   // An idle client losing its server (a restart) must not crash the process: the pool drops it
   // and the next query connects afresh, or fails where it can be handled.
   pool.on('error', () => {});

@@ -5,8 +5,9 @@
  *
  * The sync writes the same row objects to both backends, so the custom types below take and give
  * the JS values the SQLite columns hold: ISO-8601 UTC strings for times, JSON text for jsonb, 0/1
- * for booleans. Drizzle queries convert through them; raw SQL on the pool must convert the same
- * way (see `toIsoTimestamp`, `jsonbText`).
+ * for booleans. Drizzle queries convert through them; raw SQL on the mirror's pool reads the same
+ * shapes (pg.ts, MIRROR_TYPES), and its parameters need one conversion: JSON text bound to a jsonb
+ * column goes through `jsonbText` (ISO strings and 0/1 are read by PostgreSQL as they are).
  */
 import { sql } from 'drizzle-orm';
 import { check, customType, date, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';

@@ -225,6 +225,11 @@ describe('PostgreSQL migrations', () => {
     expect(reads).toEqual([{ id: 'm1', read: 1 }, { id: 'm2', read: 0 }, { id: 'm3', read: null }]);
     expect((await again.db.select().from(tunnelStats))[0]!.snapshotDate).toBe('2026-03-01');
     expect((await again.db.select().from(syncState))[0]).toMatchObject({ cursor: '2026-01-01', state: '{"offset":100}', updatedAt: '2026-01-01T00:00:00.000Z' });
+    // Raw SQL on the pool reads the same shapes as drizzle (and as SQLite rows).
+    const rawRow = (await again.pool.query('SELECT created_at, last_message_time, tags, raw FROM people')).rows[0];
+    expect(rawRow).toEqual({ created_at: p!.createdAt, last_message_time: p!.lastMessageTime, tags: p!.tags, raw: p!.raw });
+    expect((await again.pool.query('SELECT id, read FROM chat_messages ORDER BY id')).rows).toEqual([{ id: 'm1', read: 1 }, { id: 'm2', read: 0 }, { id: 'm3', read: null }]);
+    expect((await again.pool.query('SELECT snapshot_date, count(*) OVER () AS n FROM tunnel_stats')).rows).toEqual([{ snapshot_date: '2026-03-01', n: 1 }]);
     // Analysts see real types.
     const r = await db.query<{ y: number; vip: boolean; unread: string }>(
       "SELECT extract(year FROM created_at AT TIME ZONE 'UTC')::int AS y, tags ? 'vip' AS vip, (SELECT count(*) FROM chat_messages WHERE NOT read) AS unread FROM people",
