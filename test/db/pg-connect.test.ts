@@ -91,8 +91,8 @@ describe('openPgMirror refuses an unusable DATABASE_URL in one line, without the
 
   it('a refused login whose server message echoes the password', async () => {
     const fake = await fakeServer({ code: '28000', message: `no pg_hba.conf entry for user "ada" with password "${PASSWORD}"` });
-    const msg = await refusalOf(`postgres://127.0.0.1:${fake.port}/mirror?user=ada&password=${encodeURIComponent(PASSWORD)}`);
-    expect(msg).toMatch(/^DATABASE_URL \(postgres:\/\/127\.0\.0\.1:\d+\/mirror\?user=ada\): PostgreSQL refused the login of user "ada" \(no pg_hba\.conf entry for user "ada" with password "\[REDACTED\]"\)$/);
+    const msg = await refusalOf(`postgres://127.0.0.1:${fake.port}/mirror?user=ada&password=${encodeURIComponent(PASSWORD)}&sslmode=disable`);
+    expect(msg).toMatch(/^DATABASE_URL \(postgres:\/\/127\.0\.0\.1:\d+\/mirror\?user=ada&sslmode=disable\): PostgreSQL refused the login of user "ada" \(no pg_hba\.conf entry for user "ada" with password "\[REDACTED\]"\)$/);
   });
 
   it('a database that does not exist', async () => {

@@ -8,7 +8,7 @@ import { readMigrations } from '../../src/db/migrate.js';
 import { openPgMirror, PG_MIGRATIONS_DIR, type PgMirror } from '../../src/db/pg.js';
 import { META_TABLE } from '../../src/db/pg-migrate.js';
 import * as schemaPg from '../../src/db/schema-pg.js';
-import { chatMessages, people, syncState, tunnelStats } from '../../src/db/schema-pg.js';
+import { chatMessages, jsonbText, people, syncState, tunnelStats } from '../../src/db/schema-pg.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -225,7 +225,11 @@ describe('PostgreSQL migrations', () => {
     expect(reads).toEqual([{ id: 'm1', read: 1 }, { id: 'm2', read: 0 }, { id: 'm3', read: null }]);
     expect((await again.db.select().from(tunnelStats))[0]!.snapshotDate).toBe('2026-03-01');
     expect((await again.db.select().from(syncState))[0]).toMatchObject({ cursor: '2026-01-01', state: '{"offset":100}', updatedAt: '2026-01-01T00:00:00.000Z' });
-    // Raw SQL on the pool reads the same shapes as drizzle (and as SQLite rows).
+    // Raw SQL on the pool takes the SQLite rows' values as parameters…
+    await again.pool.query('INSERT INTO chat_messages (id, channel_id, read, raw, synced_at) VALUES ($1, $2, $3, $4, $5)', ['m4', 'c1', 1, jsonbText('{"t":"a\\u0000b"}'), '2026-01-02T03:04:05.678Z']);
+    expect((await again.db.select().from(chatMessages).where(eq(chatMessages.id, 'm4')))[0]).toMatchObject({ read: 1, raw: '{"t":"a\ufffdb"}', syncedAt: '2026-01-02T03:04:05.678Z' });
+    await again.pool.query("DELETE FROM chat_messages WHERE id = 'm4'");
+    // …and reads the same shapes as drizzle (and as SQLite rows).
     const rawRow = (await again.pool.query('SELECT created_at, last_message_time, tags, raw FROM people')).rows[0];
     expect(rawRow).toEqual({ created_at: p!.createdAt, last_message_time: p!.lastMessageTime, tags: p!.tags, raw: p!.raw });
     expect((await again.pool.query('SELECT id, read FROM chat_messages ORDER BY id')).rows).toEqual([{ id: 'm1', read: 1 }, { id: 'm2', read: 0 }, { id: 'm3', read: null }]);
