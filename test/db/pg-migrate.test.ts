@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { eq, is } from 'drizzle-orm';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -122,6 +124,25 @@ describe('PostgreSQL migrations', () => {
     expect(await appliedCount(db)).toBe(ALL + 1);
     expect((await db.query('SELECT count(*)::int AS n FROM ' + META_TABLE)).rows[0]).toEqual({ n: 1 });
   });
+
+  it('three processes starting at once migrate it once', async () => {
+    const db = await freshDb();
+    const folder = migrationsWith([['0001_extra', 'ALTER TABLE "people" ADD COLUMN "extra" text;']]);
+    const child = fileURLToPath(new URL('./pg-open-child.ts', import.meta.url));
+    const runs = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<{ code: number | null; out: string }>((done) => {
+            const p = spawn(process.execPath, ['--import', 'tsx', child, db.url, folder], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            p.stdout.on('data', (d) => (out += d));
+            p.on('close', (code) => done({ code, out }));
+          }),
+      ),
+    );
+    expect(runs).toEqual([0, 1, 2].map(() => ({ code: 0, out: 'opened\n' })));
+    expect(await appliedCount(db)).toBe(ALL + 1);
+  }, 120_000);
 
   it('migrate once even where transactions default to REPEATABLE READ', async () => {
     // The lock is taken by the transaction's first statement; a snapshot taken there would hide
