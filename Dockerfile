@@ -33,6 +33,7 @@ COPY --from=build /app/stubs ./stubs
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY migrations ./migrations
+COPY migrations-pg ./migrations-pg
 
 # The SQLite mirror lives on a volume at /data, owned by the unprivileged user that runs the worker.
 RUN mkdir -p /data && chown node:node /data

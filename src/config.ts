@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { databaseUrlProblem, parseDatabaseUrl } from './db/location.js';
+import { databaseKind, databaseUrlProblem, parseDatabaseUrl, pgPasswords } from './db/location.js';
 import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_MAX_RETRIES, DEFAULT_PAGE_SIZE, DEFAULT_RATE_LIMIT_MAX, DEFAULT_TIMEOUT_MS } from './defaults.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './log.js';
@@ -204,11 +204,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   }
   registerSecret(parsed.data.LEELOO_API_TOKEN);
   registerSecret(parsed.data.DASHBOARD_PASSWORD);
+  for (const p of pgPasswords(parsed.data.DATABASE_URL)) registerSecret(p);
   return parsed.data;
 }
 
 /** `DATABASE_URL` is a SQLite file path, optionally written as `file:PATH` or `file:///PATH`. */
 export function sqlitePath(databaseUrl: string): string {
+  // Until the store seam (issue 10) lands, the sync, the worker and the CLI write SQLite only.
+  if (databaseKind(databaseUrl) === 'postgres') throw new ConfigError('DATABASE_URL is a PostgreSQL URL, which this command does not use yet (README, Choosing a backend); give a SQLite file path');
   const parsed = parseDatabaseUrl(databaseUrl);
   if ('problem' in parsed) throw new ConfigError(`DATABASE_URL ${parsed.problem}`);
   return parsed.path;

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_VARS, loadConfig, sqlitePath } from '../src/config.js';
+import { databaseKind, redactDatabaseUrl } from '../src/db/location.js';
 import { ConfigError } from '../src/errors.js';
+import { scrub } from '../src/log.js';
 import { runCli } from './helpers/cli.js';
 
 function problemsOf(env: Record<string, string>): string[] {
@@ -139,10 +141,14 @@ describe('DATABASE_URL', () => {
         ['/proc/1/x.db', /^DATABASE_URL must not point into \/proc, \/sys or \/dev/],
         ['/sys/x.db', /^DATABASE_URL must not point into/],
         ['/dev/null', /^DATABASE_URL must not point into/],
-        ['postgres://localhost/db', /^DATABASE_URL must be a SQLite file path/],
+        ['mysql://localhost/db', /^DATABASE_URL must be a SQLite file path, file:PATH, or a postgres:\/\/ URL \(got a mysql: URL\)$/],
+        ['postgres://host:99999/db', /^DATABASE_URL is not a valid postgres:\/\/ URL/],
+        ['postgres://host/db/more', /^DATABASE_URL must name one database after the host/],
       ];
       for (const [v, re] of cases) expect(problemsOf({ DATABASE_URL: v }).join('; '), v).toMatch(re);
       for (const v of [join(dir, 'new', 'deeper', 'x.db'), `file://${dir}/a%20b.db`, `file://localhost${dir}/x.db`, ':memory:']) expect(problemsOf({ DATABASE_URL: v }), v).toEqual([]);
+      for (const v of ['postgres://localhost/db', 'postgresql://u:p%40ss@db.example:6543/mirror?sslmode=verify-full', 'POSTGRES:///db', 'postgres://'])
+        expect(problemsOf({ DATABASE_URL: v }), v).toEqual([]);
       // An unwritable directory and file: mode 0500/0400 for a normal user; root ignores modes,
       // so there the immutable attribute (chattr +i) makes them unwritable.
       const ro = join(dir, 'ro');
@@ -172,12 +178,31 @@ describe('DATABASE_URL', () => {
   });
 });
 
+describe('a PostgreSQL DATABASE_URL', () => {
+  it('is refused by the commands that write SQLite only so far: exit 2, one line, no password', async () => {
+    const r = await runCli(['status'], { DATABASE_URL: 'postgres://ada:Zq7-secret@127.0.0.1:5432/mirror' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('leeloo-sync: DATABASE_URL is a PostgreSQL URL, which this command does not use yet (README, Choosing a backend); give a SQLite file path\n');
+  }, 60_000);
+
+  it('selects the postgres backend, and its password is redacted once the configuration is loaded', () => {
+    expect(databaseKind('postgres://h/db')).toBe('postgres');
+    expect(databaseKind('postgresql://h/db')).toBe('postgres');
+    expect(databaseKind('./data/x.db')).toBe('sqlite');
+    expect(databaseKind('file:///tmp/postgres://x')).toBe('sqlite');
+    expect(redactDatabaseUrl('postgres://ada:Zq7%25pw@h:5432/db?sslmode=require&password=other')).toBe('postgres://ada@h:5432/db?sslmode=require');
+    loadConfig({ DATABASE_URL: 'postgres://ada:Zq7%25pw@h:5432/db' });
+    expect(scrub('login Zq7%pw and Zq7%25pw failed')).toBe('login [REDACTED] and [REDACTED] failed');
+  });
+});
+
 describe('sqlitePath', () => {
   it('accepts a path or file:PATH and refuses other URLs', () => {
     expect(sqlitePath('./data/x.db')).toBe('./data/x.db');
     expect(sqlitePath('file:./data/x.db')).toBe('./data/x.db');
     expect(sqlitePath('file:///tmp/x.db')).toBe('/tmp/x.db');
     expect(() => sqlitePath('postgres://localhost/db')).toThrow(/SQLite file path/);
+    expect(() => sqlitePath('postgresql://ada:pw@localhost/db')).toThrow(/^DATABASE_URL is a PostgreSQL URL, which this command does not use yet \(README, Choosing a backend\); give a SQLite file path$/);
     expect(sqlitePath('file:///tmp/a%20b.db')).toBe('/tmp/a b.db');
     expect(() => sqlitePath('file://host/x')).toThrow(/^DATABASE_URL must be a local file: URI/);
   });

@@ -1,8 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ENV_VARS, loadConfig, sqlitePath } from '../src/config.js';
+import { databaseKind } from '../src/db/location.js';
+import { scrub } from '../src/log.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
 
 /*
@@ -54,7 +58,8 @@ const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(String(
 
 describe('docker-compose.yml', () => {
   it('has redis and the worker, and Metabase only in the "bi" profile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['metabase', 'redis', 'worker']);
+    expect(Object.keys(compose.services).sort()).toEqual(['metabase', 'postgres', 'redis', 'worker']);
+    expect(compose.services.postgres!.profiles).toEqual(['postgres']);
     expect(redis.profiles).toBeUndefined();
     expect(worker.profiles).toBeUndefined();
     expect(metabase.profiles).toEqual(['bi']);
@@ -110,6 +115,76 @@ describe('docker-compose.yml', () => {
     const grace = /^(\d+)s$/.exec(worker.stop_grace_period ?? '');
     expect(grace).not.toBeNull();
     expect(Number(grace![1]) * 1000).toBeGreaterThan(loadConfig(workerEnv(), { requireToken: true }).WORKER_SHUTDOWN_TIMEOUT_MS);
+  });
+});
+
+describe('docker-compose.postgres.yml (profile "postgres")', () => {
+  type Healthy = { healthcheck?: { test?: string[] } };
+  const override = parse(read('docker-compose.postgres.yml')) as { services: Record<string, Service> };
+  const postgres = compose.services.postgres as Service & Healthy;
+  const shell = { ...secrets, POSTGRES_PASSWORD: 'pg-password-from-shell' };
+  /** The worker's environment with the override merged over it, as compose does. */
+  const pgWorkerEnv = (sh: Record<string, string> = shell) =>
+    Object.fromEntries(Object.entries({ ...worker.environment, ...override.services.worker!.environment }).map(([k, v]) => [k, interpolate(String(v), sh)]));
+  const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : (s.depends_on ?? {})) as Record<string, { condition?: string }>;
+
+  it('overrides only the worker and Metabase, and only with settings the app reads', () => {
+    expect(Object.keys(override.services).sort()).toEqual(['metabase', 'worker']);
+    expect(Object.keys(override.services.worker!.environment ?? {})).toEqual(['DATABASE_URL']);
+    for (const k of Object.keys(pgWorkerEnv())) expect(ENV_VARS, k).toContain(k);
+    expect(() => pgWorkerEnv(secrets)).toThrow(/POSTGRES_PASSWORD is required/);
+  });
+
+  it('points DATABASE_URL at the postgres service, as its user and database, and the config accepts it', () => {
+    const env = pgWorkerEnv();
+    const config = loadConfig(env, { requireToken: true });
+    expect(databaseKind(config.DATABASE_URL)).toBe('postgres');
+    const url = new URL(config.DATABASE_URL);
+    const pgEnv = Object.fromEntries(Object.entries(postgres.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), shell)]));
+    expect(url.hostname).toBe('postgres');
+    expect(url.port || '5432').toBe('5432');
+    expect(url.username).toBe(pgEnv.POSTGRES_USER);
+    expect(decodeURIComponent(url.password)).toBe(pgEnv.POSTGRES_PASSWORD);
+    expect(url.pathname).toBe(`/${pgEnv.POSTGRES_DB}`);
+    // Loading the configuration registers the password, so no log line or error can carry it.
+    expect(scrub(`login ${pgEnv.POSTGRES_PASSWORD} failed`)).toBe('login [REDACTED] failed');
+  });
+
+  it('keeps PostgreSQL on a named volume, healthchecked, unpublished; the worker and Metabase wait for it', () => {
+    expect(postgres.image).toMatch(/^postgres:(1[3-9]|[2-9]\d)\b/);
+    expect(mounts(postgres).find((m) => m.target === '/var/lib/postgresql/data')?.source).toBe('postgres-data');
+    expect(Object.keys(compose.volumes)).toContain('postgres-data');
+    expect(postgres.healthcheck?.test).toEqual(['CMD', 'pg_isready', '-U', 'leeloo', '-d', 'leeloo']);
+    expect(postgres.ports).toBeUndefined();
+    expect(dependsOn(override.services.worker!).postgres?.condition).toBe('service_healthy');
+    expect(dependsOn(override.services.metabase!).postgres?.condition).toBe('service_healthy');
+    expect(override.services.metabase!.profiles).toEqual(['bi', 'postgres']);
+    // The base worker still depends on redis; compose merges the override's postgres into it.
+    expect(Object.keys(dependsOn(worker))).toContain('redis');
+  });
+
+  it('is in the image: the runtime stage has migrations-pg/ next to migrations/', () => {
+    expect(read('Dockerfile')).toContain('COPY migrations-pg ./migrations-pg');
+    expect(existsSync(new URL('migrations-pg/meta/_journal.json', root))).toBe(true);
+  });
+});
+
+describe('.ci/run', () => {
+  it('makes sure PostgreSQL answers at 127.0.0.1:5432 before the tests, as it does Redis', () => {
+    const ci = read('.ci/run');
+    const at = (needle: string) => {
+      const i = ci.indexOf(needle);
+      expect(i, needle).toBeGreaterThan(-1);
+      return i;
+    };
+    const tests = at('\nnpm test');
+    expect(at('pg_host=127.0.0.1')).toBeLessThan(tests);
+    expect(at('pg_port=5432')).toBeLessThan(tests);
+    expect(at('pg_isready -q -h "$pg_host" -p "$pg_port"')).toBeLessThan(tests);
+    expect(at('/dev/tcp/$pg_host/$pg_port')).toBeLessThan(tests);
+    expect(at('apt-get install -y -qq postgresql')).toBeLessThan(at('pg_ctlcluster --skip-systemctl-redirect'));
+    expect(at('pg_up || { echo "ci: postgresql did not come up"')).toBeLessThan(tests);
+    expect(spawnSync('bash', ['-n', fileURLToPath(new URL('.ci/run', root))]).status).toBe(0);
   });
 });
 

@@ -91,8 +91,61 @@ export function databasePathProblem(path: string): string | undefined {
   }
 }
 
+/** Which backend `DATABASE_URL` selects: a `postgres://` or `postgresql://` URL, or a SQLite file. */
+export function databaseKind(databaseUrl: string): 'sqlite' | 'postgres' {
+  return /^postgres(ql)?:\/\//i.test(databaseUrl.trim()) ? 'postgres' : 'sqlite';
+}
+
+/** The password of a PostgreSQL `DATABASE_URL` (in the userinfo or `?password=`), to redact. */
+export function pgPasswords(databaseUrl: string): string[] {
+  try {
+    const u = new URL(databaseUrl.trim());
+    const out = [u.password, u.searchParams.get('password') ?? ''].filter((p) => p !== '');
+    return [...out, ...out.map((p) => safeDecode(p))].filter((p, i, all) => all.indexOf(p) === i);
+  } catch {
+    return [];
+  }
+}
+
+const safeDecode = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** A PostgreSQL `DATABASE_URL` fit to print: `postgres://user@host:port/db`, never the password. */
+export function redactDatabaseUrl(databaseUrl: string): string {
+  try {
+    const u = new URL(databaseUrl.trim());
+    u.password = '';
+    u.searchParams.delete('password');
+    return u.toString();
+  } catch {
+    // Unparseable: keep only what cannot hold a password.
+    return `${databaseUrl.trim().split(':')[0]}://…`;
+  }
+}
+
+/** Why a `postgres://` URL cannot be used, or undefined; host, user and database may come from PG* variables. */
+export function pgUrlProblem(databaseUrl: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(databaseUrl.trim());
+  } catch {
+    return 'is not a valid postgres:// URL (postgres://user:password@host:5432/database)';
+  }
+  if (u.hash !== '') return 'must not have a #fragment (postgres://user:password@host:5432/database)';
+  if (decodeURIComponent(u.pathname).slice(1).includes('/')) return 'must name one database after the host (postgres://user:password@host:5432/database)';
+  return undefined;
+}
+
 /** Both checks, for the config schema: the first problem, or undefined. */
 export function databaseUrlProblem(databaseUrl: string): string | undefined {
+  if (databaseKind(databaseUrl) === 'postgres') return pgUrlProblem(databaseUrl);
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(databaseUrl.trim())?.[1];
+  if (scheme !== undefined && scheme.toLowerCase() !== 'file') return `must be a SQLite file path, file:PATH, or a postgres:// URL (got a ${scheme}: URL)`;
   const parsed = parseDatabaseUrl(databaseUrl);
   return 'problem' in parsed ? parsed.problem : databasePathProblem(parsed.path);
 }

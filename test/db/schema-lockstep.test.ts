@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { is } from 'drizzle-orm';
+import { getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
+import { getTableConfig as sqliteConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { describe, expect, it } from 'vitest';
+import * as pg from '../../src/db/schema-pg.js';
+import * as lite from '../../src/db/schema.js';
+import { jsonbText, toIsoTimestamp } from '../../src/db/schema-pg.js';
+
+interface Shape {
+  columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean }>;
+  primaryKey: string[];
+  indexes: Record<string, { columns: string[]; unique: boolean }>;
+  checks: string[];
+}
+
+function shapes(): { sqlite: Map<string, Shape>; pg: Map<string, Shape> } {
+  const sqlite = new Map<string, Shape>();
+  for (const t of Object.values(lite)) {
+    if (!is(t, SQLiteTable)) continue;
+    const c = sqliteConfig(t);
+    sqlite.set(c.name, {
+      columns: Object.fromEntries(c.columns.map((col) => [col.name, { type: col.getSQLType(), notNull: col.notNull, hasDefault: col.hasDefault }])),
+      primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((pk) => pk.columns.map((col) => col.name))],
+      indexes: Object.fromEntries(c.indexes.map((i) => [i.config.name, { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique }])),
+      checks: c.checks.map((k) => k.name).sort(),
+    });
+  }
+  const out = new Map<string, Shape>();
+  for (const t of Object.values(pg)) {
+    if (!is(t, PgTable)) continue;
+    const c = pgConfig(t);
+    out.set(c.name, {
+      columns: Object.fromEntries(c.columns.map((col) => [col.name, { type: col.getSQLType(), notNull: col.notNull, hasDefault: col.hasDefault || col.generatedIdentity !== undefined }])),
+      primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((pk) => pk.columns.map((col) => col.name))],
+      indexes: Object.fromEntries(c.indexes.map((i) => [i.config.name, { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique }])),
+      checks: c.checks.map((k) => k.name).sort(),
+    });
+  }
+  return { sqlite, pg: out };
+}
+
+/** Which PostgreSQL types may stand for each SQLite type (docs/schema.md, "Types per backend"). */
+const ALLOWED: Record<string, string[]> = {
+  text: ['text', 'timestamp with time zone', 'jsonb', 'date'],
+  integer: ['integer', 'boolean'],
+  real: ['double precision'],
+};
+/** The PostgreSQL type a SQLite type gets when nothing is said: no note needed in docs/schema.md. */
+const PLAIN: Record<string, string> = { text: 'text', integer: 'integer', real: 'double precision' };
+
+describe('schema.ts and schema-pg.ts', () => {
+  const { sqlite, pg: post } = shapes();
+
+  it('have the same tables', () => {
+    expect(sqlite.size).toBeGreaterThan(15);
+    expect([...post.keys()].sort()).toEqual([...sqlite.keys()].sort());
+  });
+
+  it('have the same columns, nullability, defaults, keys, indexes and checks', () => {
+    for (const [name, s] of sqlite) {
+      const p = post.get(name)!;
+      expect(Object.keys(p.columns).sort(), `${name} columns`).toEqual(Object.keys(s.columns).sort());
+      for (const [col, sc] of Object.entries(s.columns)) {
+        const pc = p.columns[col]!;
+        expect(pc.notNull, `${name}.${col} NOT NULL`).toBe(sc.notNull);
+        expect(pc.hasDefault, `${name}.${col} default`).toBe(sc.hasDefault);
+        expect(ALLOWED[sc.type], `${name}.${col}: SQLite ${sc.type}`).toContain(pc.type);
+      }
+      expect(p.primaryKey, `${name} primary key`).toEqual(s.primaryKey);
+      expect(p.indexes, `${name} indexes`).toEqual(s.indexes);
+      expect(p.checks, `${name} checks`).toEqual(s.checks);
+    }
+  });
+
+  it('document in docs/schema.md every column whose PostgreSQL type is not the plain one', () => {
+    const doc = readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8');
+    let noted = 0;
+    for (const [name, s] of sqlite) {
+      const start = doc.indexOf(`\n## ${name}\n`);
+      const next = doc.indexOf('\n## ', start + 1);
+      const section = doc.slice(start, next === -1 ? undefined : next);
+      for (const [col, sc] of Object.entries(s.columns)) {
+        const pgType = post.get(name)!.columns[col]!.type;
+        const row = section.split('\n').find((l) => l.startsWith(`| \`${col}\` |`)) ?? '';
+        const short = pgType === 'timestamp with time zone' ? 'timestamptz' : pgType;
+        if (pgType !== PLAIN[sc.type]) {
+          noted++;
+          expect(row, `${name}.${col} is ${short} on PostgreSQL`).toMatch(new RegExp(`^\\| \`${col}\` \\| [^|]*\\(PG: ${short}\\)`));
+        } else expect(row, `${name}.${col} has no PG note`).not.toContain('(PG:');
+      }
+    }
+    expect(noted).toBeGreaterThan(50);
+  });
+});
+
+describe('value conversions of the PostgreSQL types', () => {
+  it('reads timestamptz output back as the ISO-8601 UTC text the SQLite mirror holds', () => {
+    expect(toIsoTimestamp('2020-02-06 11:30:30.035+00')).toBe('2020-02-06T11:30:30.035Z');
+    expect(toIsoTimestamp('2020-02-06 11:30:30+00')).toBe('2020-02-06T11:30:30.000Z');
+    expect(toIsoTimestamp('2020-02-06 11:30:30.123456+00')).toBe('2020-02-06T11:30:30.123Z');
+    expect(toIsoTimestamp('2020-02-06 14:30:30.5+03')).toBe('2020-02-06T11:30:30.500Z');
+    expect(toIsoTimestamp('2020-02-06 06:00:30-05:30')).toBe('2020-02-06T11:30:30.000Z');
+    expect(toIsoTimestamp('1883-11-18 12:03:58+00:03:58')).toBe('1883-11-18T12:00:00.000Z');
+    expect(() => toIsoTimestamp('0044-03-15 12:00:00+00 BC')).toThrow(/not a PostgreSQL timestamptz/);
+    expect(() => toIsoTimestamp('infinity')).toThrow(/not a PostgreSQL timestamptz/);
+  });
+
+  it('replaces only real \\u0000 escapes, which jsonb refuses', () => {
+    expect(jsonbText('{"a":"x"}')).toBe('{"a":"x"}');
+    expect(jsonbText(JSON.stringify({ a: 'x\0y' }))).toBe('{"a":"x\\ufffdy"}');
+    // An escaped backslash followed by the letters u0000 is text, not a NUL.
+    expect(jsonbText(JSON.stringify({ a: '\\u0000' }))).toBe(JSON.stringify({ a: '\\u0000' }));
+    expect(jsonbText(JSON.stringify({ a: '\\\0' }))).toBe('{"a":"\\\\\\ufffd"}');
+  });
+});
