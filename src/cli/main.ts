@@ -3,6 +3,7 @@ import { simCommand } from '../sim/cli.js';
 import { enqueueCommand, outboxCommand } from '../writes/cli.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { reportCommand } from './report.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   program.addCommand(enqueueCommand());
   program.addCommand(outboxCommand());
   program.addCommand(simCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

@@ -1,0 +1,86 @@
+/**
+ * The generated view `people_custom_fields_wide`: one column per distinct custom-field name.
+ * The other views are static and come with the migrations (migrations/0004_views.sql).
+ *
+ * Custom-field names are user data (any text, Cyrillic, emoji, duplicates differing in case), so
+ * column names are sanitised and made unique; the view's SQL is a pure function of the sorted
+ * set of names, so "has the set changed" is a comparison with the SQL stored in sqlite_master,
+ * with no bookkeeping table.
+ */
+import type Database from 'better-sqlite3';
+import type { Mirror } from './connection.js';
+
+export const WIDE_VIEW = 'people_custom_fields_wide';
+export const MAX_COLUMN_LENGTH = 48;
+
+/** Lowercase, every run of non-[a-z0-9] characters becomes `_`, `f_` before a leading digit. */
+export function sanitizeColumnName(name: string): string {
+  let s = name
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (s === '') s = 'field';
+  if (/^[0-9]/.test(s)) s = `f_${s}`;
+  return s.slice(0, MAX_COLUMN_LENGTH).replace(/_+$/, '');
+}
+
+/**
+ * Column names for `names` (in the order given): sanitised, then `_2`, `_3`, … on collisions
+ * (case-insensitively, as SQLite compares identifiers), never `person_id`, never longer than
+ * MAX_COLUMN_LENGTH.
+ */
+export function wideColumns(names: readonly string[]): { name: string; column: string }[] {
+  const taken = new Set<string>(['person_id']);
+  return names.map((name) => {
+    const base = sanitizeColumnName(name);
+    let column = base;
+    for (let i = 2; taken.has(column); i++) {
+      const suffix = `_${i}`;
+      column = base.slice(0, MAX_COLUMN_LENGTH - suffix.length) + suffix;
+    }
+    taken.add(column);
+    return { name, column };
+  });
+}
+
+const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** Names sorted by code point, so the same set always gives the same SQL. */
+export function wideViewSql(names: readonly string[]): string {
+  const sorted = [...new Set(names)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const cols = wideColumns(sorted).map(
+    ({ name, column }) =>
+      `,\n  (SELECT cf.value FROM custom_fields cf WHERE cf.person_id = p.id AND cf.name = ${quoteLiteral(name)} ORDER BY cf.ordinal DESC LIMIT 1) AS "${column}"`,
+  );
+  return `CREATE VIEW "${WIDE_VIEW}" AS\nSELECT p.id AS person_id${cols.join('')}\nFROM people p\nWHERE p.deleted_at IS NULL`;
+}
+
+function currentNames(sqlite: Database.Database): string[] {
+  return sqlite.prepare('SELECT DISTINCT name FROM custom_fields').pluck().all() as string[];
+}
+
+function storedSql(sqlite: Database.Database): string | undefined {
+  return sqlite.prepare("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = ?").pluck().get(WIDE_VIEW) as string | undefined;
+}
+
+/** Drops and recreates the wide view from the current names, in one transaction. */
+export function rebuildWideView(sqlite: Database.Database): void {
+  sqlite.transaction(() => {
+    const next = wideViewSql(currentNames(sqlite));
+    sqlite.exec(`DROP VIEW IF EXISTS "${WIDE_VIEW}"`);
+    sqlite.exec(next);
+  }).immediate();
+}
+
+/**
+ * Rebuilds the generated views whose definition no longer matches the data (the set of
+ * custom-field names changed). Cheap when nothing changed: one DISTINCT over an index.
+ * Returns whether it rebuilt.
+ */
+export function refreshDerivedViews(mirror: Pick<Mirror, 'sqlite'>): boolean {
+  const { sqlite } = mirror;
+  if (wideViewSql(currentNames(sqlite)) === storedSql(sqlite)) return false;
+  rebuildWideView(sqlite);
+  return true;
+}
