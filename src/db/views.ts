@@ -13,11 +13,22 @@ import type { Mirror } from './connection.js';
 export const WIDE_VIEW = 'people_custom_fields_wide';
 export const MAX_COLUMN_LENGTH = 48;
 
-/** Lowercase, every run of non-[a-z0-9] characters becomes `_`, `f_` before a leading digit. */
+// Leeloo companies are mostly Ukrainian and Russian: their field names keep a readable column name.
+const CYRILLIC: Record<string, string> = {
+  а: 'a', б: 'b', в: 'v', г: 'g', ґ: 'g', д: 'd', е: 'e', ё: 'e', є: 'ie', ж: 'zh', з: 'z', и: 'i', і: 'i', ї: 'i', й: 'i',
+  к: 'k', л: 'l', м: 'm', н: 'n', о: 'o', п: 'p', р: 'r', с: 's', т: 't', у: 'u', ф: 'f', х: 'kh', ц: 'ts', ч: 'ch',
+  ш: 'sh', щ: 'shch', ъ: '', ы: 'y', ь: '', э: 'e', ю: 'iu', я: 'ia',
+};
+
+/**
+ * Lowercase, Cyrillic transliterated, accents dropped, every run of other characters becomes
+ * `_`, `f_` before a leading digit, `field` when nothing is left, at most MAX_COLUMN_LENGTH.
+ */
 export function sanitizeColumnName(name: string): string {
   let s = name
-    .normalize('NFKD')
     .toLowerCase()
+    .replace(/[\u0400-\u04ff]/g, (c) => CYRILLIC[c] ?? c)
+    .normalize('NFKD')
     .replace(/[^a-z0-9]+/g, '_')
     .replace(/^_+|_+$/g, '');
   if (s === '') s = 'field';
