@@ -6,6 +6,7 @@ import { benchUpsert } from './upsert.js';
 import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
+import { benchViews } from './views.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -59,3 +60,11 @@ row(
 const w = await benchWrites();
 row('write-backs/s vs the simulator’s rate limit', `${w.ratio.toFixed(2)} (${w.writesPerSecond.toFixed(1)}/s vs ${w.simRateLimit}/s)`, '≥ 0.95', w.ratio >= 0.95);
 row('share of write requests answered 429', `${(w.share429 * 100).toFixed(2)}%`, '≤ 1%', w.share429 <= 0.01);
+
+const v = benchViews(quick ? 20_000 : 100_000);
+row(
+  `report queries over the analyst views at ${v.people} people (${v.messages} messages, ${v.orders} orders), worst of 3`,
+  `${v.maxMs} ms max (${v.queries.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms)`,
+  '≤ 200 ms each',
+  v.maxMs <= 200,
+);

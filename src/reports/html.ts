@@ -36,7 +36,7 @@ function streamsTable(d: ReportData): string {
     .map(
       (s) =>
         `<tr class="${s.status === 'succeeded' ? 'ok' : 'bad'}"><td>${escapeHtml(s.stream)}</td><td>${escapeHtml(s.status)}</td><td>${escapeHtml(s.trigger ?? '')}</td>` +
-        `<td>${escapeHtml(s.startedAt.slice(0, 16).replace('T', ' '))}</td><td class="n">${s.rows}</td><td class="n">${s.requests}</td><td class="n">${s.retries}</td><td>${escapeHtml(s.error ?? '')}</td></tr>`,
+        `<td>${escapeHtml(s.startedAt.slice(0, 16).replace('T', ' '))}</td><td class="n">${s.rows}</td><td class="n">${s.requests}</td><td class="n">${s.retries}</td><td class="err">${escapeHtml(s.error ?? '')}</td></tr>`,
     )
     .join('\n');
   return `<table id="streams"><thead><tr><th>stream</th><th>status</th><th>trigger</th><th>started</th><th>rows</th><th>requests</th><th>retries</th><th>error</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
@@ -47,10 +47,10 @@ h1{font-size:1.4rem;margin:0 0 .3rem}.meta{color:#666;font-size:.85rem}
 nav{margin:1rem 0}nav button{font:inherit;padding:.3rem .8rem;margin-right:.3rem;border:1px solid #888;background:#fff;border-radius:4px;cursor:pointer}
 nav button[aria-pressed=true]{background:#2563eb;color:#fff;border-color:#2563eb}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(440px,1fr));gap:1rem}
-section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8rem}
+section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.8rem;min-width:0;overflow-x:auto}
 section h2{font-size:1rem;margin:0 0 .5rem}.chart{position:relative;height:260px}
 table{border-collapse:collapse;font-size:.8rem;width:100%;margin-top:.6rem}td,th{border-bottom:1px solid #eee;padding:.2rem .4rem;text-align:left}
-td.n{text-align:right}td{overflow-wrap:anywhere}tr.bad td{color:#b91c1c}.empty{color:#888}`;
+td.n{text-align:right}td.err{overflow-wrap:anywhere}td{white-space:nowrap}td.err{white-space:normal}tr.bad td{color:#b91c1c}.empty{color:#888}`;
 
 /** The page's own script: builds the charts from the embedded data and re-filters on range change. */
 const CLIENT = String.raw`(function () {
@@ -104,7 +104,7 @@ const CLIENT = String.raw`(function () {
   charts.tags = new Chart(document.getElementById('chart-tags'), {
     type: 'bar',
     data: { labels: data.topTags.map(function (t) { return t.tag; }), datasets: [{ label: 'people', data: data.topTags.map(function (t) { return t.people; }), backgroundColor: color(0) }] },
-    options: Object.assign({}, common, { indexAxis: 'y', plugins: { legend: { display: false } } }),
+    options: Object.assign({}, common, { indexAxis: 'y', plugins: { legend: { display: false } }, scales: { y: { ticks: { autoSkip: false } } } }),
   });
   charts.streams = new Chart(document.getElementById('chart-streams'), {
     type: 'bar',
