@@ -63,8 +63,8 @@ row('share of write requests answered 429', `${(w.share429 * 100).toFixed(2)}%`,
 
 const v = benchViews(quick ? 20_000 : 100_000);
 row(
-  `report queries over the analyst views at ${v.people} people (${v.messages} messages, ${v.orders} orders), worst of 3`,
-  `${v.maxMs} ms max (${v.queries.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms)`,
+  `report queries at ${v.people} people (${v.messages} messages, ${v.orders} orders), worst of 3`,
+  `${v.maxMs} ms max over the rollups (${v.queries.rollups.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms); over the views ${v.queries.views.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms; rewriting the rollups ${v.refreshMs} ms`,
   '≤ 200 ms each',
   v.maxMs <= 200,
 );

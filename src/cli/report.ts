@@ -9,11 +9,12 @@ export interface ReportCliOptions {
 /** Writes the reports page for the mirror at `dbPath` to `out`; returns the absolute path. Shared by `report` and `demo`. */
 export async function writeReport(dbPath: string, out: string, range: string): Promise<string> {
   // Loaded here, not at the top: `leeloo-sync --help` must not pay for the database (README "Development").
-  const [{ existsSync, writeFileSync, mkdirSync }, { dirname, resolve }, { ConfigError }, { openMirror }, { parseRange, readReportData }, { renderReport }] = await Promise.all([
+  const [{ existsSync, writeFileSync, mkdirSync }, { dirname, resolve }, { ConfigError }, { openMirror }, { refreshDerivedViews }, { parseRange, readReportData }, { renderReport }] = await Promise.all([
     import('node:fs'),
     import('node:path'),
     import('../errors.js'),
     import('../db/connection.js'),
+    import('../db/views.js'),
     import('../reports/data.js'),
     import('../reports/html.js'),
   ]);
@@ -23,6 +24,7 @@ export async function writeReport(dbPath: string, out: string, range: string): P
   const mirror = openMirror(dbPath); // applies pending migrations, so the views exist
   let html: string;
   try {
+    refreshDerivedViews(mirror); // current as of now, whatever the last sync left
     html = renderReport(readReportData(mirror.sqlite), { range: r });
   } finally {
     mirror.close();

@@ -1,6 +1,8 @@
 /**
- * The generated view `people_custom_fields_wide`: one column per distinct custom-field name.
- * The other views are static and come with the migrations (migrations/0004_views.sql).
+ * What is derived from the mirror's data after a sync: the generated view
+ * `people_custom_fields_wide` (one column per distinct custom-field name) and the rollup tables
+ * (copies of the daily views for the reports page). The other views are static and come with the
+ * migrations (migrations/0004_views.sql).
  *
  * Custom-field names are user data (any text, Cyrillic, emoji, duplicates differing in case), so
  * column names are sanitised and made unique; the view's SQL is a pure function of the sorted
@@ -84,14 +86,42 @@ export function rebuildWideView(sqlite: Database.Database): void {
   }).immediate();
 }
 
+/** Each rollup table and the view it copies (same column names). */
+export const ROLLUPS = [
+  { table: 'rollup_messages_daily', view: 'messages_daily', columns: ['day', 'source', 'type', 'messages', 'channels'] },
+  { table: 'rollup_funnel_daily', view: 'funnel_daily', columns: ['day', 'new_people', 'people_wrote', 'people_ordered'] },
+  { table: 'rollup_orders_daily', view: 'orders_daily', columns: ['day', 'currency', 'status', 'orders', 'amount', 'revenue'] },
+  { table: 'rollup_tag_membership', view: 'tag_membership', columns: ['tag', 'people'] },
+] as const;
+
 /**
- * Rebuilds the generated views whose definition no longer matches the data (the set of
- * custom-field names changed). Cheap when nothing changed: one DISTINCT over an index.
- * Returns whether it rebuilt.
+ * Rewrites the rollup tables from their views. The views are read first, outside any write
+ * transaction (WAL: nobody waits for these seconds at 100k people); the replacement is one short
+ * transaction, so readers see the old rollups or the new ones, never a mix.
  */
-export function refreshDerivedViews(mirror: Pick<Mirror, 'sqlite'>): boolean {
+export function refreshRollups(sqlite: Database.Database): number {
+  const started = performance.now();
+  const read = ROLLUPS.map((r) => ({ r, rows: sqlite.prepare(`SELECT ${r.columns.join(', ')} FROM ${r.view}`).raw().all() as unknown[][] }));
+  sqlite.transaction(() => {
+    for (const { r, rows } of read) {
+      sqlite.exec(`DELETE FROM ${r.table}`);
+      const insert = sqlite.prepare(`INSERT INTO ${r.table} (${r.columns.join(', ')}) VALUES (${r.columns.map(() => '?').join(', ')})`);
+      for (const row of rows) insert.run(row);
+    }
+    const ms = Math.round(performance.now() - started);
+    sqlite.prepare('INSERT INTO rollup_state (id, refreshed_at, ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET refreshed_at = excluded.refreshed_at, ms = excluded.ms').run(new Date().toISOString(), ms);
+  }).immediate();
+  return Math.round(performance.now() - started);
+}
+
+/**
+ * Brings what is derived from the data up to date, at the end of a sync: the wide view is
+ * rebuilt when the set of custom-field names changed (cheap when not: one DISTINCT over an
+ * index), the rollups are rewritten. Returns whether the wide view was rebuilt and the rollups' ms.
+ */
+export function refreshDerivedViews(mirror: Pick<Mirror, 'sqlite'>): { wideView: boolean; rollupMs: number } {
   const { sqlite } = mirror;
-  if (wideViewSql(currentNames(sqlite)) === storedSql(sqlite)) return false;
-  rebuildWideView(sqlite);
-  return true;
+  const stale = wideViewSql(currentNames(sqlite)) !== storedSql(sqlite);
+  if (stale) rebuildWideView(sqlite);
+  return { wideView: stale, rollupMs: refreshRollups(sqlite) };
 }

@@ -159,7 +159,7 @@ export function renderReport(d: ReportData, opts: { range: Range; title?: string
 </head>
 <body data-range="${opts.range}">
 <h1>${escapeHtml(title)}</h1>
-<div class="meta">generated ${escapeHtml(d.generatedAt)} from the mirror's views (docs/schema.md) · <span id="range-label"></span></div>
+<div class="meta">generated ${escapeHtml(d.generatedAt)}, data as of ${escapeHtml(d.dataAsOf)} (the mirror's views, docs/schema.md) · <span id="range-label"></span></div>
 <nav aria-label="range">${(['7', '30', '90', 'all'] as const).map(button).join('')}</nav>
 <div class="grid">
 ${section('chart-messages', 'Messages per day by messenger')}

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshDerivedViews, sanitizeColumnName, WIDE_VIEW, wideColumns, wideViewSql, MAX_COLUMN_LENGTH } from '../../src/db/views.js';
+import { refreshDerivedViews, ROLLUPS, sanitizeColumnName, WIDE_VIEW, wideColumns, wideViewSql, MAX_COLUMN_LENGTH } from '../../src/db/views.js';
+import { readReportData, rollupsRefreshedAt } from '../../src/reports/data.js';
 import type { Mirror } from '../../src/db/connection.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
@@ -226,16 +227,37 @@ describe('analyst views', () => {
   });
 
   it('refreshDerivedViews rebuilds the wide view only when the set of names changes', () => {
-    expect(refreshDerivedViews(mirror)).toBe(false);
+    expect(refreshDerivedViews(mirror).wideView).toBe(false);
     const someone = live(b.people)[0]!.id;
     mirror.sqlite.prepare("INSERT INTO custom_fields (person_id, ordinal, name, type, value) VALUES (?, 500, 'Brand new field', 'KEYWORD', 'x')").run(someone);
-    expect(refreshDerivedViews(mirror)).toBe(true);
+    expect(refreshDerivedViews(mirror).wideView).toBe(true);
     expect(mirror.sqlite.prepare(`SELECT brand_new_field FROM ${WIDE_VIEW} WHERE person_id = ?`).pluck().get(someone)).toBe('x');
     mirror.sqlite.prepare("UPDATE custom_fields SET value = 'y' WHERE ordinal = 500").run();
-    expect(refreshDerivedViews(mirror)).toBe(false);
+    expect(refreshDerivedViews(mirror).wideView).toBe(false);
     mirror.sqlite.prepare('DELETE FROM custom_fields WHERE ordinal = 500').run();
-    expect(refreshDerivedViews(mirror)).toBe(true);
+    expect(refreshDerivedViews(mirror).wideView).toBe(true);
     expect((mirror.sqlite.prepare(`PRAGMA table_info(${WIDE_VIEW})`).all() as { name: string }[]).map((c) => c.name)).not.toContain('brand_new_field');
+  });
+
+  it('the rollups equal their views after a refresh, and the report reads them', () => {
+    const s = mirror.sqlite;
+    const rows = (from: string, cols: readonly string[]) => s.prepare(`SELECT ${cols.join(', ')} FROM ${from} ORDER BY ${cols.join(', ')}`).raw().all();
+    refreshDerivedViews(mirror);
+    for (const r of ROLLUPS) {
+      const v = rows(r.view, r.columns);
+      expect(v.length, r.view).toBeGreaterThan(0);
+      expect(rows(r.table, r.columns), r.table).toEqual(v);
+    }
+    // Until the next refresh the report shows the rollups (as of their time), not the newest rows.
+    const before = readReportData(s);
+    expect(before.dataAsOf).toBe(rollupsRefreshedAt(s));
+    s.prepare("INSERT OR IGNORE INTO person_tags (person_id, tag) SELECT id, 'fresh tag' FROM people WHERE deleted_at IS NULL").run();
+    expect(readReportData(s).topTags.map((t) => t.tag)).not.toContain('fresh tag');
+    refreshDerivedViews(mirror);
+    expect(readReportData(s).topTags[0]).toEqual({ tag: 'fresh tag', people: live(b.people).length });
+    expect(rows('rollup_tag_membership', ['tag', 'people'])).toEqual(rows('tag_membership', ['tag', 'people']));
+    s.prepare("DELETE FROM person_tags WHERE tag = 'fresh tag'").run();
+    refreshDerivedViews(mirror);
   });
 });
 
