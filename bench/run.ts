@@ -7,6 +7,7 @@ import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
 import { benchRateLimit } from './ratelimit.js';
+import { benchViews } from './views.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -83,3 +84,10 @@ for (const r of await benchRateLimit({ limits: [20, 100, 400] })) {
     r.restartRatio >= 0.9 && r.restartSeconds !== null && r.restartSeconds <= 2,
   );
 }
+const v = benchViews(quick ? 20_000 : 100_000);
+row(
+  `report queries at ${v.people} people (${v.messages} messages, ${v.orders} orders), worst of 3`,
+  `${v.maxMs} ms max over the rollups (${v.queries.rollups.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms); over the views ${v.queries.views.map((q) => `${q.name} ${q.maxMs}`).join(', ')} ms; rewriting the rollups ${v.refreshMs} ms`,
+  '≤ 200 ms each',
+  v.maxMs <= 200,
+);

@@ -1,5 +1,6 @@
 import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { openMirror } from '../src/db/connection.js';
+import { refreshDerivedViews } from '../src/db/views.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type ClientEvent } from '../src/leeloo/client.js';
 import { redact, redactedError } from '../src/secrets.js';
@@ -124,6 +125,7 @@ export function createSyncProcessor(ctx: ModuleContext) {
             trigger: data.trigger,
             signal: abort.signal,
           });
+          refreshDerivedViews(mirror);
         } finally {
           await client.close();
         }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { EXIT_FAILED, parsePositiveInt, reportFatal } from './common.js';
 import { printRunSummary, syncOnce } from './sync.js';
 
@@ -65,6 +65,9 @@ export function demoCommand(): Command {
           } finally {
             m.close();
           }
+          const { writeReport } = await import('./report.js');
+          const report = await writeReport(path, resolve(dirname(path), 'demo-report.html'), '30');
+          process.stdout.write(`\nreport:    ${report}\n`);
           if (!result.ok) process.exitCode = EXIT_FAILED;
         } finally {
           await sim.close();

@@ -5,6 +5,7 @@ import { doctorCommand } from './doctor.js';
 import { enqueueCommand } from './enqueue.js';
 import { outboxCommand } from './outbox.js';
 import { simCommand } from './sim.js';
+import { reportCommand } from './report.js';
 import { statusCommand } from './status.js';
 import { syncCommand } from './sync.js';
 
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   program.addCommand(enqueueCommand());
   program.addCommand(outboxCommand());
   program.addCommand(simCommand());
+  program.addCommand(reportCommand());
   return program;
 }
 

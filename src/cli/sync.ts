@@ -38,7 +38,7 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await runSync({
+    const result = await runSync({
       mirror,
       client,
       env,
@@ -51,6 +51,8 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
       signal: abort.signal,
       progress: createProgress({ tty: opts.tty, logger }),
     });
+    (await import('../db/views.js')).refreshDerivedViews(mirror); // views generated from the data (custom-field columns)
+    return result;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics.js';
 import { basicAuth, dashboardAccess } from './auth.js';
 import { hostGuard, sameOriginGuard } from './guard.js';
 import { readMirrorOverview, renderMirrorPage } from './mirror.js';
+import { readReportPage } from './reports.js';
 
 export interface DashboardOptions {
   env: Pick<Env, 'DASHBOARD_HOST' | 'DASHBOARD_PORT' | 'DASHBOARD_USER' | 'DASHBOARD_PASSWORD'> & Partial<Pick<Env, 'DASHBOARD_ALLOWED_HOSTS'>>;
@@ -48,6 +49,13 @@ export function dashboardApp(opts: DashboardOptions): express.Express {
       res.json(readMirrorOverview(opts.mirrorPath));
     } catch (err) {
       res.status(503).json({ error: errorMessage(err) });
+    }
+  });
+  app.get('/reports', (req, res) => {
+    try {
+      res.type('html').send(readReportPage(opts.mirrorPath, typeof req.query.range === 'string' ? req.query.range : undefined));
+    } catch (err) {
+      res.status(503).type('text/plain').send(`reports unavailable: ${errorMessage(err)}\n`);
     }
   });
   app.get('/metrics', async (_req, res) => {

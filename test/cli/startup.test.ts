@@ -40,14 +40,14 @@ describe('start-up', () => {
   });
 
   it('--help of the program and of every command loads commander and the command definitions only', () => {
-    for (const args of [['--help'], ...['sync', 'status', 'demo', 'sim', 'worker', 'sync-now', 'enqueue', 'outbox'].map((c) => [c, '--help']), ['enqueue', 'add-tag', '--help']]) {
+    for (const args of [['--help'], ...['sync', 'status', 'demo', 'sim', 'worker', 'sync-now', 'enqueue', 'outbox', 'report'].map((c) => [c, '--help']), ['enqueue', 'add-tag', '--help']]) {
       const r = loadedBy(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout, args.join(' ')).toMatch(/^Usage: leeloo-sync/);
       expect(r.packages, args.join(' ')).toEqual(['commander']);
       // Nor any module of the engine, the API client, the database or the simulator.
       const own = r.files.filter((f) => !f.includes('/node_modules/')).map((f) => f.replace(/^.*\/dist\//, ''));
-      expect(own.filter((f) => /^src\/(sync|leeloo|db|redis|dashboard)\/|^src\/(config|log|metrics)\.js$|^src\/sim\/(?!cli|types)/.test(f)), args.join(' ')).toEqual([]);
+      expect(own.filter((f) => /^src\/(sync|leeloo|db|redis|dashboard|reports)\/|^src\/(config|log|metrics)\.js$|^src\/sim\/(?!cli|types)/.test(f)), args.join(' ')).toEqual([]);
     }
   });
 });

@@ -14,7 +14,7 @@ import { runCli } from '../helpers/cli.js';
 import { syncWith, tempDbPath } from '../helpers/mirror.js';
 import { cleanupPrefix, REDIS_URL, testPrefix } from './helpers.js';
 
-const ROUTES = ['/', '/mirror', '/mirror.json', '/metrics', `${QUEUES_PATH}/`, `${QUEUES_PATH}/api/queues`];
+const ROUTES = ['/', '/mirror', '/mirror.json', '/reports', '/metrics', `${QUEUES_PATH}/`, `${QUEUES_PATH}/api/queues`];
 
 describe('dashboard access', () => {
   it('knows loopback addresses', () => {
