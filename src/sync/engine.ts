@@ -21,17 +21,22 @@ export interface SyncOptions {
   client: LeelooClient;
   env: Env;
   logger: Logger;
-  /** Stream names; default: every stream enabled by default (+ accounts with SYNC_ACCOUNTS_V1). */
+  /** Stream names. @defaultValue every stream enabled by default (+ accounts with SYNC_ACCOUNTS_V1) */
   streams?: string[];
+  /** Ignore cursors and refetch everything, details included. @defaultValue `false` */
   full?: boolean;
+  /** Lower bound overriding the stored cursor and SYNC_START_DATE. @defaultValue the stored cursor */
   since?: Date;
-  /** See SyncContext.reconcile. */
+  /** See SyncContext.reconcile. @defaultValue `false` */
   reconcile?: boolean;
+  /** What started the run, as `sync_runs.trigger` records it. @defaultValue `'cli'` */
   trigger?: string;
   signal?: AbortSignal;
+  /** @defaultValue no progress display */
   progress?: Progress;
+  /** @defaultValue a random UUID */
   runId?: string;
-  /** Upper bound of the run's date windows; default now. */
+  /** Upper bound of the run's date windows. @defaultValue now */
   runStart?: Date;
 }
 
