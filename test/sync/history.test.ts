@@ -132,6 +132,24 @@ describe('change history through syncs', () => {
     });
   });
 
+  it('tags brought by a due detail (what a reflection without a tag name leaves) move the history too', async () => {
+    const edits = sim.silentEdits({ share: 0.05, kinds: ['tag'] }) as { tag?: string[] };
+    const ids = edits.tag ?? [];
+    expect(ids.length).toBeGreaterThan(0);
+    const m = openMirror(fx.db.path);
+    const due = m.sqlite.prepare('UPDATE people SET details_synced_at = NULL WHERE id = ?');
+    for (const id of ids) due.run(id);
+    m.close();
+    // An incremental run: no window lists these people, only their details are read.
+    await syncPassing(sim, fx.db.path, {}, ({ mirror }) => {
+      for (const id of ids) {
+        const want = [...new Set((sim.store.personDetail(id) as { data: { tags: string[] } }).data.tags)].sort();
+        expect(mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag').pluck().all(id)).toEqual(want);
+      }
+      checkTags(mirror.sqlite);
+    });
+  });
+
   it('a soft-deleted person closes its tag intervals, and coming back opens new ones', async () => {
     const withTags = ([...sim.store.peopleList()] as { id: string; tags: string[] }[]).find((p) => p.tags.length > 0)!;
     sim.deletePeople({ ids: [withTags.id] });
