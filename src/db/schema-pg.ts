@@ -55,6 +55,18 @@ export const personTags = pgTable(
   (t) => [primaryKey({ columns: [t.personId, t.tag] }), index('person_tags_tag_idx').on(t.tag)],
 );
 
+/** Change history (history mode): one row per interval a person carried a tag; valid_to NULL = current. */
+export const personTagHistory = pgTable(
+  'person_tag_history',
+  {
+    personId: text('person_id').notNull(),
+    tag: text('tag').notNull(),
+    validFrom: isoTime('valid_from').notNull(),
+    validTo: isoTime('valid_to'),
+  },
+  (t) => [index('person_tag_history_open_idx').on(t.personId, t.tag, t.validTo)],
+);
+
 export const customFields = pgTable(
   'custom_fields',
   {
@@ -166,6 +178,18 @@ export const orders = pgTable(
     index('orders_created_idx').on(t.createdAt),
     index('orders_details_due_idx').on(t.detailsSyncedAt),
   ],
+);
+
+/** Change history (history mode): one row per interval an order had a status; valid_to NULL = current. */
+export const orderStatusHistory = pgTable(
+  'order_status_history',
+  {
+    orderId: text('order_id').notNull(),
+    status: text('status'),
+    validFrom: isoTime('valid_from').notNull(),
+    validTo: isoTime('valid_to'),
+  },
+  (t) => [index('order_status_history_open_idx').on(t.orderId, t.validTo)],
 );
 
 export const tags = pgTable(

@@ -50,6 +50,18 @@ export const personTags = sqliteTable(
   (t) => [primaryKey({ columns: [t.personId, t.tag] }), index('person_tags_tag_idx').on(t.tag)],
 );
 
+/** Change history (history mode): one row per interval a person carried a tag; valid_to NULL = current. */
+export const personTagHistory = sqliteTable(
+  'person_tag_history',
+  {
+    personId: text('person_id').notNull(),
+    tag: text('tag').notNull(),
+    validFrom: text('valid_from').notNull(),
+    validTo: text('valid_to'),
+  },
+  (t) => [index('person_tag_history_open_idx').on(t.personId, t.tag, t.validTo)],
+);
+
 export const customFields = sqliteTable(
   'custom_fields',
   {
@@ -161,6 +173,18 @@ export const orders = sqliteTable(
     index('orders_created_idx').on(t.createdAt),
     index('orders_details_due_idx').on(t.detailsSyncedAt),
   ],
+);
+
+/** Change history (history mode): one row per interval an order had a status; valid_to NULL = current. */
+export const orderStatusHistory = sqliteTable(
+  'order_status_history',
+  {
+    orderId: text('order_id').notNull(),
+    status: text('status'),
+    validFrom: text('valid_from').notNull(),
+    validTo: text('valid_to'),
+  },
+  (t) => [index('order_status_history_open_idx').on(t.orderId, t.validTo)],
 );
 
 export const tags = sqliteTable(

@@ -30,6 +30,8 @@ export interface EntityUpserterOptions {
    * `accounts`) count as inserted, not updated, when this stream first writes them.
    */
   adoptStubs?: boolean;
+  /** Called, inside upsert(), with the id of every row inserted or changed (not the unchanged ones). */
+  onWritten?: (id: string) => void;
 }
 /**
  * A statement built once by drizzle and run by better-sqlite3 with positional arguments: drizzle
@@ -168,13 +170,19 @@ export class EntityUpserter<T extends SQLiteTable> {
       const ins = this.insertFor(part.length, columns);
       const insertedIds = ins.stmt.all(args(ins, part)) as string[];
       result.inserted += insertedIds.length;
+      const written = this.opts.onWritten;
+      if (written) for (const id of insertedIds) written(id);
       if (insertedIds.length === part.length) continue;
       const inserted = new Set(insertedIds);
       for (const row of part) {
         if (inserted.has(row.id as string)) continue;
         if (this.adopt && this.adopt.stmt.run(args(this.adopt, [row])).changes > 0) result.inserted++;
         else if (this.update!.stmt.run(args(this.update!, [row])).changes > 0) result.updated++;
-        else result.unchanged++;
+        else {
+          result.unchanged++;
+          continue;
+        }
+        written?.(row.id as string);
       }
     }
     return result;

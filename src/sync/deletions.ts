@@ -108,9 +108,10 @@ export class SoftDeletes {
 
   /**
    * Applies the staged deletions in one transaction, or none of them (throws) when the breaker
-   * tripped or they are more than the limit. Returns how many rows were marked.
+   * tripped or they are more than the limit. Returns how many rows were marked. `afterMark` runs
+   * per marked row in that transaction.
    */
-  apply(): number {
+  apply(afterMark?: (id: string, at: string) => void): number {
     if (this.tripped) throw this.tripped;
     if (this.staged.size === 0) return 0;
     const sqlite = this.ctx.mirror.sqlite;
@@ -130,7 +131,9 @@ export class SoftDeletes {
     let marked = 0;
     sqlite.transaction(() => {
       for (const [id, why] of this.staged) {
-        marked += mark.run(at, id).changes;
+        const n = mark.run(at, id).changes;
+        marked += n;
+        if (n > 0) afterMark?.(id, at);
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
       }
     })();

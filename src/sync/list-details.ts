@@ -40,8 +40,11 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
   /** Statements for the hooks, built once per run. */
   setup(ctx: SyncContext): W;
   toListRow(item: L, syncedAt: string): InsertRow<T>;
-  /** Per listed item, in the page's transaction (a person's tags, its channels' stubs). */
-  afterListRow?(w: W, item: L, syncedAt: string): void;
+  /**
+   * Per listed item, in the page's transaction (a person's tags, its channels' stubs); `changed`
+   * is false when the stored row was already this item (nothing was written).
+   */
+  afterListRow?(w: W, item: L, syncedAt: string, changed: boolean): void;
   detail(client: LeelooClient, id: string, signal: AbortSignal): Promise<D>;
   /** The detail columns; written only while the list row is the one the detail was read for. */
   toDetailRow(detail: D, syncedAt: string): Partial<InsertRow<T>>;
@@ -53,6 +56,8 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
    * otherwise); `keep` keeps the list row and stops asking until it changes.
    */
   onMissing: 'confirm' | 'keep';
+  /** Per row marked deleted, in the transaction that marks it (closing its history intervals). */
+  afterDelete?(w: W, id: string, at: string): void;
   /** Before the list is read (reconcile's refresh of the oldest details). */
   beforeList?(ctx: SyncContext, s: StreamRun): void;
 }
@@ -74,7 +79,8 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
       const dels = new SoftDeletes(ctx, s, table, `${def.noun} detail`);
       const w = def.setup(ctx);
       // A changed list item (new message, tags, contact data, status) makes its details due again.
-      const up = new EntityUpserter(db, def.table, { onChange: { detailsSyncedAt: null } });
+      const written = new Set<string>();
+      const up = new EntityUpserter(db, def.table, { onChange: { detailsSyncedAt: null }, onWritten: (id) => written.add(id) });
       // Back after being marked deleted: its details may have changed while it was gone.
       const undelete = undeleter(ctx, table, 'details_synced_at = NULL');
       const detailRow = new GuardedUpdate(db, def.table);
@@ -87,11 +93,16 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
 
       const writeListPage = (items: L[]) => {
         const now = new Date().toISOString();
+        written.clear();
         const r = up.upsert(items.map((i) => def.toListRow(i, now)));
         for (const i of items) {
           dels.listed(i.id);
-          if (undelete(i.id) > 0) r.updated++;
-          def.afterListRow?.(w, i, now);
+          let changed = written.has(i.id);
+          if (undelete(i.id) > 0) {
+            r.updated++;
+            changed = true;
+          }
+          def.afterListRow?.(w, i, now, changed);
         }
         return r;
       };
@@ -176,7 +187,8 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
         },
         listing,
       );
-      dels.apply();
+      const afterDelete = def.afterDelete;
+      dels.apply(afterDelete ? (id, at) => afterDelete(w, id, at) : undefined);
     },
   };
 }

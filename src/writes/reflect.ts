@@ -9,6 +9,7 @@
  * alone would not see it.
  */
 import type Database from 'better-sqlite3';
+import { historyOf } from '../db/history.js';
 import type { NormalizedWrite } from './validate.js';
 
 export interface ReflectContext {
@@ -29,10 +30,14 @@ function personExists(db: Database.Database, id: string): boolean {
   return db.prepare('SELECT 1 FROM people WHERE id = ?').get(id) !== undefined;
 }
 
-/** Keeps people.tags (the JSON list of names) in step with person_tags. */
-function setTag(db: Database.Database, personId: string, name: string, present: boolean): void {
+/** Keeps people.tags (the JSON list of names) and person_tag_history in step with person_tags. */
+function setTag(db: Database.Database, personId: string, name: string, present: boolean, at: string): void {
   if (present) db.prepare('INSERT OR IGNORE INTO person_tags (person_id, tag) VALUES (?, ?)').run(personId, name);
   else db.prepare('DELETE FROM person_tags WHERE person_id = ? AND tag = ?').run(personId, name);
+  if (db.prepare('SELECT 1 FROM people WHERE id = ? AND deleted_at IS NULL').get(personId) !== undefined) {
+    const tags = db.prepare('SELECT tag FROM person_tags WHERE person_id = ?').pluck().all(personId) as string[];
+    historyOf(db).recordPersonTags(personId, tags, at);
+  }
   const row = db.prepare('SELECT tags FROM people WHERE id = ?').get(personId) as { tags: string | null } | undefined;
   if (!row) return;
   let list: unknown[] = [];
@@ -71,7 +76,7 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
     case 'remove-tag':
       if (!personExists(db, w.target)) return;
       // A tag newer than the mirror has no name here: the details fetch brings it.
-      if (w.payload.tag_name !== null) setTag(db, w.target, w.payload.tag_name, w.kind === 'add-tag');
+      if (w.payload.tag_name !== null) setTag(db, w.target, w.payload.tag_name, w.kind === 'add-tag', ctx.at);
       detailsDue(db, w.target);
       return;
     case 'update-person': {
@@ -98,6 +103,7 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
         p.currency ?? null,
         w.target,
       );
+      if (db.prepare('SELECT 1 FROM orders WHERE id = ? AND deleted_at IS NULL').get(w.target) !== undefined) historyOf(db).recordOrderStatus(w.target, p.status, ctx.at);
       // The person's details include their orders.
       const owner = db.prepare('SELECT person_id AS personId FROM orders WHERE id = ?').get(w.target) as { personId: string | null } | undefined;
       if (owner?.personId) detailsDue(db, owner.personId);
@@ -107,10 +113,11 @@ export function reflectWrite(db: Database.Database, w: NormalizedWrite, response
       // The answer: {id, title, price, currency, status, createdAt, updatedAt} (docs 9).
       const o = obj(response);
       if (typeof o.id !== 'string') return;
-      db.prepare(
+      const created = db.prepare(
         `INSERT OR IGNORE INTO orders (id, person_id, title, price, currency, status, payment_method, created_at, updated_at, raw, synced_at, details_synced_at)
          VALUES (?, ?, ?, ?, ?, ?, 'MANUAL', ?, ?, ?, ?, NULL)`,
-      ).run(o.id, w.target, str(o.title), num(o.price), str(o.currency), str(o.status), str(o.createdAt), str(o.updatedAt), JSON.stringify(o), ctx.at);
+      ).run(o.id, w.target, str(o.title), num(o.price), str(o.currency), str(o.status), str(o.createdAt), str(o.updatedAt), JSON.stringify(o), ctx.at).changes;
+      if (created > 0) historyOf(db).recordOrderStatus(o.id, str(o.status), ctx.at);
       detailsDue(db, w.target);
       return;
     }

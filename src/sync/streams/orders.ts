@@ -1,3 +1,4 @@
+import { backfillHistory, historyOf } from '../../db/history.js';
 import { orders } from '../../db/schema.js';
 import type { InsertRow } from '../../db/upsert.js';
 import type { OrderDetail, OrderListItem } from '../../leeloo/schemas.js';
@@ -38,8 +39,16 @@ export default listWithDetails({
   table: orders,
   noun: 'order',
   list: { kind: 'whole', page: (c, req) => c.ordersPage(req) },
-  setup: () => undefined,
+  setup(ctx) {
+    backfillHistory(ctx.mirror.sqlite, 'orders');
+    return historyOf(ctx.mirror.sqlite);
+  },
   toListRow: toOrderRow,
+  // order_status_history: an unchanged list item has the status already recorded.
+  afterListRow(h, o, syncedAt, changed) {
+    if (changed) h.recordOrderStatus(o.id, str(o.status), syncedAt);
+  },
+  afterDelete: (h, id, at) => h.closeOrder(id, at),
   detail: (c, id, signal) => c.getOrder(id, { signal }),
   toDetailRow: toOrderDetailRow,
   onMissing: 'keep',

@@ -1,3 +1,4 @@
+import { backfillHistory, historyOf } from '../../db/history.js';
 import { customFields, people, personContactedUsers, personTags, subscriptions } from '../../db/schema.js';
 import { ChildReplacer, type InsertRow } from '../../db/upsert.js';
 import type { PersonDetail, PersonListItem } from '../../leeloo/schemas.js';
@@ -33,7 +34,8 @@ export const toPersonDetailRow = (d: PersonDetail, syncedAt: string): Partial<In
   deletedAt: null,
 });
 
-const tagRows = (tags: readonly unknown[] | null | undefined) => [...new Set(array(tags).filter((t): t is string => typeof t === 'string'))].map((tag) => ({ tag }));
+const tagNames = (tags: readonly unknown[] | null | undefined) => [...new Set(array(tags).filter((t): t is string => typeof t === 'string'))];
+const tagRows = (names: readonly string[]) => names.map((tag) => ({ tag }));
 
 /** custom_fields is a list of {type, name, value} in v2 (and an object name → value in v1). */
 export function customFieldRows(v: PersonDetail['custom_fields']) {
@@ -64,7 +66,9 @@ const contactedRows = (d: PersonDetail) => [...new Set(array(d.links?.contactedU
 /** Statements of a run: the person's child tables and its channels' stubs. */
 function setup(ctx: SyncContext) {
   const { db, sqlite } = ctx.mirror;
+  backfillHistory(sqlite, 'people');
   return {
+    history: historyOf(sqlite),
     tags: new ChildReplacer(db, personTags, 'personId'),
     fields: new ChildReplacer(db, customFields, 'personId'),
     subs: new ChildReplacer(db, subscriptions, 'personId'),
@@ -96,17 +100,24 @@ export default listWithDetails({
   setup,
   toListRow: toPersonRow,
   afterListRow(w, p, syncedAt) {
-    w.tags.replace(p.id, tagRows(p.tags));
+    const names = tagNames(p.tags);
+    w.tags.replace(p.id, tagRows(names));
+    w.history.recordPersonTags(p.id, names, syncedAt);
     for (const a of array(p.accounts)) w.channelStub.run(a.account_id, p.id, str(a.from), str(a.connection_id), str(a.connection_status), syncedAt);
   },
   detail: async (c, id, signal) => (await c.getPerson(id, undefined, { signal })).person,
   toDetailRow: toPersonDetailRow,
   afterDetail(w, id, d) {
-    if (Array.isArray(d.tags)) w.tags.replace(id, tagRows(d.tags));
+    if (Array.isArray(d.tags)) {
+      const names = tagNames(d.tags);
+      w.tags.replace(id, tagRows(names));
+      w.history.recordPersonTags(id, names, new Date().toISOString());
+    }
     w.fields.replace(id, customFieldRows(d.custom_fields));
     w.subs.replace(id, subscriptionRows(d));
     w.contacted.replace(id, contactedRows(d));
   },
+  afterDelete: (w, id, at) => w.history.closePerson(id, at),
   onMissing: 'confirm',
   beforeList(ctx, s) {
     if (!ctx.reconcile) return;
