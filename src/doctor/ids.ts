@@ -82,7 +82,7 @@ export async function checkUnknownIds(dc: DoctorContext): Promise<{ check: Check
         bad.length > 0
           ? `not safe: ${bad.map(([k]) => k).join(', ')} answer a made-up id with data`
           : not404.length === 0
-            ? 'a detail 404 is read as "no such record"'
+            ? 'a detail 404 may be a deletion: marked only after a second look confirms it, behind the delete breaker'
             : `${not404.map(([k]) => k).join(', ')} do not answer 404: such answers are never read as "deleted"`,
     },
     finding,
