@@ -151,6 +151,7 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
           s.log.warn({ ...key, listed }, `${def.noun} detail answered 404 but the ${def.noun} is not confirmed gone; details left due`);
         }
       };
+      const dueCount = sqlite.prepare<[], number>(`SELECT count(*) AS n FROM ${table} WHERE details_synced_at IS NULL AND deleted_at IS NULL`).pluck();
       await drainDue(
         ctx,
         s,
@@ -165,7 +166,7 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
             }
           },
           keyOf: (r) => r.id,
-          countDue: () => sqlite.prepare<[], number>(`SELECT count(*) AS n FROM ${table} WHERE details_synced_at IS NULL AND deleted_at IS NULL`).pluck().get() ?? 0,
+          countDue: () => dueCount.get() ?? 0,
           process: async ({ id, raw }) => {
             if (dels.tripped) return;
             dels.read();

@@ -47,6 +47,12 @@ const stream: StreamDef = {
        WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL AND id > ?
        ORDER BY id LIMIT ?`,
     );
+    const dueCount = sqlite
+      .prepare<[], number>(
+        `SELECT count(*) AS n FROM communication_channels
+         WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`,
+      )
+      .pluck();
     const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL');
     const liveIds = sqlite.prepare('SELECT id FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL').pluck();
     const channelLmt = sqlite.prepare('SELECT last_message_time FROM communication_channels WHERE id = ?').pluck();
@@ -83,7 +89,7 @@ const stream: StreamDef = {
       },
       keyOf: (c) => c.id,
       unit: 'channels',
-      countDue: () => (sqlite.prepare(`SELECT count(*) AS n FROM communication_channels WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`).get() as { n: number }).n,
+      countDue: () => dueCount.get() ?? 0,
       async process(ch) {
         if (channels.tripped) return;
         channels.read();
