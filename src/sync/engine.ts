@@ -12,6 +12,7 @@ import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
 import { RunLog } from './run-log.js';
 import { StateStore } from './state.js';
 import { storeLearnedRate } from './rate-limit-finding.js';
+import { capHeapGrowth } from './heap.js';
 
 /** How often a run stores the learned rate limit (and once at its end). */
 const RATE_LIMIT_KEEP_MS = 30_000;
@@ -71,6 +72,7 @@ export function resolveStreams(names: string[] | undefined, env: Env): StreamDef
 }
 
 export async function runSync(opts: SyncOptions): Promise<RunResult> {
+  capHeapGrowth();
   const defs = resolveStreams(opts.streams, opts.env);
   const runId = opts.runId ?? randomUUID();
   const runStart = opts.runStart ?? new Date();
