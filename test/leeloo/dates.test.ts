@@ -23,6 +23,17 @@ describe('normalizeTimestamp', () => {
     expect(normalizeTimestamp(input)).toBeNull();
   });
 
+  // Canonical strings take a fast path: the ones that would roll over (Feb 30, 24:00) still read
+  // as invalid, and years below 1000 keep the full parse's reading.
+  it.each(['2021-02-30T00:00:00.000Z', '2021-01-01T24:00:00.000Z', '2021-04-31T10:00:00.000Z', '2021-01-01T23:60:00.000Z'])('canonical but impossible %j → null', (input) => {
+    expect(normalizeTimestamp(input)).toBeNull();
+  });
+
+  it('canonical strings read as the full parse reads them', () => {
+    expect(normalizeTimestamp('2020-02-29T23:59:59.999Z')).toBe('2020-02-29T23:59:59.999Z');
+    expect(normalizeTimestamp('0099-05-01T00:00:00.000Z')).toBe(normalizeTimestamp('0099-05-01T00:00:00Z'));
+  });
+
   it('handles non-strings', () => {
     expect(normalizeTimestamp(null)).toBeNull();
     expect(normalizeTimestamp(undefined)).toBeNull();

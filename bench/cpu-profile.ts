@@ -1,0 +1,91 @@
+/**
+ * `node --cpu-prof` of one full sync (the child process only) against the simulator in its own
+ * process, then a summary of the profile by function and by module. Not part of `npm run bench`.
+ * Usage: npx tsx bench/cpu-profile.ts [people=2000] [outDir=/tmp]
+ *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSimProcess } from './sim-process.js';
+
+const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
+const people = Number(process.argv[2] ?? 2000);
+const outDir = process.argv[3] ?? '/tmp';
+
+if (process.argv[2]?.endsWith('.cpuprofile')) {
+  summarise(process.argv[2]);
+  process.exit(0);
+}
+const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
+const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
+const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
+try {
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--import', 'tsx', CHILD], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: join(dir, 'p.db'), LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let s = '';
+    child.stdout.on('data', (d: Buffer) => (s += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}: ${s}`))));
+  });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { cpuMs: number; requests: number; ms: number };
+  const file = join(profDir, readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!);
+  console.log(`${people} people: ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request`);
+  console.log(`profile: ${file}`);
+  summarise(file);
+} finally {
+  await sim.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+
+export function summarise(file: string, top = 25): void {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map<number, number>();
+  p.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + Math.max(0, p.timeDeltas[i] ?? 0)));
+  const totalUs = [...selfUs.values()].reduce((a, b) => a + b, 0);
+  const short = (url: string) => url.replace(/^file:\/\/.*?\/(node_modules|src|bench)\//, '$1/').replace(/^node:/, 'node:') || '(native)';
+  const fnKey = (n: Node) => `${n.callFrame.functionName || '(anon)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const modKey = (n: Node) => {
+    const u = short(n.callFrame.url);
+    const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
+    return m ? m[1]! : u.startsWith('src/') || u.startsWith('bench/') ? u : u.startsWith('node:') ? u.split('/')[0]! : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : u || '(native)';
+  };
+  const agg = (key: (n: Node) => string) => {
+    const self = new Map<string, number>();
+    const total = new Map<string, number>();
+    for (const [id, us] of selfUs) {
+      const n = byId.get(id)!;
+      self.set(key(n), (self.get(key(n)) ?? 0) + us);
+      const seen = new Set<string>();
+      for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+        const k = key(byId.get(cur)!);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        total.set(k, (total.get(k) ?? 0) + us);
+      }
+    }
+    return { self, total };
+  };
+  const print = (title: string, m: { self: Map<string, number>; total: Map<string, number> }, by: 'self' | 'total') => {
+    console.log(`\n${title} (top ${top} by ${by}; profile ${Math.round(totalUs / 1000)} ms)`);
+    const rows = [...m[by]].sort((a, b) => b[1] - a[1]).slice(0, top);
+    for (const [k] of rows) {
+      const s = m.self.get(k) ?? 0, t = m.total.get(k) ?? 0;
+      console.log(`${(s / 1000).toFixed(0).padStart(7)} ms ${((100 * s) / totalUs).toFixed(1).padStart(5)}% self ${(t / 1000).toFixed(0).padStart(7)} ms ${((100 * t) / totalUs).toFixed(1).padStart(5)}% total  ${k}`);
+    }
+  };
+  const f = agg(fnKey), mo = agg(modKey);
+  print('functions', f, 'self');
+  print('functions', f, 'total');
+  print('modules', mo, 'self');
+  print('modules', mo, 'total');
+}
