@@ -22,7 +22,8 @@ const LIMIT = 50;
 // Its own process, as the real API is remote: sharing the client's event loop would add its
 // stalls to the arrival times the sliding window counts.
 let sim: SimProcess;
-const db = tempDbPath('ls-auto-rate-');
+// A fresh mirror per try: a retry must start from nothing learned, as the first try did.
+const dbs: { cleanup(): void }[] = [];
 const limited = async () => ((await (await fetch(`${sim.url}/__sim/counts`)).json()) as { rateLimited: number }).rateLimited;
 
 beforeAll(async () => {
@@ -30,11 +31,16 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await sim?.stop();
-  db.cleanup();
+  for (const db of dbs) db.cleanup();
 });
 
 describe('LEELOO_RATE_LIMIT=auto', () => {
-  it('converges on the unknown limit with few 429s, stores it, and the next run starts near it', async () => {
+  // It measures throughput against a real clock: on a machine whose two cores are busy with other
+  // test files, one run in several falls short for reasons outside the limiter, so it gets one
+  // more try (each try asserts everything).
+  it('converges on the unknown limit with few 429s, stores it, and the next run starts near it', { timeout: 90_000, retry: 1 }, async () => {
+    const db = tempDbPath('ls-auto-rate-');
+    dbs.push(db);
     // LEELOO_RATE_LIMIT unset: auto is the default.
     const env = loadConfig({ LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: db.path, LEELOO_PAGE_SIZE: '50', LOG_LEVEL: 'silent' }, { requireToken: true });
     expect(env.LEELOO_RATE_LIMIT).toBe('auto');
@@ -84,5 +90,5 @@ describe('LEELOO_RATE_LIMIT=auto', () => {
     expect(start).toMatchObject({ learned: stored!.ceiling });
     expect(start!.startRate as number).toBeCloseTo(stored!.ceiling! * 0.9, 1);
     expect((await limited()) - before).toBeLessThanOrEqual(3);
-  }, 90_000);
+  });
 });
