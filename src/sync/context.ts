@@ -4,6 +4,7 @@ import type { Mirror } from '../db/connection.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Logger } from '../log.js';
 import type { Semaphore } from './pool.js';
+import type { FindingsStore } from './findings.js';
 import type { StateStore } from './state.js';
 import type { Progress } from './progress.js';
 
@@ -63,6 +64,8 @@ export interface SyncContext {
   reconcile: boolean;
   pool: Semaphore;
   state: StateStore;
+  /** What is known about the API (api_findings): the date-filter reading, reachability. */
+  findings: FindingsStore;
   progress: Progress;
   signal: AbortSignal;
   /** Streams selected for this run (a stream may skip work whose consumer is not selected). */

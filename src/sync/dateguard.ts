@@ -2,7 +2,6 @@ import { DATE_FILTER, probeDateFilter, storedDateFilter, type DateFilterFinding 
 import { dateModeSpan, dateModeTo, normalizeTimestamp, type DateFormat, type DateToReading } from '../leeloo/dates.js';
 import type { Page, PageRequest } from '../leeloo/endpoints.js';
 import type { StreamRun, SyncContext } from './context.js';
-import { FindingsStore } from './findings.js';
 
 /**
  * How the windowed streams filter by last_message in this run, and the checks that hold the
@@ -41,7 +40,7 @@ export function probeOnce(ctx: SyncContext, s: StreamRun, force = false): Promis
         signal: ctx.signal,
         call: (fn) => s.call(fn),
       });
-      if (r.conclusive) new FindingsStore(ctx.mirror.sqlite).put(DATE_FILTER, r.finding, 'probe', r.detail);
+      if (r.conclusive) ctx.findings.put(DATE_FILTER, r.finding, 'probe', r.detail);
       s.log.info({ finding: r.finding, conclusive: r.conclusive }, `date filter probe: ${r.detail}`);
       return r.finding;
     })();
@@ -59,7 +58,7 @@ export function ignoredError(s: StreamRun, f: DateFilterFinding): Error {
 
 export async function resolveDateMode(ctx: SyncContext, s: StreamRun): Promise<DateMode> {
   const setting = ctx.env.LEELOO_DATE_FORMAT;
-  let f = storedDateFilter(new FindingsStore(ctx.mirror.sqlite));
+  let f = storedDateFilter(ctx.findings);
   if (setting !== 'auto') return { format: setting, dateTo: f?.dateTo ?? 'unknown', auto: false };
   // A stored "ignored" may have been a glitch: look again rather than fail every run on it.
   if (!f || f.mode === 'ignored') f = await probeOnce(ctx, s);
@@ -119,7 +118,7 @@ export function splitTrusted(parent: number, children: readonly number[], o: { d
  */
 export function lookupFilter(ctx: SyncContext, from: Date, to: Date): { from: Date; to: Date; dateFormat: DateFormat } {
   const setting = ctx.env.LEELOO_DATE_FORMAT;
-  const f = storedDateFilter(new FindingsStore(ctx.mirror.sqlite));
+  const f = storedDateFilter(ctx.findings);
   const format: DateFormat = setting === 'auto' ? (f?.mode === 'datetime' ? 'datetime' : 'date') : setting;
   return windowFilter({ format, dateTo: f?.dateTo ?? 'unknown', auto: setting === 'auto' }, from, to).send;
 }

@@ -10,6 +10,7 @@ import { Semaphore } from './pool.js';
 import { noProgress, type Progress } from './progress.js';
 import { STREAMS, STREAM_NAMES, streamByName } from './registry.js';
 import { RunLog } from './run-log.js';
+import { FindingsStore } from './findings.js';
 import { StateStore } from './state.js';
 import { storeLearnedRate } from './rate-limit-finding.js';
 import { capHeapGrowth } from './heap.js';
@@ -93,6 +94,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     since: opts.since,
     pool: new Semaphore(opts.env.SYNC_CONCURRENCY),
     state: new StateStore(sqlite, opts.logger),
+    findings: new FindingsStore(sqlite),
     progress: opts.progress ?? noProgress,
     signal: abort.signal,
     selected: new Set(defs.map((d) => d.name)),

@@ -4,7 +4,6 @@ import { REACHABILITY, type ReachabilityFinding } from '../doctor/reachability.j
 import { normalizeTimestamp } from '../leeloo/dates.js';
 import type { AccountListItem, PersonListItem } from '../leeloo/schemas.js';
 import type { StreamRun, SyncContext } from './context.js';
-import { FindingsStore } from './findings.js';
 import { channelFields, rawJson } from './map.js';
 import { walkPages } from './paging.js';
 
@@ -28,7 +27,7 @@ export const toUnreachableChannelRow = (a: AccountListItem, personId: string, sy
  * stubs of `accounts` come with it); the person's details then come due like any other's.
  */
 export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeople: (items: PersonListItem[]) => { inserted: number; updated: number }): Promise<void> {
-  const f = new FindingsStore(ctx.mirror.sqlite).get<ReachabilityFinding>(REACHABILITY);
+  const f = ctx.findings.get<ReachabilityFinding>(REACHABILITY);
   if (!f?.value?.unreachable) return;
   const start = Date.parse(`${ctx.env.SYNC_START_DATE}T00:00:00.000Z`);
   const { sqlite } = ctx.mirror;
