@@ -118,5 +118,24 @@ export interface Store {
    */
   refreshDerivedViews(): Promise<void>;
 
+  /**
+   * Appended to a `SELECT … FOR UPDATE`-able query that claims rows for one worker (outbox
+   * claims): ` FOR UPDATE SKIP LOCKED` on PostgreSQL, so that concurrent relays never claim one
+   * row twice; empty on SQLite, whose single writer already serialises the claiming transaction.
+   */
+  readonly skipLocked: SQL;
+
   close(): Promise<void>;
 }
+
+export interface StoreOpenOptions {
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /** Only read: no migration; a database that is not a mirror yet is refused. */
+  readonly?: boolean;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+}
+
+/** What src/db/store/pg.ts exports as `openPgStore` (imported lazily: SQLite users never load pg). */
+export type OpenPgStore = (url: string, opts?: StoreOpenOptions) => Promise<Store>;
