@@ -65,6 +65,10 @@ describe('SqliteStore transactions', () => {
       });
     });
     expect(await ids(s)).toEqual(['inner2', 'outer']);
+    // Savepoints are named by depth: nesting again prepares no new statements.
+    const n = s.preparedCount;
+    await s.transaction(() => s.transaction(() => s.transaction(async () => undefined)));
+    expect(s.preparedCount).toBe(n);
   });
 
   it('batched: shares one transaction, isolates a failing item, flushes at the batch size', async () => {
