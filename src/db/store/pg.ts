@@ -33,6 +33,11 @@ const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 5;
 
 const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | null)?.code ?? '');
+/**
+ * admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session before the
+ * statement ran, so running it again cannot apply it twice (a socket lost mid-statement might have).
+ */
+const isLostConnection = (err: unknown) => ['57P01', '57P02', '57P03'].includes((err as { code?: string } | null)?.code ?? '');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Queued {
@@ -75,9 +80,18 @@ export class PgStore implements Store {
 
   /** Runs one statement on the current transaction's client, or on the pool. */
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<pg.QueryResult<R>> {
-    const on = this.als.getStore()?.client ?? this.mirror.pool;
+    const tx = this.als.getStore();
+    const config = name ? { name, text, values } : { text, values };
     try {
-      return await on.query<R>(name ? { name, text, values } : { text, values });
+      if (tx) return await tx.client.query<R>(config);
+      try {
+        return await this.mirror.pool.query<R>(config);
+      } catch (err) {
+        // An idle pooled connection the server ended (a restart, a dropped database) fails its
+        // next statement; one more try on a fresh connection tells a gone server from a lost socket.
+        if (!isLostConnection(err)) throw err;
+        return await this.mirror.pool.query<R>(config);
+      }
     } catch (err) {
       throw this.mirror.configError(err) ?? err;
     }
@@ -94,7 +108,8 @@ export class PgStore implements Store {
       try {
         return await this.topLevel(fn);
       } catch (err) {
-        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
+        // A session the server ended took its uncommitted transaction with it: running fn again is safe.
+        if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
         await pause(attempt * 5 + Math.random() * 10);
       }
     }
