@@ -134,6 +134,7 @@ export class PgStore implements Store {
       if (done.command === 'ROLLBACK') throw new Error(`a transaction on ${this.location} was rolled back: a statement in it failed`);
       return value;
     } catch (err) {
+      if (isLostConnection(err)) broken ??= err as Error;
       throw this.mirror.configError(err) ?? err;
     } finally {
       client.release(broken);
