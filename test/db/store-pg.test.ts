@@ -1,7 +1,7 @@
 /** What only the PostgreSQL Store has: several connections, row locks, server-side failures. */
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { people } from '../../src/db/schema.js';
+import { people, personTags } from '../../src/db/schema.js';
 import { openPgStore, type PgStore } from '../../src/db/store/pg.js';
 import type { Store } from '../../src/db/store/types.js';
 import { ConfigError } from '../../src/errors.js';
@@ -118,6 +118,24 @@ describe('PgStore', () => {
     outsideDone.fire();
     await tx;
     expect(await store.get(sql`SELECT count(*) AS n FROM people`)).toEqual({ n: 1 });
+  });
+
+  it('refreshDerivedViews rewrites the rollups whose views exist and leaves the others alone', async () => {
+    await store.run(sql`DELETE FROM person_tags`);
+    await store.children(personTags, 'personId').replace('p1', [{ tag: 'vip' }, { tag: 'new' }]);
+    await store.children(personTags, 'personId').replace('p2', [{ tag: 'vip' }]);
+    await store.run(sql`DELETE FROM rollup_state`);
+    await store.refreshDerivedViews();
+    expect(await store.all(sql`SELECT * FROM rollup_state`)).toEqual([]);
+    await db.query('CREATE VIEW tag_membership AS SELECT tag, count(*)::int AS people FROM person_tags GROUP BY tag');
+    await db.query("INSERT INTO rollup_funnel_daily VALUES ('2024-01-01', 1, 2, 3)");
+    await store.refreshDerivedViews();
+    expect(await store.all(sql`SELECT tag, people FROM rollup_tag_membership ORDER BY tag`)).toEqual([
+      { tag: 'new', people: 1 },
+      { tag: 'vip', people: 2 },
+    ]);
+    expect(await store.all(sql`SELECT day, new_people AS "newPeople" FROM rollup_funnel_daily`)).toEqual([{ day: '2024-01-01', newPeople: 1 }]);
+    expect(await store.get(sql`SELECT id FROM rollup_state`)).toEqual({ id: 1 });
   });
 
   it('turns a database that went away into one ConfigError line naming DATABASE_URL', async () => {
