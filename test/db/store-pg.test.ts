@@ -138,6 +138,20 @@ describe('PgStore', () => {
     expect(await store.get(sql`SELECT id FROM rollup_state`)).toEqual({ id: 1 });
   });
 
+  it('names its location without the password', async () => {
+    const u = new URL(db.url);
+    u.password = 'Hush-4711';
+    const s = await openPgStore(u.toString(), { migrate: false, poolSize: 1 });
+    try {
+      expect(s.dialect).toBe('postgres');
+      expect(s.location).toContain(db.name);
+      expect(s.location).not.toContain('Hush-4711');
+      expect(await s.get(sql`SELECT count(*) AS n FROM people`)).toEqual({ n: 0 });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('turns a database that went away into one ConfigError line naming DATABASE_URL', async () => {
     const doomed = await createTestDatabase();
     const s = (await openPgStore(doomed.url)) as PgStore;
