@@ -23,6 +23,7 @@ import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
 import type { WriteRequest } from '../src/writes/validate.js';
 import { enqueueWrites } from '../src/writes/outbox.js';
+import { SqliteStore } from '../src/db/store/sqlite.js';
 import { startSimProcess } from './sim-process.js';
 
 export interface BenchWritesOptions {
@@ -88,7 +89,9 @@ export async function benchWrites(
       for (const p of people) if (reqs.length < n && !(JSON.parse(p.tags) as string[]).includes(tag)) reqs.push({ kind: 'add-tag', target: p.id, payload: { tag } });
     }
     if (reqs.length < n) throw new Error(`only ${reqs.length} distinct add-tag writes available`);
-    enqueueWrites(mirror, reqs);
+    // The outbox speaks to a Store; this one shares the bench's connection.
+    const store = new SqliteStore(mirror);
+    await enqueueWrites(store, reqs);
 
     await ctl('POST', 'knobs', { rateLimitRps: rate });
     // The simulator's window still holds the setup sync's requests: let it empty first.
@@ -126,7 +129,7 @@ export async function benchWrites(
     const learned = rateLimiter.snapshot();
     const remaining = mirror.sqlite.prepare("SELECT count(*) AS n FROM outbound_writes WHERE status <> 'succeeded'").pluck();
     const started = performance.now();
-    const h = await startWriteQueue({ connection: redis, prefix, mirror, client, env, logger: silentLogger });
+    const h = await startWriteQueue({ connection: redis, prefix, store, client, env, logger: silentLogger });
     try {
       const deadline = Date.now() + Math.max(60_000, (n / rate) * 3000);
       while ((remaining.get() as number) > 0) {

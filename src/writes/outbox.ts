@@ -49,7 +49,6 @@ class Statements {
   readonly byKey;
   readonly insert;
   readonly claim;
-  readonly release;
   readonly open;
   readonly startAttempt;
   readonly finish;
@@ -74,7 +73,6 @@ class Statements {
           WHERE status = 'pending' AND id IN (SELECT id FROM outbound_writes WHERE status = 'pending' ORDER BY id LIMIT ${p('limit')}${store.skipLocked})
           RETURNING id, kind`,
     );
-    this.release = store.prepare(sql`UPDATE outbound_writes SET status = 'pending', updated_at = ${p('now')} WHERE id = ${p('id')} AND status = 'queued'`);
     this.open = store.prepare<{ id: number; kind: string; status: WriteStatus }>(
       sql`SELECT id, kind, status FROM outbound_writes WHERE status IN (${inList(OPEN_STATUSES)}) AND id > ${p('after')} ORDER BY id LIMIT ${p('limit')}`,
     );
@@ -246,14 +244,15 @@ export async function claimPending(store: Store, limit: number): Promise<{ id: n
  * round claims them again; a row that moved on meanwhile (cancelled, or delivered by a job that
  * another relay's reconciliation added) is left alone. Returns how many went back.
  */
-export async function releaseClaims(store: Store, ids: readonly number[]): Promise<number> {
-  const s = stmts(store);
-  const t = now();
-  return store.transaction(async () => {
-    let n = 0;
-    for (const id of ids) n += await s.release.run({ id, now: t });
-    return n;
-  });
+export function releaseClaims(store: Store, ids: readonly number[]): Promise<number> {
+  // One statement, not a transaction of many: a SQLite transaction would hold the file's only
+  // writer across awaits (rare path, so not a prepared statement).
+  return store.run(
+    sql`UPDATE outbound_writes SET status = 'pending', updated_at = ${now()} WHERE status = 'queued' AND id IN (${sql.join(
+      ids.map((id) => sql`${id}`),
+      sql`, `,
+    )})`,
+  );
 }
 
 /** Ids of every pending or queued row (reconciliation with the queue), in pages. */
