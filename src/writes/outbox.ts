@@ -67,10 +67,14 @@ class Statements {
     );
     // One statement, so the claim is atomic on both backends: PostgreSQL's SKIP LOCKED hands
     // each relay rows no other relay is claiming; SQLite's single writer runs one at a time. The
-    // outer status check is the guard of every other status change: only a row still pending moves.
+    // outer status check is the guard of every other status change: only a row still pending
+    // moves. MATERIALIZED: as a plain `id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` PostgreSQL
+    // may run the subquery again per row, each run skipping the rows the last one locked, and
+    // claim far more than n.
     this.claim = store.prepare<{ id: number; kind: string }>(
-      sql`UPDATE outbound_writes SET status = 'queued', updated_at = ${p('now')}
-          WHERE status = 'pending' AND id IN (SELECT id FROM outbound_writes WHERE status = 'pending' ORDER BY id LIMIT ${p('limit')}${store.skipLocked})
+      sql`WITH claim AS MATERIALIZED (SELECT id FROM outbound_writes WHERE status = 'pending' ORDER BY id LIMIT ${p('limit')}${store.skipLocked})
+          UPDATE outbound_writes SET status = 'queued', updated_at = ${p('now')}
+          WHERE status = 'pending' AND id IN (SELECT id FROM claim)
           RETURNING id, kind`,
     );
     this.open = store.prepare<{ id: number; kind: string; status: WriteStatus }>(
