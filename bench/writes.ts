@@ -21,7 +21,6 @@ import { createRedis } from '../src/redis/connection.js';
 import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
-import { SqliteStore } from '../src/db/store/sqlite.js';
 import type { WriteRequest } from '../src/writes/validate.js';
 import { enqueueWrites } from '../src/writes/outbox.js';
 import { SqliteStore } from '../src/db/store/sqlite.js';
@@ -79,7 +78,8 @@ export async function benchWrites(
   try {
     // The mirror the writes start from (tag names resolve through it), synced before the limit is on.
     const setup = createClientFromEnv(env, { rateLimit: 0 });
-    const sync = await runSync({ store: new SqliteStore(mirror), client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
+    const store = new SqliteStore(mirror);
+    const sync = await runSync({ store, client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
     await setup.close();
     if (!sync.ok) throw new Error('bench setup sync failed');
 
@@ -90,8 +90,6 @@ export async function benchWrites(
       for (const p of people) if (reqs.length < n && !(JSON.parse(p.tags) as string[]).includes(tag)) reqs.push({ kind: 'add-tag', target: p.id, payload: { tag } });
     }
     if (reqs.length < n) throw new Error(`only ${reqs.length} distinct add-tag writes available`);
-    // The outbox speaks to a Store; this one shares the bench's connection.
-    const store = new SqliteStore(mirror);
     await enqueueWrites(store, reqs);
 
     await ctl('POST', 'knobs', { rateLimitRps: rate });

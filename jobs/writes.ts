@@ -214,8 +214,8 @@ export async function startWriteQueue(opts: StartWriteQueueOptions): Promise<Wri
 
 /** The write queue as a QueueModule of the worker runtime (jobs/runtime.ts, QUEUE_MODULES). */
 export async function createWritesModule(ctx: ModuleContext): Promise<QueueModule> {
-  // Not migrated here: the runtime has migrated the database before it builds the modules.
-  const store = await openStore(ctx.env.DATABASE_URL, { migrate: false });
+  // Its own store (connection, or pool), like the sync module's: deliveries do not queue behind a sync's transactions.
+  const store = await openStore(ctx.databaseUrl);
   const metrics = registerWriteMetrics(ctx.metrics.registry, store);
   const client = createClientFromEnv(ctx.env, {
     ...ctx.clientOptions,

@@ -9,7 +9,7 @@
  * alone would not see it.
  */
 import { sql } from 'drizzle-orm';
-import { historyOf } from '../db/history.js';
+import { StoreHistory } from '../db/history.js';
 import type { Store } from '../db/store/types.js';
 import type { NormalizedWrite } from './validate.js';
 
@@ -26,6 +26,18 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' && v !== 'NOT_DEFINED' && v !== 'NO_DATA' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
+
+const histories = new WeakMap<Store, StoreHistory>();
+
+/** One set of the history's prepared statements per store. */
+function historyOf(store: Store): StoreHistory {
+  let h = histories.get(store);
+  if (!h) {
+    h = new StoreHistory(store);
+    histories.set(store, h);
+  }
+  return h;
+}
 
 async function exists(store: Store, table: 'people' | 'orders', id: string, live = false): Promise<boolean> {
   const alive = live ? sql` AND deleted_at IS NULL` : sql.empty();

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
-import { SqliteStore } from '../../src/db/store/sqlite.js';
+import type { SqliteStore } from '../../src/db/store/sqlite.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { SyncOptions } from '../../src/sync/engine.js';
 import { failures, syncWith } from '../helpers/mirror.js';
@@ -71,5 +71,5 @@ export async function syncedCompany(
   const started = await startSimulator(sim);
   const r = await syncWith(started, dbPath, streams ? { streams } : {});
   expect(failures(r.result)).toEqual([]);
-  return { sim: started, mirror: r.mirror, store: new SqliteStore(r.mirror), fx: simFixtures(started) };
+  return { sim: started, mirror: r.mirror, store: r.store, fx: simFixtures(started) };
 }

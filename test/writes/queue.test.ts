@@ -5,7 +5,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdOf, startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
-import { SqliteStore } from '../../src/db/store/sqlite.js';
 import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
@@ -248,8 +247,7 @@ describe('createWritesModule in the worker runtime', () => {
     const db = tempDbPath();
     const prefix = uniquePrefix('module');
     const r = await syncWith(sim, db.path, { streams: ['tags', 'people'] });
-    const mirror = r.mirror;
-    const store = new SqliteStore(mirror);
+    const { mirror, store } = r;
     try {
       const env = simEnv(sim, db.path, { REDIS_URL, REDIS_PREFIX: prefix });
       const rt = await startWorker({ env, logger: silentLogger, modules: [createWritesModule], dashboard: false, tuning: { lockMs: 2000 } });
