@@ -14,7 +14,12 @@ import type { Store } from '../../src/db/store/types.js';
 import { silentLogger } from '../../src/log.js';
 import { claimPending, enqueueWrites, getWrite } from '../../src/writes/outbox.js';
 import { OutboxRelay, type JobPresence, type WriteQueue } from '../../src/writes/relay.js';
+import { startWriteQueue } from '../../jobs/writes.js';
+import { createClientFromEnv } from '../../src/leeloo/client.js';
+import { startSimulator } from '../../src/sim/index.js';
+import { simEnv } from '../helpers/mirror.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { REDIS_URL, cleanPrefix, uniquePrefix, waitFor } from './helpers.js';
 
 const PERSON = '5b3f543bb2737000133d25b0';
 const ROWS = 200;
@@ -112,6 +117,37 @@ function claimSuite(name: string, open: () => Promise<{ one: Store; two: Store; 
       expectPartition(ids, [...qa.jobs.keys()], [...qb.jobs.keys()]);
       expect(await statusCounts(one)).toEqual({ queued: ROWS });
       expect((await getWrite(one, ids[0]!))?.status).toBe('queued');
+    });
+
+    it('two workers (relay, BullMQ, delivery) on one database and one Redis send every write exactly once', async () => {
+      stores = await open();
+      const { one, two } = stores;
+      const sim = await startSimulator({ seed: 51, people: 20 });
+      const prefix = uniquePrefix('claims');
+      const env = simEnv(sim, join(tmpdir(), 'unused.db'), { WRITE_MAX_ATTEMPTS: '5' });
+      const clients = [createClientFromEnv(env, { logger: silentLogger }), createClientFromEnv(env, { logger: silentLogger })];
+      const person = String([...sim.store.peopleList()][0]!.id);
+      const handles = [];
+      try {
+        const rows = await enqueueWrites(
+          one,
+          Array.from({ length: 60 }, (_, i) => ({ kind: 'add-comment' as const, target: person, payload: { text: `note ${i}` } })),
+        );
+        for (const [i, store] of [one, two].entries()) {
+          handles.push(
+            await startWriteQueue({ connection: { url: REDIS_URL, maxRetriesPerRequest: null }, prefix, store, client: clients[i]!, env, logger: silentLogger, pollMs: 20, backoff: { baseMs: 50, maxMs: 200 } }),
+          );
+        }
+        await waitFor('every write to succeed', async () => (await statusCounts(two)).succeeded === rows.length, 30_000);
+        const sent = sim.writeLog().filter((e) => e.route === '/api/v2/people/:id/add-comment' && e.params.id === person);
+        const texts = sent.map((e) => (e.body as { comment: string }).comment).sort();
+        expect(texts).toEqual(rows.map((_, i) => `note ${i}`).sort());
+      } finally {
+        for (const h of handles) await h.close();
+        for (const c of clients) await c.close();
+        await sim.close();
+        await cleanPrefix(REDIS_URL, prefix);
+      }
     });
   });
 }
