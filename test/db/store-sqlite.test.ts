@@ -123,3 +123,25 @@ describe('SqliteStore writers', () => {
     expect(await s.all(sql`SELECT person_id AS "personId", tag FROM person_tags`)).toEqual([{ personId: 'p', tag: 'a' }]);
   });
 });
+
+describe('openStore', () => {
+  it('opens a SQLite file for a path or a file: URL', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { openStore } = await import('../../src/db/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ls-store-'));
+    try {
+      const s = await openStore(`file:${join(dir, 'm.db')}`);
+      expect(s.dialect).toBe('sqlite');
+      expect(s.location).toBe(join(dir, 'm.db'));
+      expect(await s.run(tag('a'))).toBe(1);
+      await s.close();
+      const again = await openStore(join(dir, 'm.db'));
+      expect(await again.all(sql`SELECT id FROM tags`)).toEqual([{ id: 'a' }]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
