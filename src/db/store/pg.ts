@@ -33,7 +33,14 @@ const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 5;
 
 const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | null)?.code ?? '');
+/**
+ * admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session before the
+ * statement ran, so running it again cannot apply it twice (a socket lost mid-statement might have).
+ */
+const isLostConnection = (err: unknown) => ['57P01', '57P02', '57P03'].includes((err as { code?: string } | null)?.code ?? '');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Randomised, so that the two sides of a deadlock do not meet again at once. */
+const backoff = (attempt: number) => attempt * 10 + Math.random() * 20;
 
 interface Queued {
   fn: () => Promise<unknown>;
@@ -75,9 +82,21 @@ export class PgStore implements Store {
 
   /** Runs one statement on the current transaction's client, or on the pool. */
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<pg.QueryResult<R>> {
-    const on = this.als.getStore()?.client ?? this.mirror.pool;
+    const tx = this.als.getStore();
+    const config = name ? { name, text, values } : { text, values };
     try {
-      return await on.query<R>(name ? { name, text, values } : { text, values });
+      if (tx) return await tx.client.query<R>(config);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.mirror.pool.query<R>(config);
+        } catch (err) {
+          // One statement on its own: a deadlock or serialization failure rolled it back whole, and
+          // an idle pooled connection the server ended (a restart, a dropped database) never ran
+          // it; another try, on a fresh connection, tells a gone server from a lost socket.
+          if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
+          if (isRetryable(err)) await pause(backoff(attempt));
+        }
+      }
     } catch (err) {
       throw this.mirror.configError(err) ?? err;
     }
@@ -94,8 +113,9 @@ export class PgStore implements Store {
       try {
         return await this.topLevel(fn);
       } catch (err) {
-        if (!isRetryable(err) || attempt >= MAX_ATTEMPTS) throw err;
-        await pause(attempt * 5 + Math.random() * 10);
+        // A session the server ended took its uncommitted transaction with it: running fn again is safe.
+        if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
+        await pause(backoff(attempt));
       }
     }
   }
@@ -119,6 +139,7 @@ export class PgStore implements Store {
       if (done.command === 'ROLLBACK') throw new Error(`a transaction on ${this.location} was rolled back: a statement in it failed`);
       return value;
     } catch (err) {
+      if (isLostConnection(err)) broken ??= err as Error;
       throw this.mirror.configError(err) ?? err;
     } finally {
       client.release(broken);
@@ -179,32 +200,37 @@ export class PgStore implements Store {
   }
 
   private async commitBatch(batch: Queued[]): Promise<void> {
-    const results: { ok: boolean; value: unknown }[] = [];
-    try {
-      await this.topLevel(async (ctx) => {
-        for (const item of batch) {
-          // A savepoint per item, retried alone after a deadlock or serialization failure.
-          for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= MAX_ATTEMPTS;
+      const results: { ok: boolean; value: unknown }[] = [];
+      try {
+        await this.topLevel(async (ctx) => {
+          for (const item of batch) {
             try {
               results.push({ ok: true, value: await this.savepoint(ctx, item.fn) });
-              break;
             } catch (err) {
-              if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+              // A deadlock or serialization failure involves the locks the earlier items took:
+              // retrying the item alone would meet the same cycle, so the whole batch runs again.
+              if (isRetryable(err) && !last) throw err;
               results.push({ ok: false, value: err });
-              break;
             }
           }
+        });
+      } catch (err) {
+        if ((isRetryable(err) || isLostConnection(err)) && !last) {
+          await pause(backoff(attempt));
+          continue;
         }
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      batch.forEach((item, i) => {
+        const r = results[i]!;
+        if (r.ok) item.resolve(r.value);
+        else item.reject(r.value);
       });
-    } catch (err) {
-      for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((item, i) => {
-      const r = results[i]!;
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.value);
-    });
   }
 
   async all<R>(query: SQL): Promise<R[]> {
