@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { openMirror } from '../src/db/connection.js';
 import { people } from '../src/db/schema.js';
-import { EntityUpserter } from '../src/db/upsert.js';
+import { EntityUpserter } from '../src/db/store/sqlite-upsert.js';
 
 
 function rows(n: number) {

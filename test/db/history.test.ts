@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
 import { backfillHistory, historyOf } from '../../src/db/history.js';
 import { tags } from '../../src/db/schema.js';
-import { EntityUpserter } from '../../src/db/upsert.js';
+import { EntityUpserter } from '../../src/db/store/sqlite-upsert.js';
 
 const T = (n: number) => `2026-01-0${n}T00:00:00.000Z`;
 

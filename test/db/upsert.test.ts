@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
 import { deleteMissing } from '../../src/db/prune.js';
 import { people, personTags, tags } from '../../src/db/schema.js';
-import { ChildReplacer, EntityUpserter, SQLITE_MAX_VARIABLES } from '../../src/db/upsert.js';
+import { ChildReplacer, EntityUpserter, SQLITE_MAX_VARIABLES } from '../../src/db/store/sqlite-upsert.js';
 
 describe('EntityUpserter', () => {
   it('inserts new rows, updates changed ones and leaves unchanged ones alone', () => {
@@ -58,6 +58,19 @@ describe('ChildReplacer and deleteMissing', () => {
       { person_id: 'p1', tag: 'Клиент, опт' },
       { person_id: 'p2', tag: 'a' },
     ]);
+  });
+
+  it('writes nothing when the list equals the stored one, in any order', () => {
+    const m = openMirror(':memory:');
+    const r = new ChildReplacer(m.db, personTags, 'personId');
+    expect(r.replace('p1', [])).toBe(false);
+    expect(r.replace('p1', [{ tag: 'a' }, { tag: 'b' }])).toBe(true);
+    const before = m.sqlite.prepare("SELECT rowid FROM person_tags WHERE person_id = 'p1' ORDER BY rowid").pluck().all();
+    expect(r.replace('p1', [{ tag: 'b' }, { tag: 'a' }])).toBe(false);
+    expect(m.sqlite.prepare("SELECT rowid FROM person_tags WHERE person_id = 'p1' ORDER BY rowid").pluck().all()).toEqual(before);
+    expect(r.replace('p1', [{ tag: 'b' }])).toBe(true);
+    expect(r.replace('p1', [])).toBe(true);
+    expect(m.sqlite.prepare('SELECT count(*) FROM person_tags').pluck().get()).toBe(0);
   });
 
   it('deletes exactly the rows not kept', () => {

@@ -1,24 +1,17 @@
+/**
+ * The SQLite side of the Store's entity, guarded and child writers (types.ts), synchronous:
+ * SqliteStore runs them on its connection, inside whatever transaction the caller holds.
+ */
 import type Database from 'better-sqlite3';
 import { and, eq, getTableColumns, Param, Placeholder, sql, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
-import type { Db } from './connection.js';
-
-/** A named parameter usable anywhere drizzle takes SQL (prepared statements fill it at run time). */
-export const ph = (name: string): SQL => sql`${sql.placeholder(name)}`;
+import type { Db } from '../connection.js';
+import type { InsertRow, UpsertResult } from './types.js';
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
 export const SQLITE_MAX_VARIABLES = 32_766;
 const MAX_ROWS_PER_STATEMENT = 500;
-
-export interface UpsertResult {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-}
-
-/** A row as drizzle inserts it into `T`: what the streams' typed mappers return. */
-export type InsertRow<T extends SQLiteTable> = T['$inferInsert'];
 /** Rows are read by column name only inside this module. */
 type AnyRow = Readonly<Record<string, unknown>>;
 
@@ -236,13 +229,15 @@ function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
 
 /**
  * Replaces the child rows of a set of parents (a person's tags, custom fields, …): the API always
- * returns the whole list, so delete-then-insert is exact. Rows come without the parent column,
- * which is filled in; their columns are those of the first row. Synchronous: call inside a
- * transaction.
+ * returns the whole list, so delete-then-insert is exact. A list equal to the stored one (as a
+ * multiset of rows) writes nothing: most re-fetched details did not change their children, and
+ * one indexed SELECT is far cheaper than a delete, inserts and their index updates. Rows come
+ * without the parent column, which is filled in; their columns are those of the first row.
  */
 export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> & string> {
   private readonly del: Compiled;
   private readonly inserts = new Map<number, Compiled>();
+  private current: { stmt: Database.Statement; columns: readonly string[] } | undefined;
   private readonly columns: Columns;
   private readonly sqlite: Database.Database;
 
@@ -268,11 +263,44 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
     return c;
   }
 
-  replace(parentId: string, rows: readonly Omit<InsertRow<T>, P>[]): void {
-    this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
-    if (rows.length === 0) return;
+  /** The stored child rows of `parentId` as comparable keys, in the writer's column order. */
+  private stored(parentId: string, columns: readonly string[] | undefined): string[] {
+    if (!columns) {
+      // No row seen yet (an empty list first): only whether any child exists matters.
+      return this.sqlite
+        .prepare(`SELECT 1 FROM "${getTableConfig(this.table).name}" WHERE "${getTableColumns(this.table)[this.parentColumn]!.name}" = ? LIMIT 1`)
+        .pluck()
+        .all(parentId)
+        .map(() => '');
+    }
+    if (!this.current || this.current.columns !== columns) {
+      const t = getTableColumns(this.table);
+      const list = columns.map((c) => `"${t[c]!.name}"`).join(', ');
+      const stmt = this.sqlite.prepare(`SELECT ${list} FROM "${getTableConfig(this.table).name}" WHERE "${t[this.parentColumn]!.name}" = ?`).raw();
+      this.current = { stmt, columns };
+    }
+    return (this.current.stmt.all(parentId) as unknown[][]).map(rowKey);
+  }
+
+  /** False when the stored list already equals `rows` (nothing written). */
+  replace(parentId: string, rows: readonly Omit<InsertRow<T>, P>[]): boolean {
     const full = rows.map((r): AnyRow => ({ [this.parentColumn]: parentId, ...r }));
-    const columns = this.columns.of(full[0])!;
+    const columns = this.columns.of(full[0]);
+    const have = this.stored(parentId, columns);
+    if (have.length === full.length) {
+      if (full.length === 0) return false;
+      const want = full.map((r) => rowKey(columns!.map((c) => r[c])));
+      have.sort();
+      want.sort();
+      if (have.every((k, i) => k === want[i])) return false;
+    }
+    this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
+    if (full.length === 0) return true;
+    this.write(full, columns!);
+    return true;
+  }
+
+  private write(full: readonly AnyRow[], columns: readonly string[]): void {
     const chunk = rowsPerStatement(columns);
     for (let start = 0; start < full.length; start += chunk) {
       const part = full.slice(start, start + chunk);
@@ -280,4 +308,9 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
       ins.stmt.run(args(ins, part));
     }
   }
+}
+
+/** A row's values as one comparable string (undefined is stored as NULL). */
+function rowKey(values: readonly unknown[]): string {
+  return JSON.stringify(values.map((v) => (v === undefined ? null : typeof v === 'bigint' ? Number(v) : v)));
 }
