@@ -16,6 +16,11 @@ export function readLearnedRate(sqlite: Database.Database): (LearnedRate & { che
   } catch {
     return null; // a mirror from before api_findings: nothing learned yet
   }
+  return learnedRateOf(f);
+}
+
+/** The learned rate a `rate_limit` finding holds, or null when it holds none (or nonsense); shared with status-read.ts's Store read. */
+export function learnedRateOf(f: Pick<Finding<unknown>, 'value' | 'checkedAt'> | null): (LearnedRate & { checkedAt: string }) | null {
   const v = f?.value as Partial<Record<keyof LearnedRate, unknown>> | undefined;
   if (!f || typeof v !== 'object' || v === null) return null;
   const ok = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
