@@ -4,6 +4,8 @@ import type { Mirror } from '../../src/db/connection.js';
 import { openPgMirror, type PgMirror } from '../../src/db/pg.js';
 import { refreshPgDerivedViews, refreshPgRollups, refreshPgWideView } from '../../src/db/views-pg.js';
 import { WIDE_VIEW, wideColumns } from '../../src/db/wide-view.js';
+import { readStatusFrom } from '../../src/cli/status-read.js';
+import { rowCounts } from '../../src/dashboard/mirror.js';
 import { readReportData } from '../../src/reports/data.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { copyToPg, pgReader, sqliteReader } from '../helpers/copy-to-pg.js';
@@ -83,6 +85,17 @@ describe('analyst views (PostgreSQL)', () => {
     // dataAsOf is when each backend's rollups were written; everything charted must be equal.
     const charts = ({ dataAsOf: _, ...rest }: typeof lite) => ({ ...rest, revenue: rest.revenue.map((r) => ({ ...r, revenue: Math.round(r.revenue * 1e6) / 1e6 })) });
     expect(charts(post)).toEqual(charts(lite));
+  });
+
+  it('status and the dashboard\'s row counts read the same from the PostgreSQL copy as from the SQLite original', async () => {
+    const lite = await readStatusFrom(sqliteReader(mirror.sqlite), 2);
+    const post = await readStatusFrom(pgReader(pgm.pool), 2);
+    expect(post.cursors.length).toBeGreaterThan(2);
+    expect(post.lastRuns.length).toBeGreaterThan(5);
+    expect(post).toEqual(lite);
+    const counts = await rowCounts(pgReader(pgm.pool));
+    expect(counts).toEqual(await rowCounts(sqliteReader(mirror.sqlite)));
+    expect(counts.people).toBe(copied.people);
   });
 
   it('gives PostgreSQL types: jsonb, timestamptz, date, integer counts', async () => {
