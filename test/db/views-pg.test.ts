@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
@@ -120,6 +121,54 @@ describe('analyst views (PostgreSQL)', () => {
   });
 
   viewChecks(fx);
+
+  /** docs/schema.md's example queries of the views, each with the backends it is given for. */
+  function examples(): { sql: string; on: ('sqlite' | 'postgres')[] }[] {
+    const doc = readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8');
+    const views = doc.slice(doc.indexOf('\n# Views for analysts'));
+    const out: { sql: string; on: ('sqlite' | 'postgres')[] }[] = [];
+    for (const [, block] of views.matchAll(/```sql\n([\s\S]*?)```/g)) {
+      let on: ('sqlite' | 'postgres')[] = ['sqlite', 'postgres'];
+      let text = '';
+      for (const line of block!.split('\n')) {
+        if (/^--.*\bSQLite:\s*$/.test(line)) on = ['sqlite'];
+        else if (/^--.*\bPostgreSQL:\s*$/.test(line)) on = ['postgres'];
+        else if (/^--.*\bBoth:\s*$/.test(line)) on = ['sqlite', 'postgres'];
+        text += `${line.replace(/--.*$/, '')}\n`;
+        if (line.trim().endsWith(';')) {
+          if (text.trim()) out.push({ sql: text.trim(), on });
+          text = '';
+        }
+      }
+    }
+    return out;
+  }
+
+  it('docs/schema.md documents every PostgreSQL view column, and its example queries run on the backends they are given for', async () => {
+    const doc = readFileSync(new URL('../../docs/schema.md', import.meta.url), 'utf8');
+    const views = (await pgm.pool.query<{ name: string }>("SELECT table_name AS name FROM information_schema.views WHERE table_schema = current_schema()")).rows.map((r) => r.name);
+    expect(views.length).toBeGreaterThanOrEqual(8);
+    for (const v of views) {
+      const start = doc.indexOf(`\n## ${v}\n`);
+      expect(start, v).toBeGreaterThan(-1);
+      const section = doc.slice(start, doc.indexOf('\n## ', start + 1));
+      for (const c of await columnsOf(v)) {
+        if (v === WIDE_VIEW && c.column_name !== 'person_id') continue; // the data's own names
+        const row = section.split('\n').find((l) => l.startsWith(`| \`${c.column_name}\` |`));
+        expect(row, `${v}.${c.column_name}`).toBeDefined();
+        const plain = ['text', 'integer', 'double precision'].includes(c.data_type);
+        if (!plain) expect(row, `${v}.${c.column_name} is ${c.data_type}`).toContain(`(PG: ${c.data_type === 'timestamp with time zone' ? 'timestamptz' : c.data_type})`);
+      }
+    }
+    const ex = examples();
+    expect(ex.filter((e) => e.on.length === 1).length).toBeGreaterThan(8);
+    // The wide view's `budget` column is an example name that the simulated company may not have.
+    const runnable = ex.filter((e) => !/\bbudget\b/.test(e.sql));
+    for (const e of runnable) {
+      if (e.on.includes('postgres')) await expect(pgm.pool.query(e.sql).then(() => 'ok'), e.sql).resolves.toBe('ok');
+      if (e.on.includes('sqlite')) expect(() => mirror.sqlite.prepare(e.sql).all(), e.sql).not.toThrow();
+    }
+  });
 
   it('wide view columns are sanitised and collision-safe, and the view is rebuilt when the names change', async () => {
     const person = fx.base.people.find((p) => p.deleted_at === null)!.id;
