@@ -21,6 +21,7 @@ import { createRedis } from '../src/redis/connection.js';
 import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
+import { SqliteStore } from '../src/db/store/sqlite.js';
 import type { WriteRequest } from '../src/writes/validate.js';
 import { enqueueWrites } from '../src/writes/outbox.js';
 import { startSimProcess } from './sim-process.js';
@@ -77,7 +78,7 @@ export async function benchWrites(
   try {
     // The mirror the writes start from (tag names resolve through it), synced before the limit is on.
     const setup = createClientFromEnv(env, { rateLimit: 0 });
-    const sync = await runSync({ mirror, client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
+    const sync = await runSync({ store: new SqliteStore(mirror), client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
     await setup.close();
     if (!sync.ok) throw new Error('bench setup sync failed');
 

@@ -34,6 +34,9 @@ export interface ModuleContext {
   /** One API budget shared by every worker process (Redis-backed). */
   rateLimiter: RateLimiter;
   locks: StreamLocks;
+  /** DATABASE_URL: what the sync opens through the store (SQLite or PostgreSQL). */
+  databaseUrl: string;
+  /** The SQLite file, for the modules that still open it directly (write-back, dashboard). */
   mirrorPath: string;
   /** Aborted when the process begins shutting down: running jobs stop after their current page. */
   shutdownSignal: AbortSignal;

@@ -101,6 +101,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
     metrics,
     rateLimiter: sharedRateLimiter(env, limiterConnection, logger, learned),
     locks: new StreamLocks({ redis: connection, prefix: env.REDIS_PREFIX, ttlMs: tuning.lockMs, logger }),
+    databaseUrl: env.DATABASE_URL,
     mirrorPath,
     shutdownSignal: shutdown.signal,
     workerName: name,

@@ -1,6 +1,5 @@
 import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { openMirror } from '../src/db/connection.js';
-import { refreshDerivedViews } from '../src/db/views.js';
+import { openStore } from '../src/db/store/index.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type ClientEvent } from '../src/leeloo/client.js';
 import { redact, redactedError } from '../src/secrets.js';
@@ -109,12 +108,12 @@ export function createSyncProcessor(ctx: ModuleContext) {
     jlog.info({ streams, full: data.full ?? false, reconcile: data.reconcile ?? false, trigger: data.trigger }, 'sync job started');
     let result: RunResult;
     try {
-      const mirror = openMirror(ctx.mirrorPath);
+      const store = await openStore(ctx.databaseUrl);
       try {
         const client = createClientFromEnv(ctx.env, { ...ctx.clientOptions, rateLimiter: ctx.rateLimiter, logger: jlog, onEvent });
         try {
           result = await runSync({
-            mirror,
+            store,
             client,
             env: ctx.env,
             logger: jlog,
@@ -125,12 +124,12 @@ export function createSyncProcessor(ctx: ModuleContext) {
             trigger: data.trigger,
             signal: abort.signal,
           });
-          refreshDerivedViews(mirror);
+          await store.refreshDerivedViews();
         } finally {
           await client.close();
         }
       } finally {
-        mirror.close();
+        await store.close();
       }
     } catch (err) {
       // The engine reports stream failures in its result; a throw here is the database or a

@@ -11,11 +11,11 @@ export function doctorCommand(): Command {
     .action(async (o: { json?: boolean }) => {
       try {
         // Loaded here, not at the top: `--help` stays light (test/cli/startup.test.ts).
-        const [{ default: pino }, { loadConfig, sqlitePath }, { openMirror }, { formatJson, formatTable }, { runDoctor }, { createClientFromEnv }, { createLogger }, { FindingsStore }] =
+        const [{ default: pino }, { loadConfig }, { openStore }, { formatJson, formatTable }, { runDoctor }, { createClientFromEnv }, { createLogger }, { FindingsStore }] =
           await Promise.all([
             import('pino'),
             import('../config.js'),
-            import('../db/connection.js'),
+            import('../db/store/index.js'),
             import('../doctor/report.js'),
             import('../doctor/run.js'),
             import('../leeloo/client.js'),
@@ -34,9 +34,9 @@ export function doctorCommand(): Command {
             if (e.type === 'request') counter.requests++;
           },
         });
-        const mirror = openMirror(sqlitePath(env.DATABASE_URL));
+        const store = await openStore(env.DATABASE_URL);
         try {
-          const report = await runDoctor(client, env, new FindingsStore(mirror.sqlite), counter, retries + 1);
+          const report = await runDoctor(client, env, await FindingsStore.load(store), counter, retries + 1);
           process.stdout.write(o.json ? formatJson(report) : formatTable(report));
           if (!report.ok) {
             const bad = report.checks.filter((c) => !c.ok);
@@ -45,7 +45,7 @@ export function doctorCommand(): Command {
           }
         } finally {
           await client.close();
-          mirror.close();
+          await store.close();
         }
       } catch (err) {
         reportFatal(err);

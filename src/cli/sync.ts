@@ -14,9 +14,8 @@ export interface SyncCliOptions {
 /** Shared by `sync` and `demo`: one in-process run against the configured API. */
 export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; reconcile?: boolean; trigger: string; tty: boolean }): Promise<RunResult> {
   // Loaded here, not at the top: `leeloo-sync --help` must not pay for the engine (README "Development").
-  const [{ sqlitePath }, { openMirror }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }, { readLearnedRate }] = await Promise.all([
-    import('../config.js'),
-    import('../db/connection.js'),
+  const [{ openStore }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }, { loadLearnedRate }] = await Promise.all([
+    import('../db/store/index.js'),
     import('../leeloo/client.js'),
     import('../sync/context.js'),
     import('../sync/engine.js'),
@@ -24,9 +23,17 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
     import('../sync/rate-limit-finding.js'),
   ]);
   resolveStreams(opts.streams, env); // reject bad names before touching the database
-  const mirror = openMirror(sqlitePath(env.DATABASE_URL));
-  const learnedRate = env.LEELOO_RATE_LIMIT === 'auto' ? readLearnedRate(mirror.sqlite) : null;
-  const client = createClientFromEnv(env, { logger, onEvent: countClientEvent, learnedRate });
+  // A SQLite file or a postgres:// URL: the engine speaks to either through the store.
+  const store = await openStore(env.DATABASE_URL);
+  let client: ReturnType<typeof createClientFromEnv>;
+  let learnedRate: Awaited<ReturnType<typeof loadLearnedRate>>;
+  try {
+    learnedRate = env.LEELOO_RATE_LIMIT === 'auto' ? await loadLearnedRate(store) : null;
+    client = createClientFromEnv(env, { logger, onEvent: countClientEvent, learnedRate });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   if (env.LEELOO_RATE_LIMIT === 'auto') {
     logger.info({ startRate: client.rateLimit()?.rate, learned: learnedRate?.ceiling ?? null, max: env.LEELOO_RATE_LIMIT_MAX }, 'rate limit: auto (learned from 429s; kept in api_findings)');
   }
@@ -39,7 +46,7 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
   process.once('SIGTERM', onSignal);
   try {
     const result = await runSync({
-      mirror,
+      store,
       client,
       env,
       logger,
@@ -51,13 +58,13 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
       signal: abort.signal,
       progress: createProgress({ tty: opts.tty, logger }),
     });
-    (await import('../db/views.js')).refreshDerivedViews(mirror); // views generated from the data (custom-field columns)
+    await store.refreshDerivedViews(); // views generated from the data (custom-field columns)
     return result;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await client.close();
-    mirror.close();
+    await store.close();
   }
 }
 

@@ -6,6 +6,10 @@
  * the open rows per order or person.
  */
 import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import type { Prepared, Store } from './store/types.js';
+
+const p = (name: string) => sql.placeholder(name);
 
 /**
  * A change's time never precedes the open interval's start (a write-back reflected at its
@@ -13,6 +17,71 @@ import type Database from 'better-sqlite3';
  */
 const notBefore = (at: string, from: string) => (at < from ? from : at);
 
+/** The change history through the Store: what the sync writes, in the page's transaction. */
+export class StoreHistory {
+  private readonly openStatus: Prepared<{ status: string | null; validFrom: string }>;
+  private readonly closeStatus: Prepared<never>;
+  private readonly insertStatus: Prepared<never>;
+  private readonly openTags: Prepared<{ tag: string; validFrom: string }>;
+  private readonly closeTag: Prepared<never>;
+  private readonly insertTag: Prepared<never>;
+  private readonly closeTags: Prepared<never>;
+
+  constructor(store: Store) {
+    this.openStatus = store.prepare(sql`SELECT status, valid_from AS "validFrom" FROM order_status_history WHERE order_id = ${p('id')} AND valid_to IS NULL`);
+    this.closeStatus = store.prepare(sql`UPDATE order_status_history SET valid_to = ${p('at')} WHERE order_id = ${p('id')} AND valid_to IS NULL`);
+    this.insertStatus = store.prepare(sql`INSERT INTO order_status_history (order_id, status, valid_from, valid_to) VALUES (${p('id')}, ${p('status')}, ${p('at')}, NULL)`);
+    this.openTags = store.prepare(sql`SELECT tag, valid_from AS "validFrom" FROM person_tag_history WHERE person_id = ${p('id')} AND valid_to IS NULL`);
+    this.closeTag = store.prepare(sql`UPDATE person_tag_history SET valid_to = ${p('at')} WHERE person_id = ${p('id')} AND tag = ${p('tag')} AND valid_to IS NULL`);
+    this.insertTag = store.prepare(sql`INSERT INTO person_tag_history (person_id, tag, valid_from, valid_to) VALUES (${p('id')}, ${p('tag')}, ${p('at')}, NULL)`);
+    this.closeTags = store.prepare(sql`UPDATE person_tag_history SET valid_to = ${p('at')} WHERE person_id = ${p('id')} AND valid_to IS NULL`);
+  }
+
+  /** The order's status as of `at`: closes the open interval and opens one when it differs. */
+  async recordOrderStatus(orderId: string, status: string | null, at: string): Promise<void> {
+    const open = await this.openStatus.all({ id: orderId });
+    if (open.length === 1 && open[0]!.status === status) return;
+    let start = at;
+    if (open.length > 0) {
+      for (const o of open) start = notBefore(start, o.validFrom);
+      await this.closeStatus.run({ at: start, id: orderId });
+    }
+    await this.insertStatus.run({ id: orderId, status, at: start });
+  }
+
+  /** The person's whole tag set as of `at`: closes the intervals of removed tags, opens added ones. */
+  async recordPersonTags(personId: string, tags: readonly string[], at: string): Promise<void> {
+    const open = await this.openTags.all({ id: personId });
+    const want = new Set(tags);
+    const have = new Map<string, string>();
+    for (const o of open) have.set(o.tag, o.validFrom);
+    for (const [tag, from] of have) if (!want.has(tag)) await this.closeTag.run({ at: notBefore(at, from), id: personId, tag });
+    for (const tag of want) if (!have.has(tag)) await this.insertTag.run({ id: personId, tag, at });
+  }
+
+  /** The order is gone (soft delete): its open interval ends; a reappearance opens a new one. */
+  async closeOrder(orderId: string, at: string): Promise<void> {
+    const open = await this.openStatus.all({ id: orderId });
+    if (open.length === 0) return;
+    let end = at;
+    for (const o of open) end = notBefore(end, o.validFrom);
+    await this.closeStatus.run({ at: end, id: orderId });
+  }
+
+  /** The person is gone (soft delete): every open tag interval ends. */
+  async closePerson(personId: string, at: string): Promise<void> {
+    const open = await this.openTags.all({ id: personId });
+    if (open.length === 0) return;
+    let end = at;
+    for (const o of open) end = notBefore(end, o.validFrom);
+    await this.closeTags.run({ at: end, id: personId });
+  }
+}
+
+/**
+ * The same history, synchronous over better-sqlite3, for the write-back's reflection
+ * (src/writes/reflect.ts) until it moves to the Store.
+ */
 export class History {
   private readonly openStatus: Database.Statement<[string], { status: string | null; validFrom: string }>;
   private readonly closeStatus: Database.Statement<[string, string]>;
@@ -78,17 +147,19 @@ export class History {
  * from when they were last written (the closest to "first seen" it knows). Once, while the
  * table is empty; cheap otherwise.
  */
-export function backfillHistory(sqlite: Database.Database, table: 'orders' | 'people'): void {
+export async function backfillHistory(store: Store, table: 'orders' | 'people'): Promise<void> {
   const [history, insert] =
     table === 'orders'
-      ? ['order_status_history', 'INSERT INTO order_status_history (order_id, status, valid_from, valid_to) SELECT id, status, synced_at, NULL FROM orders WHERE deleted_at IS NULL']
+      ? [sql`order_status_history`, sql`INSERT INTO order_status_history (order_id, status, valid_from, valid_to) SELECT id, status, synced_at, NULL FROM orders WHERE deleted_at IS NULL`]
       : [
-          'person_tag_history',
-          `INSERT INTO person_tag_history (person_id, tag, valid_from, valid_to)
+          sql`person_tag_history`,
+          sql`INSERT INTO person_tag_history (person_id, tag, valid_from, valid_to)
            SELECT t.person_id, t.tag, p.synced_at, NULL FROM person_tags t JOIN people p ON p.id = t.person_id WHERE p.deleted_at IS NULL`,
         ];
-  if (sqlite.prepare(`SELECT 1 FROM ${history} LIMIT 1`).get() !== undefined) return;
-  sqlite.prepare(insert).run();
+  await store.transaction(async () => {
+    if ((await store.get(sql`SELECT 1 AS one FROM ${history} LIMIT 1`)) !== undefined) return;
+    await store.run(insert);
+  });
 }
 
 const cache = new WeakMap<Database.Database, History>();

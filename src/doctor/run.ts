@@ -61,19 +61,26 @@ async function checkDateFilter(dc: DoctorContext, put: (name: string, v: unknown
 export async function runDoctor(client: LeelooClient, env: Env, findings: FindingsStore, counter: { requests: number }, attemptsPerCall: number): Promise<DoctorReport> {
   const dc = new DoctorContext(client, env, attemptsPerCall, counter);
   const stored: Record<string, unknown> = {};
+  // Checks report findings as they go; the writes are awaited before the report is returned.
+  const writes: Promise<void>[] = [];
   const put = (name: string, v: unknown, detail: string) => {
-    findings.put(name, v, 'doctor', detail);
+    const w = findings.put(name, v, 'doctor', detail);
+    w.catch(() => undefined); // awaited below
+    writes.push(w);
     stored[name] = v;
   };
   const checks: Check[] = [];
-  const report = (dateFilter: 'datetime' | 'date', endpoints: EndpointResult[] = []): DoctorReport => ({
+  const report = async (dateFilter: 'datetime' | 'date', endpoints: EndpointResult[] = []): Promise<DoctorReport> => {
+    await Promise.all(writes);
+    return {
     checks,
     dateFilter,
     ok: checks.every((c) => c.ok),
     requests: counter.requests,
     endpoints,
     findings: stored,
-  });
+    };
+  };
   const fallback: 'datetime' | 'date' = env.LEELOO_DATE_FORMAT === 'datetime' ? 'datetime' : 'date';
 
   const token = await checkToken(dc);

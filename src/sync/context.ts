@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Env } from '../config.js';
-import type { Mirror } from '../db/connection.js';
+import type { Store } from '../db/store/types.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Logger } from '../log.js';
 import type { Semaphore } from './pool.js';
@@ -49,7 +49,8 @@ export function countClientEvent(e: ClientEventLike): void {
 }
 
 export interface SyncContext {
-  mirror: Mirror;
+  /** The mirror: every read and write of the sync goes through it (SQLite or PostgreSQL). */
+  store: Store;
   client: LeelooClient;
   env: Env;
   logger: Logger;

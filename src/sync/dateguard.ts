@@ -40,7 +40,7 @@ export function probeOnce(ctx: SyncContext, s: StreamRun, force = false): Promis
         signal: ctx.signal,
         call: (fn) => s.call(fn),
       });
-      if (r.conclusive) ctx.findings.put(DATE_FILTER, r.finding, 'probe', r.detail);
+      if (r.conclusive) await ctx.findings.put(DATE_FILTER, r.finding, 'probe', r.detail);
       s.log.info({ finding: r.finding, conclusive: r.conclusive }, `date filter probe: ${r.detail}`);
       return r.finding;
     })();

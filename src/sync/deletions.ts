@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import { ApiError, LeelooSyncError } from '../errors.js';
 import type { Page } from '../leeloo/endpoints.js';
 import type { StreamRun, SyncContext } from './context.js';
@@ -88,21 +89,26 @@ export class SoftDeletes {
   }
 
   /** The live rows (matching `where`) whose id a complete pass did not see, except `spare`. */
-  unlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, where = '1'): string[] {
-    const live = this.ctx.mirror.sqlite.prepare(`SELECT id FROM ${this.table} WHERE deleted_at IS NULL AND (${where})`).pluck().all() as string[];
-    return live.filter((id) => !seen.has(id) && !spare.has(id));
+  async unlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, where: SQL = sql`1 = 1`): Promise<string[]> {
+    const live = await this.ctx.store.all<{ id: string }>(sql`SELECT id FROM ${sql.identifier(this.table)} WHERE deleted_at IS NULL AND (${where})`);
+    return live.map((r) => r.id).filter((id) => !seen.has(id) && !spare.has(id));
+  }
+
+  private async live(): Promise<number> {
+    const r = await this.ctx.store.get<{ n: number }>(sql`SELECT count(*) AS n FROM ${sql.identifier(this.table)} WHERE deleted_at IS NULL`);
+    return Number(r?.n ?? 0);
   }
 
   /** Stages the live rows whose id a complete pass did not see, except `spare` (rows it may not have covered). */
-  stageUnlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, why: string, where = '1'): number {
-    const ids = this.unlisted(seen, spare, where);
+  async stageUnlisted(seen: ReadonlySet<string>, spare: ReadonlySet<string>, why: string, where?: SQL): Promise<number> {
+    const ids = await this.unlisted(seen, spare, where);
     for (const id of ids) this.stage(id, why);
     return ids.length;
   }
 
   /** Whether staging `n` more rows would certainly trip the breaker (so checking them one by one is wasted). */
-  wouldTrip(n: number): boolean {
-    const live = this.ctx.mirror.sqlite.prepare(`SELECT count(*) FROM ${this.table} WHERE deleted_at IS NULL`).pluck().get() as number;
+  async wouldTrip(n: number): Promise<boolean> {
+    const live = await this.live();
     return this.staged.size + n > deleteLimit(this.ctx.env.SYNC_MAX_DELETE_SHARE, live);
   }
 
@@ -111,11 +117,11 @@ export class SoftDeletes {
    * tripped or they are more than the limit. Returns how many rows were marked. `afterMark` runs
    * per marked row in that transaction.
    */
-  apply(afterMark?: (id: string, at: string) => void): number {
+  async apply(afterMark?: (id: string, at: string) => Promise<void>): Promise<number> {
     if (this.tripped) throw this.tripped;
     if (this.staged.size === 0) return 0;
-    const sqlite = this.ctx.mirror.sqlite;
-    const live = (sqlite.prepare(`SELECT count(*) FROM ${this.table} WHERE deleted_at IS NULL`).pluck().get() as number) ?? 0;
+    const { store } = this.ctx;
+    const live = await this.live();
     const share = this.ctx.env.SYNC_MAX_DELETE_SHARE;
     const limit = deleteLimit(share, live);
     if (this.staged.size > limit) {
@@ -125,18 +131,18 @@ export class SoftDeletes {
           `if Leeloo really deleted that many, raise SYNC_MAX_DELETE_SHARE for one run`,
       );
     }
-    const mark = sqlite.prepare(`UPDATE ${this.table} SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL`);
+    const mark = store.prepare(sql`UPDATE ${sql.identifier(this.table)} SET deleted_at = ${sql.placeholder('at')} WHERE id = ${sql.placeholder('id')} AND deleted_at IS NULL`);
     const at = new Date().toISOString();
     const reasons = new Map<string, number>();
     let marked = 0;
-    sqlite.transaction(() => {
+    await store.transaction(async () => {
       for (const [id, why] of this.staged) {
-        const n = mark.run(at, id).changes;
+        const n = await mark.run({ at, id });
         marked += n;
-        if (n > 0) afterMark?.(id, at);
+        if (n > 0) await afterMark?.(id, at);
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
       }
-    })();
+    });
     this.staged.clear();
     this.s.log.info({ table: this.table, marked, live, limit, reasons: Object.fromEntries(reasons) }, 'marked rows deleted (soft)');
     return marked;
@@ -145,15 +151,17 @@ export class SoftDeletes {
 
 /**
  * Undeletes rows a list or a detail shows again (and makes their details or history due, as
- * they may have changed while gone). Synchronous: call inside the page's transaction. Streams
+ * they may have changed while gone; `alsoNull` names the column that marks them due). Call it inside the page's transaction. Streams
  * apply their own deletions only when they end, so a table without deleted rows when the stream
  * starts needs no statement per listed row.
  */
-export function undeleter(ctx: SyncContext, table: SoftDeleteTable, alsoSet = ''): (id: string) => number {
-  const sqlite = ctx.mirror.sqlite;
-  if (sqlite.prepare(`SELECT 1 FROM ${table} WHERE deleted_at IS NOT NULL LIMIT 1`).get() === undefined) return () => 0;
-  const stmt = sqlite.prepare(`UPDATE ${table} SET deleted_at = NULL${alsoSet ? `, ${alsoSet}` : ''} WHERE id = ? AND deleted_at IS NOT NULL`);
-  return (id) => stmt.run(id).changes;
+export async function undeleter(ctx: SyncContext, table: SoftDeleteTable, alsoNull?: string): Promise<(id: string) => Promise<number>> {
+  const { store } = ctx;
+  const t = sql.identifier(table);
+  if ((await store.get(sql`SELECT 1 AS one FROM ${t} WHERE deleted_at IS NOT NULL LIMIT 1`)) === undefined) return () => Promise.resolve(0);
+  const also = alsoNull ? sql`, ${sql.identifier(alsoNull)} = NULL` : sql``;
+  const stmt = store.prepare(sql`UPDATE ${t} SET deleted_at = NULL${also} WHERE id = ${sql.placeholder('id')} AND deleted_at IS NOT NULL`);
+  return (id) => stmt.run({ id });
 }
 
 const CONFIRM_MAX_PAGES = 10;

@@ -3,15 +3,15 @@ import { forEachConcurrent } from './pool.js';
 import type { ProgressUnit } from './progress.js';
 
 export interface DueSpec<K> {
-  /** Up to `limit` due keys greater than `after`, in key order. Synchronous SQL. */
-  selectDue(limit: number, after: string): K[];
+  /** Up to `limit` due keys greater than `after`, in key order. */
+  selectDue(limit: number, after: string): Promise<K[]>;
   keyOf(k: K): string;
   /** Fetches and commits one key; on success the key is no longer due. */
   process(k: K): Promise<void>;
   /** What a key is, for the progress display (default details). */
   unit?: ProgressUnit;
-  /** How many keys are due now (for the progress total once the producer is done). Synchronous SQL. */
-  countDue?(): number;
+  /** How many keys are due now (for the progress total once the producer is done). */
+  countDue?(): Promise<number>;
 }
 
 const BATCH = 256;
@@ -45,15 +45,15 @@ export async function drainDue<K>(ctx: SyncContext, s: StreamRun, spec: DueSpec<
     const unit = spec.unit ?? 'details';
     // While the list is still read, the total grows as keys become due; after it, it is counted.
     const counted = !producingAtStart && spec.countDue !== undefined;
-    if (counted) ctx.progress.remaining(s.name, spec.countDue!(), unit);
+    if (counted) ctx.progress.remaining(s.name, await spec.countDue!(), unit);
     // Keys stream into the workers batch by batch, without a barrier between batches; keys in
     // flight sort before the keyset cursor, so none is selected twice within a sweep.
-    const keys = function* () {
+    const keys = async function* () {
       let after = '';
       for (;;) {
         throwIfAborted(ctx.signal);
         rethrowProducer(prod);
-        const batch = spec.selectDue(BATCH, after);
+        const batch = await spec.selectDue(BATCH, after);
         if (batch.length === 0) return;
         after = spec.keyOf(batch[batch.length - 1]!);
         processed += batch.length;

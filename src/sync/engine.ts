@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Env } from '../config.js';
-import type { Mirror } from '../db/connection.js';
+import type { Store } from '../db/store/types.js';
 import { ApiError, ConfigError, LeelooSyncError, errorMessage } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Logger } from '../log.js';
@@ -19,7 +19,8 @@ import { capHeapGrowth } from './heap.js';
 const RATE_LIMIT_KEEP_MS = 30_000;
 
 export interface SyncOptions {
-  mirror: Mirror;
+  /** The mirror (openStore): SQLite or PostgreSQL. */
+  store: Store;
   client: LeelooClient;
   env: Env;
   logger: Logger;
@@ -81,9 +82,10 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   const onOuterAbort = () => abort.abort(opts.signal?.reason ?? new Error('sync interrupted'));
   if (opts.signal?.aborted) onOuterAbort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const { sqlite } = opts.mirror;
+  const { store } = opts;
+  const findings = await FindingsStore.load(store);
   const ctx: SyncContext = {
-    mirror: opts.mirror,
+    store,
     client: opts.client,
     env: opts.env,
     logger: opts.logger,
@@ -93,14 +95,14 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
     reconcile: opts.reconcile ?? false,
     since: opts.since,
     pool: new Semaphore(opts.env.SYNC_CONCURRENCY),
-    state: new StateStore(sqlite, opts.logger),
-    findings: new FindingsStore(sqlite),
+    state: new StateStore(store, opts.logger),
+    findings,
     progress: opts.progress ?? noProgress,
     signal: abort.signal,
     selected: new Set(defs.map((d) => d.name)),
   };
-  const runLog = new RunLog(sqlite);
-  runLog.markInterrupted(defs.map((d) => d.name), runStart.toISOString());
+  const runLog = new RunLog(store);
+  await runLog.markInterrupted(defs.map((d) => d.name), runStart.toISOString());
   opts.logger.info({ runId, streams: defs.map((d) => d.name), full: ctx.full, reconcile: ctx.reconcile, since: opts.since?.toISOString(), runStart: runStart.toISOString() }, 'sync started');
 
   const results = new Map<string, Promise<StreamResult>>();
@@ -114,7 +116,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       return { stream: def.name, status: 'skipped', counters, error: `${failedDep.stream} did not succeed`, startedAt, finishedAt: startedAt };
     }
     // A reconcile run says so in its trigger (`nightly+reconcile`): status and the dashboard show it.
-    runLog.start(runId, def.name, `${opts.trigger ?? 'cli'}${ctx.reconcile ? '+reconcile' : ''}`, startedAt);
+    await runLog.start(runId, def.name, `${opts.trigger ?? 'cli'}${ctx.reconcile ? '+reconcile' : ''}`, startedAt);
     ctx.progress.start(def.name);
     const log = opts.logger.child({ stream: def.name });
     const s: StreamRun = {
@@ -145,19 +147,19 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
       log.error({ err: error, permanent }, 'stream failed');
     }
     const finishedAt = new Date().toISOString();
-    runLog.finish(runId, def.name, finishedAt, status, counters, error ?? null);
+    await runLog.finish(runId, def.name, finishedAt, status, counters, error ?? null);
     log.info({ status, ...counters, ms: Date.parse(finishedAt) - Date.parse(startedAt) }, 'stream finished');
     ctx.progress.finish(def.name, status);
     return { stream: def.name, status, counters, error, permanent, startedAt, finishedAt };
   };
-  const keepRate = () => {
+  const keepRate = async () => {
     try {
-      storeLearnedRate(sqlite, opts.client.rateLimit?.(), opts.trigger ?? 'cli');
+      await storeLearnedRate(findings, opts.client.rateLimit?.(), opts.trigger ?? 'cli');
     } catch (err) {
       opts.logger.warn({ err: errorMessage(err) }, 'could not store the learned rate limit');
     }
   };
-  const rateTimer = setInterval(keepRate, RATE_LIMIT_KEEP_MS);
+  const rateTimer = setInterval(() => void keepRate(), RATE_LIMIT_KEEP_MS);
   rateTimer.unref();
   let streams: StreamResult[];
   try {
@@ -166,7 +168,7 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   } finally {
     clearInterval(rateTimer);
   }
-  keepRate();
+  await keepRate();
   opts.signal?.removeEventListener('abort', onOuterAbort);
   ctx.progress.stop();
   const ok = streams.every((r) => r.status === 'succeeded');

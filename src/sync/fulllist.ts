@@ -5,10 +5,10 @@ import { pagedPass } from './paging.js';
 export interface FullListSpec<T> {
   fetchPage(offset: number, limit: number): Promise<Page<T>>;
   idOf(item: T): string;
-  /** Synchronous, inside the page's transaction. */
-  writePage(items: T[]): { inserted: number; updated: number };
+  /** Inside the page's transaction (await only store calls). */
+  writePage(items: T[]): Promise<{ inserted: number; updated: number }>;
   /** After a pass proven complete: remove mirrored rows the source no longer lists. */
-  deleteMissing?(seen: ReadonlySet<string>): number;
+  deleteMissing?(seen: ReadonlySet<string>): Promise<number>;
   /** Store the offset after each page so a killed run continues the list where it stopped. */
   resumable?: boolean;
 }
@@ -27,17 +27,19 @@ const MAX_PASSES = 5;
  * past a page boundary, so the pass is repeated.
  */
 export async function runFullList<T>(ctx: SyncContext, s: StreamRun, spec: FullListSpec<T>): Promise<void> {
-  const saved = spec.resumable && !ctx.full ? ctx.state.get<ListState>(s.name).state : null;
+  const saved = spec.resumable && !ctx.full ? (await ctx.state.get<ListState>(s.name)).state : null;
   let startOffset = saved?.offset ?? 0;
   let knownTotal = saved?.totalCount ?? null;
   const seen = new Set<string>();
-  const commit = ctx.mirror.sqlite.transaction((items: T[], nextOffset: number, firstTotal: number | null) => {
-    const r = spec.writePage(items);
-    for (const item of items) seen.add(spec.idOf(item));
-    s.counters.rowsInserted += r.inserted;
-    s.counters.rowsUpdated += r.updated;
-    if (spec.resumable) ctx.state.put(s.name, '', null, { offset: nextOffset, totalCount: firstTotal } satisfies ListState);
-  });
+  const commit = (items: T[], nextOffset: number, firstTotal: number | null) =>
+    ctx.store.transaction(async () => {
+      const r = await spec.writePage(items);
+      if (spec.resumable) await ctx.state.put(s.name, '', null, { offset: nextOffset, totalCount: firstTotal } satisfies ListState);
+      // Counted once the page's writes succeeded (a failed transaction counts nothing).
+      for (const item of items) seen.add(spec.idOf(item));
+      s.counters.rowsInserted += r.inserted;
+      s.counters.rowsUpdated += r.updated;
+    });
   for (let pass = 1; ; pass++) {
     const resumed = startOffset > 0;
     const r = await pagedPass(ctx, s, { fetchPage: spec.fetchPage, idOf: spec.idOf, commit }, startOffset, knownTotal);
@@ -45,14 +47,14 @@ export async function runFullList<T>(ctx: SyncContext, s: StreamRun, spec: FullL
     const complete = !shrank && !r.endedEarly && (r.firstTotal === null || seen.size >= r.firstTotal);
     if (complete || (resumed && !shrank && !r.endedEarly)) {
       s.counters.windows++;
-      ctx.mirror.sqlite.transaction(() => {
+      await ctx.store.transaction(async () => {
         // Only a pass that saw the whole list from offset 0 may delete what it did not see.
         if (!resumed && complete && spec.deleteMissing) {
-          const removed = spec.deleteMissing(seen);
+          const removed = await spec.deleteMissing(seen);
           if (removed > 0) s.log.info({ removed }, 'removed rows the API no longer lists');
         }
-        if (spec.resumable) ctx.state.put(s.name, '', new Date().toISOString(), null);
-      })();
+        if (spec.resumable) await ctx.state.put(s.name, '', new Date().toISOString(), null);
+      });
       return;
     }
     s.log.info({ pass, totalCount: [r.minTotal, r.maxTotal], distinct: seen.size }, 'list changed while paging; reading it again');

@@ -1,9 +1,9 @@
+import { sql } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
-import { EntityUpserter, GuardedUpdate, type InsertRow } from '../db/upsert.js';
+import type { InsertRow } from '../db/store/types.js';
 import { ApiError } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Page, PageRequest } from '../leeloo/endpoints.js';
-import { CommitBatcher } from './batch.js';
 import type { StreamDef, StreamRun, SyncContext } from './context.js';
 import { lastMessageList } from './dateguard.js';
 import { answers, SoftDeletes, stillListed, undeleter } from './deletions.js';
@@ -21,7 +21,7 @@ interface WindowedList<L> {
   /** Reconcile's second look at a row its pass did not list: any answer but 404 means it exists. */
   exists(client: LeelooClient, id: string, signal: AbortSignal): Promise<unknown>;
   /** After the walk, before reconcile, with the list writer (records no window reaches). */
-  afterWalk?(ctx: SyncContext, s: StreamRun, writeListPage: (items: L[]) => { inserted: number; updated: number }): Promise<void>;
+  afterWalk?(ctx: SyncContext, s: StreamRun, writeListPage: (items: L[]) => Promise<{ inserted: number; updated: number }>): Promise<void>;
 }
 
 /** Orders: no filter, the whole list every run; rows it no longer has are marked deleted. */
@@ -38,18 +38,18 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
   noun: string;
   list: WindowedList<L> | WholeList<L>;
   /** Statements for the hooks, built once per run. */
-  setup(ctx: SyncContext): W;
+  setup(ctx: SyncContext): Promise<W>;
   toListRow(item: L, syncedAt: string): InsertRow<T>;
   /**
    * Per listed item, in the page's transaction (a person's tags, its channels' stubs); `changed`
    * is false when the stored row was already this item (nothing was written).
    */
-  afterListRow?(w: W, item: L, syncedAt: string, changed: boolean): void;
+  afterListRow?(w: W, item: L, syncedAt: string, changed: boolean): Promise<void>;
   detail(client: LeelooClient, id: string, signal: AbortSignal): Promise<D>;
   /** The detail columns; written only while the list row is the one the detail was read for. */
   toDetailRow(detail: D, syncedAt: string): Partial<InsertRow<T>>;
   /** After the detail row was written, in its transaction (a person's custom fields, …). */
-  afterDetail?(w: W, id: string, detail: D): void;
+  afterDetail?(w: W, id: string, detail: D): Promise<void>;
   /**
    * A detail answering 404: `confirm` counts it toward the breaker and marks the record deleted
    * when a narrow list window around its last message no longer has it (it stays due
@@ -57,9 +57,9 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
    */
   onMissing: 'confirm' | 'keep';
   /** Per row marked deleted, in the transaction that marks it (closing its history intervals). */
-  afterDelete?(w: W, id: string, at: string): void;
+  afterDelete?(w: W, id: string, at: string): Promise<void>;
   /** Before the list is read (reconcile's refresh of the oldest details). */
-  beforeList?(ctx: SyncContext, s: StreamRun): void;
+  beforeList?(ctx: SyncContext, s: StreamRun): Promise<void>;
 }
 
 /**
@@ -75,34 +75,35 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
     name: def.name,
     description: def.description,
     async run(ctx, s) {
-      const { sqlite, db } = ctx.mirror;
+      const { store } = ctx;
+      const t = sql.identifier(table);
+      const p = (name: string) => sql.placeholder(name);
       const dels = new SoftDeletes(ctx, s, table, `${def.noun} detail`);
-      const w = def.setup(ctx);
+      const w = await def.setup(ctx);
       // A changed list item (new message, tags, contact data, status) makes its details due again.
       const written = new Set<string>();
-      const up = new EntityUpserter(db, def.table, { onChange: { detailsSyncedAt: null }, onWritten: (id) => written.add(id) });
+      const up = store.entities(def.table, { nullOnChange: ['detailsSyncedAt'], onWritten: (id) => written.add(id) });
       // Back after being marked deleted: its details may have changed while it was gone.
-      const undelete = undeleter(ctx, table, 'details_synced_at = NULL');
-      const detailRow = new GuardedUpdate(db, def.table);
-      const batch = new CommitBatcher(sqlite);
-      const due = sqlite.prepare<[string, number], { id: string; raw: string }>(
-        `SELECT id, raw FROM ${table} WHERE details_synced_at IS NULL AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+      const undelete = await undeleter(ctx, table, 'details_synced_at');
+      const detailRow = store.guarded(def.table);
+      const due = store.prepare<{ id: string; raw: string }>(
+        sql`SELECT id, raw FROM ${t} WHERE details_synced_at IS NULL AND deleted_at IS NULL AND id > ${p('after')} ORDER BY id LIMIT ${p('limit')}`,
       );
-      if (ctx.full) sqlite.prepare(`UPDATE ${table} SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL`).run();
-      def.beforeList?.(ctx, s);
+      if (ctx.full) await store.run(sql`UPDATE ${t} SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL`);
+      await def.beforeList?.(ctx, s);
 
-      const writeListPage = (items: L[]) => {
+      const writeListPage = async (items: L[]) => {
         const now = new Date().toISOString();
         written.clear();
-        const r = up.upsert(items.map((i) => def.toListRow(i, now)));
+        const r = await up.upsert(items.map((i) => def.toListRow(i, now)));
         for (const i of items) {
           dels.listed(i.id);
           let changed = written.has(i.id);
-          if (undelete(i.id) > 0) {
+          if ((await undelete(i.id)) > 0) {
             r.updated++;
             changed = true;
           }
-          def.afterListRow?.(w, i, now, changed);
+          await def.afterListRow?.(w, i, now, changed);
         }
         return r;
       };
@@ -115,8 +116,8 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
             idOf: (i) => i.id,
             resumable: true,
             writePage: writeListPage,
-            deleteMissing(seen) {
-              dels.stageUnlisted(seen, new Set(), `not in the complete ${def.noun} list`);
+            async deleteMissing(seen) {
+              await dels.stageUnlisted(seen, new Set(), `not in the complete ${def.noun} list`);
               return 0;
             },
           });
@@ -128,21 +129,21 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
         if (ctx.reconcile) await reconcileList(ctx, s, spec, dels, (id) => answers(s, () => l.exists(ctx.client, id, ctx.signal)));
       })();
 
-      const markGone = def.onMissing === 'keep' ? sqlite.prepare(`UPDATE ${table} SET details_synced_at = ? WHERE id = ?`) : undefined;
-      const lastMessageTime = def.onMissing === 'confirm' ? sqlite.prepare<[string], string | null>(`SELECT last_message_time FROM ${table} WHERE id = ?`).pluck() : undefined;
+      const markGone = def.onMissing === 'keep' ? store.prepare(sql`UPDATE ${t} SET details_synced_at = ${p('at')} WHERE id = ${p('id')}`) : undefined;
+      const lastMessageTime = def.onMissing === 'confirm' ? store.prepare<{ lmt: string | null }>(sql`SELECT last_message_time AS lmt FROM ${t} WHERE id = ${p('id')}`) : undefined;
       // Answered 404 this run: not asked again before the stream ends (they stay due for the next run).
       const notFound = new Set<string>();
       const missing = async (id: string) => {
         if (markGone) {
           // Listed but not readable: keep the list row, stop asking until it changes.
-          await batch.run(() => markGone.run(new Date().toISOString(), id));
+          await store.batched(() => markGone.run({ at: new Date().toISOString(), id }));
           return;
         }
         // The docs define no error for an unknown id: a 404 may be a deletion or a routing or
         // permission problem. It counts toward the breaker and needs a second look.
         notFound.add(id);
         if (!dels.answeredNotFound() || !lookup) return;
-        const listed = await stillListed(ctx, s, lastMessageTime?.get(id) ?? null, id, lookup);
+        const listed = await stillListed(ctx, s, (await lastMessageTime?.get({ id }))?.lmt ?? null, id, lookup);
         const key = { [`${def.noun}Id`]: id };
         if (listed === false) {
           dels.stage(id, 'detail 404 and not listed around its last message time');
@@ -151,22 +152,22 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
           s.log.warn({ ...key, listed }, `${def.noun} detail answered 404 but the ${def.noun} is not confirmed gone; details left due`);
         }
       };
-      const dueCount = sqlite.prepare<[], number>(`SELECT count(*) AS n FROM ${table} WHERE details_synced_at IS NULL AND deleted_at IS NULL`).pluck();
+      const dueCount = store.prepare<{ n: number }>(sql`SELECT count(*) AS n FROM ${t} WHERE details_synced_at IS NULL AND deleted_at IS NULL`);
       await drainDue(
         ctx,
         s,
         {
-          selectDue: (limit, after) => {
+          selectDue: async (limit, after) => {
             if (dels.tripped) return [];
             for (;;) {
-              const rows = due.all(after, limit);
+              const rows = await due.all({ after, limit });
               const keep = rows.filter((r) => !notFound.has(r.id));
               if (keep.length > 0 || rows.length === 0) return keep;
               after = rows[rows.length - 1]!.id;
             }
           },
           keyOf: (r) => r.id,
-          countDue: () => dueCount.get() ?? 0,
+          countDue: async () => Number((await dueCount.get())?.n ?? 0),
           process: async ({ id, raw }) => {
             if (dels.tripped) return;
             dels.read();
@@ -178,9 +179,9 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
               await missing(id);
               return;
             }
-            const applied = await batch.run(() => {
-              if (!detailRow.run(id, raw, def.toDetailRow(detail, new Date().toISOString()))) return false;
-              def.afterDetail?.(w, id, detail);
+            const applied = await store.batched(async () => {
+              if (!(await detailRow.update(id, raw, def.toDetailRow(detail, new Date().toISOString())))) return false;
+              await def.afterDetail?.(w, id, detail);
               return true;
             });
             if (applied) s.counters.rowsUpdated++;
@@ -189,7 +190,7 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
         listing,
       );
       const afterDelete = def.afterDelete;
-      dels.apply(afterDelete ? (id, at) => afterDelete(w, id, at) : undefined);
+      await dels.apply(afterDelete ? (id, at) => afterDelete(w, id, at) : undefined);
     },
   };
 }

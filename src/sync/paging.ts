@@ -136,8 +136,8 @@ export async function* walkPages<T>(fetch: PageFetch<T>, opts: WalkOptions<T>): 
 export interface PassSpec<T> {
   fetchPage(offset: number, limit: number): Promise<Page<T>>;
   idOf(item: T): string;
-  /** Commits one page (rows and cursor) in one synchronous transaction. */
-  commit(items: T[], nextOffset: number, firstTotal: number | null): void;
+  /** Commits one page (rows and cursor) in one store transaction. */
+  commit(items: T[], nextOffset: number, firstTotal: number | null): Promise<void>;
   /** Return true to abandon the pass after its first page (e.g. the window is too deep). */
   rejectFirst?(page: Page<T>): boolean;
 }
@@ -213,7 +213,7 @@ export async function pagedPass<T>(ctx: SyncContext, s: StreamRun, spec: PassSpe
         else seen.add(id);
       }
       const ended = cursor.ended(page);
-      spec.commit(page.items, page.nextOffset, res.firstTotal);
+      await spec.commit(page.items, page.nextOffset, res.firstTotal);
       ctx.progress.tick(s.name, page.items.length);
       offset = page.nextOffset;
       res.endOffset = offset;

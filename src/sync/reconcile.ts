@@ -1,3 +1,4 @@
+import { sql, type SQL } from 'drizzle-orm';
 import type { StreamRun, SyncContext } from './context.js';
 import type { SoftDeletes } from './deletions.js';
 import { walkPages } from './paging.js';
@@ -28,10 +29,10 @@ export async function reconcileList<T>(
   dels: SoftDeletes,
   /** The second look at a row the pass did not list: false when the API confirms it gone (404). */
   exists: (id: string) => Promise<boolean>,
-  where = '1',
+  where: SQL = sql`1 = 1`,
 ): Promise<void> {
   const from = startDate(ctx);
-  const resumed = ctx.state.get<WindowedState>(s.name, RECONCILE_PARTITION).state?.current != null;
+  const resumed = (await ctx.state.get<WindowedState>(s.name, RECONCILE_PARTITION)).state?.current != null;
   const seen = new Set<string>();
   await runWindowed<T>(
     ctx,
@@ -62,9 +63,9 @@ export async function reconcileList<T>(
   }
   // Only rows a pass over SYNC_START_DATE..run start can list: a row without a last message time
   // (a channel that never wrote) or outside that span is not evidence of anything.
-  const span = `last_message_time IS NOT NULL AND last_message_time >= '${from.toISOString()}' AND last_message_time <= '${ctx.runStart.toISOString()}'`;
-  const unlisted = dels.unlisted(seen, movers, `${span} AND (${where})`);
-  if (dels.wouldTrip(unlisted.length)) {
+  const span = sql`last_message_time IS NOT NULL AND last_message_time >= ${from.toISOString()} AND last_message_time <= ${ctx.runStart.toISOString()}`;
+  const unlisted = await dels.unlisted(seen, movers, sql`${span} AND (${where})`);
+  if (await dels.wouldTrip(unlisted.length)) {
     // Far too many to be a few deletions: no need to look at each; the breaker will say so.
     for (const id of unlisted) dels.stage(id, 'not listed by a complete reconcile pass');
   } else {
@@ -86,15 +87,13 @@ export async function reconcileList<T>(
  * without a message, so with a nightly reconcile and the default 1/7 no detail is older than a
  * week. Returns how many were made due.
  */
-export function markOldestDetailsDue(ctx: SyncContext): number {
-  const sqlite = ctx.mirror.sqlite;
-  const live = sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NULL').pluck().get() as number;
+export async function markOldestDetailsDue(ctx: SyncContext): Promise<number> {
+  const { store } = ctx;
+  const live = Number((await store.get<{ n: number }>(sql`SELECT count(*) AS n FROM people WHERE deleted_at IS NULL`))?.n ?? 0);
   const n = Math.ceil(ctx.env.SYNC_RECONCILE_DETAIL_SHARE * live);
   if (n === 0) return 0;
-  return sqlite
-    .prepare(
-      `UPDATE people SET details_synced_at = NULL WHERE id IN (
-         SELECT id FROM people WHERE deleted_at IS NULL AND details_synced_at IS NOT NULL ORDER BY details_synced_at, id LIMIT ?)`,
-    )
-    .run(n).changes;
+  return store.run(
+    sql`UPDATE people SET details_synced_at = NULL WHERE id IN (
+         SELECT id FROM people WHERE deleted_at IS NULL AND details_synced_at IS NOT NULL ORDER BY details_synced_at, id LIMIT ${n})`,
+  );
 }

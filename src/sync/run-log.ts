@@ -1,4 +1,6 @@
 import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import type { Prepared, Store } from '../db/store/types.js';
 import type { StreamCounters } from './context.js';
 
 /** One finished stream run as `status` shows it. */
@@ -20,40 +22,38 @@ export interface RunRow {
  * dashboard. All of its SQL lives here, beside the cursors' StateStore (state.ts).
  */
 export class RunLog {
-  private readonly insert: Database.Statement;
-  private readonly finishStmt: Database.Statement;
-  private readonly stale: Database.Statement;
+  private readonly stale: Prepared<never>;
 
-  constructor(private readonly sqlite: Database.Database) {
-    this.insert = sqlite.prepare(
-      `INSERT INTO sync_runs (run_id, stream, trigger, started_at, status) VALUES (?, ?, ?, ?, 'running')
-       ON CONFLICT (run_id, stream) DO UPDATE SET started_at = excluded.started_at, status = 'running', error = NULL`,
-    );
-    this.finishStmt = sqlite.prepare(
-      `UPDATE sync_runs SET finished_at = ?, status = ?, windows = ?, pages = ?, rows_inserted = ?, rows_updated = ?,
-         requests = ?, retries = ?, error = ? WHERE run_id = ? AND stream = ?`,
-    );
-    this.stale = sqlite.prepare(`UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running' AND stream = ?`);
+  constructor(private readonly store: Store) {
+    this.stale = store.prepare(sql`UPDATE sync_runs SET status = 'interrupted', finished_at = ${sql.placeholder('at')} WHERE status = 'running' AND stream = ${sql.placeholder('stream')}`);
   }
 
   /**
    * A run of these streams still marked running was killed (one run of a stream at a time is
    * the rule: the worker enforces it with locks), so its rows say so.
    */
-  markInterrupted(streams: readonly string[], at: string): void {
-    this.sqlite.transaction(() => {
-      for (const s of streams) this.stale.run(at, s);
-    })();
+  markInterrupted(streams: readonly string[], at: string): Promise<void> {
+    return this.store.transaction(async () => {
+      for (const stream of streams) await this.stale.run({ at, stream });
+    });
   }
 
-  start(runId: string, stream: string, trigger: string, startedAt: string): void {
-    this.insert.run(runId, stream, trigger, startedAt);
+  async start(runId: string, stream: string, trigger: string, startedAt: string): Promise<void> {
+    await this.store.run(
+      sql`INSERT INTO sync_runs (run_id, stream, trigger, started_at, status) VALUES (${runId}, ${stream}, ${trigger}, ${startedAt}, 'running')
+       ON CONFLICT (run_id, stream) DO UPDATE SET started_at = excluded.started_at, status = 'running', error = NULL`,
+    );
   }
 
-  finish(runId: string, stream: string, finishedAt: string, status: string, c: StreamCounters, error: string | null): void {
-    this.finishStmt.run(finishedAt, status, c.windows, c.pages, c.rowsInserted, c.rowsUpdated, c.requests, c.retries, error, runId, stream);
+  async finish(runId: string, stream: string, finishedAt: string, status: string, c: StreamCounters, error: string | null): Promise<void> {
+    await this.store.run(
+      sql`UPDATE sync_runs SET finished_at = ${finishedAt}, status = ${status}, windows = ${c.windows}, pages = ${c.pages}, rows_inserted = ${c.rowsInserted},
+         rows_updated = ${c.rowsUpdated}, requests = ${c.requests}, retries = ${c.retries}, error = ${error} WHERE run_id = ${runId} AND stream = ${stream}`,
+    );
   }
 }
+
+// The read side below stays synchronous over SQLite for status and the dashboard (their move to the store is separate work).
 
 /** The last `perStream` runs of every stream, newest first within a stream. */
 export function lastRuns(sqlite: Database.Database, perStream: number): RunRow[] {

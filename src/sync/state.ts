@@ -1,4 +1,5 @@
-import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
+import type { Prepared, Store } from '../db/store/types.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -16,30 +17,32 @@ export function parseCheckpoint(text: string | null): object | null | 'lost' {
   }
 }
 
+const p = (name: string) => sql.placeholder(name);
+
 /**
- * Per-stream cursors in sync_state. Writes are synchronous so they can join the transaction that
- * commits a page's rows: the cursor never runs ahead of, or behind, the data.
+ * Per-stream cursors in sync_state. Called inside the store transaction that commits a page's
+ * rows, a put joins it: the cursor never runs ahead of, or behind, the data.
  */
 export class StateStore {
-  private readonly getStmt: Database.Statement<[string, string]>;
-  private readonly putStmt: Database.Statement<[string, string, string | null, string | null, string]>;
-  private readonly delStmt: Database.Statement<[string, string]>;
+  private readonly getStmt: Prepared<{ cursor: string | null; state: string | null }>;
+  private readonly putStmt: Prepared<never>;
+  private readonly delStmt: Prepared<never>;
   private readonly warned = new Set<string>();
 
   constructor(
-    sqlite: Database.Database,
+    store: Store,
     private readonly logger?: Pick<Logger, 'warn'>,
   ) {
-    this.getStmt = sqlite.prepare('SELECT cursor, state FROM sync_state WHERE stream = ? AND partition = ?');
-    this.putStmt = sqlite.prepare(
-      `INSERT INTO sync_state (stream, partition, cursor, state, updated_at) VALUES (?, ?, ?, ?, ?)
+    this.getStmt = store.prepare(sql`SELECT cursor, state FROM sync_state WHERE stream = ${p('stream')} AND partition = ${p('partition')}`);
+    this.putStmt = store.prepare(
+      sql`INSERT INTO sync_state (stream, partition, cursor, state, updated_at) VALUES (${p('stream')}, ${p('partition')}, ${p('cursor')}, ${p('state')}, ${p('at')})
        ON CONFLICT (stream, partition) DO UPDATE SET cursor = excluded.cursor, state = excluded.state, updated_at = excluded.updated_at`,
     );
-    this.delStmt = sqlite.prepare('DELETE FROM sync_state WHERE stream = ? AND partition = ?');
+    this.delStmt = store.prepare(sql`DELETE FROM sync_state WHERE stream = ${p('stream')} AND partition = ${p('partition')}`);
   }
 
-  get<S>(stream: string, partition = ''): { cursor: string | null; state: S | null } {
-    const row = this.getStmt.get(stream, partition) as { cursor: string | null; state: string | null } | undefined;
+  async get<S>(stream: string, partition = ''): Promise<{ cursor: string | null; state: S | null }> {
+    const row = await this.getStmt.get({ stream, partition });
     if (!row) return { cursor: null, state: null };
     const state = parseCheckpoint(row.state);
     if (state === 'lost') {
@@ -53,11 +56,11 @@ export class StateStore {
     return { cursor: row.cursor, state: state as S | null };
   }
 
-  put(stream: string, partition: string, cursor: string | null, state: unknown): void {
-    this.putStmt.run(stream, partition, cursor, state === null || state === undefined ? null : JSON.stringify(state), new Date().toISOString());
+  async put(stream: string, partition: string, cursor: string | null, state: unknown): Promise<void> {
+    await this.putStmt.run({ stream, partition, cursor, state: state === null || state === undefined ? null : JSON.stringify(state), at: new Date().toISOString() });
   }
 
-  clear(stream: string, partition = ''): void {
-    this.delStmt.run(stream, partition);
+  async clear(stream: string, partition = ''): Promise<void> {
+    await this.delStmt.run({ stream, partition });
   }
 }

@@ -1,11 +1,12 @@
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { LeelooClient } from '../leeloo/client.js';
 import type { Page, PageRequest } from '../leeloo/endpoints.js';
-import { deleteMissing } from '../db/prune.js';
-import { EntityUpserter, type InsertRow } from '../db/upsert.js';
+import { sql } from 'drizzle-orm';
+import type { EntityWriter, InsertRow } from '../db/store/types.js';
 import type { StreamDef, StreamRun, SyncContext } from './context.js';
 import { runFullList } from './fulllist.js';
 import { forEachConcurrent } from './pool.js';
+import { pruneMissing } from './prune.js';
 
 /**
  * Declarative stream kinds. A stream file states what to fetch and how an item maps to a row;
@@ -26,7 +27,7 @@ interface RowStreamBase<I extends { id: string }, T extends SQLiteTable> {
 
 const base = (def: Pick<StreamDef, 'name' | 'description' | 'dependsOn' | 'enabledByDefault'>) => ({ name: def.name, description: def.description, dependsOn: def.dependsOn, enabledByDefault: def.enabledByDefault });
 
-function upsertRows<I extends { id: string }, T extends SQLiteTable>(up: EntityUpserter<T>, map: (item: I, syncedAt: string) => InsertRow<T>, items: readonly I[]) {
+function upsertRows<I extends { id: string }, T extends SQLiteTable>(up: EntityWriter<T>, map: (item: I, syncedAt: string) => InsertRow<T>, items: readonly I[]) {
   const now = new Date().toISOString();
   return up.upsert(items.map((i) => map(i, now)));
 }
@@ -36,18 +37,18 @@ export function snapshotStream<I extends { id: string }, T extends SQLiteTable>(
   return {
     ...base(def),
     async run(ctx, s) {
-      const up = new EntityUpserter(ctx.mirror.db, def.table);
+      const up = ctx.store.entities(def.table);
       const items = await s.call(() => def.fetch(ctx.client, ctx.signal));
       s.counters.pages++;
       s.counters.windows++;
-      ctx.mirror.sqlite.transaction(() => {
-        const r = upsertRows(up, def.map, items);
+      await ctx.store.transaction(async () => {
+        const r = await upsertRows(up, def.map, items);
         s.counters.rowsInserted += r.inserted;
         s.counters.rowsUpdated += r.updated;
         ctx.progress.total(s.name, items.length);
         ctx.progress.tick(s.name, items.length);
-        deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', items.map((i) => i.id));
-      })();
+        await pruneMissing(ctx.store, tableName(def.table), 'id', items.map((i) => i.id));
+      });
     },
   };
 }
@@ -59,12 +60,12 @@ export function pagedRefreshStream<I extends { id: string }, T extends SQLiteTab
   return {
     ...base(def),
     async run(ctx, s) {
-      const up = new EntityUpserter(ctx.mirror.db, def.table);
+      const up = ctx.store.entities(def.table);
       await runFullList<I>(ctx, s, {
         fetchPage: (offset, limit) => def.page(ctx.client, { offset, limit, signal: ctx.signal }),
         idOf: (i) => i.id,
         writePage: (items) => upsertRows(up, def.map, items),
-        deleteMissing: (seen) => deleteMissing(ctx.mirror.sqlite, tableName(def.table), 'id', seen),
+        deleteMissing: (seen) => pruneMissing(ctx.store, tableName(def.table), 'id', seen),
         resumable: def.resumable,
       });
     },
@@ -81,10 +82,10 @@ export function perParentStream<P extends { id: string }, R, W>(def: {
   description: string;
   dependsOn: string[];
   setup(ctx: SyncContext): W;
-  parents(ctx: SyncContext): P[];
+  parents(ctx: SyncContext): Promise<P[]>;
   fetch(client: LeelooClient, parent: P, signal: AbortSignal): Promise<R>;
-  /** Synchronous, inside the parent's transaction; returns the ids of the rows it kept. */
-  write(w: W, s: StreamRun, parent: P, result: R, syncedAt: string): string[];
+  /** Inside the parent's transaction (await only store calls); returns the ids of the rows it kept. */
+  write(w: W, s: StreamRun, parent: P, result: R, syncedAt: string): Promise<string[]>;
   /** Prune rows whose id was not kept by any parent (null: keep everything). */
   prune: { table: string; key: string } | null;
 }): StreamDef {
@@ -95,24 +96,23 @@ export function perParentStream<P extends { id: string }, R, W>(def: {
     async run(ctx, s) {
       const w = def.setup(ctx);
       const kept = new Set<string>();
-      const parents = def.parents(ctx);
+      const parents = await def.parents(ctx);
       ctx.progress.total(s.name, parents.length); // a parent's request is the unit of work here
       await forEachConcurrent(parents, ctx.pool.size, async (parent) => {
         const result = await s.call(() => def.fetch(ctx.client, parent, ctx.signal));
         s.counters.pages++;
-        ctx.mirror.sqlite.transaction(() => {
-          for (const id of def.write(w, s, parent, result, new Date().toISOString())) kept.add(id);
-        })();
+        const ids = await ctx.store.transaction(() => def.write(w, s, parent, result, new Date().toISOString()));
+        for (const id of ids) kept.add(id);
         ctx.progress.tick(s.name, 1);
       });
       s.counters.windows++;
       if (def.prune) {
         const { table, key } = def.prune;
-        ctx.mirror.sqlite.transaction(() => deleteMissing(ctx.mirror.sqlite, table, key, kept))();
+        await ctx.store.transaction(() => pruneMissing(ctx.store, table, key, kept));
       }
     },
   };
 }
 
 /** The ids of a parent table, in order: what per-parent streams iterate. */
-export const idsOf = (table: string) => (ctx: SyncContext) => ctx.mirror.sqlite.prepare<[], { id: string }>(`SELECT id FROM ${table} ORDER BY id`).all();
+export const idsOf = (table: string) => (ctx: SyncContext) => ctx.store.all<{ id: string }>(sql`SELECT id FROM ${sql.identifier(table)} ORDER BY id`);

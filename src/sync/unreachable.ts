@@ -1,5 +1,6 @@
 import { communicationChannels } from '../db/schema.js';
-import { EntityUpserter, type InsertRow } from '../db/upsert.js';
+import { sql } from 'drizzle-orm';
+import type { InsertRow } from '../db/store/types.js';
 import { REACHABILITY, type ReachabilityFinding } from '../doctor/reachability.js';
 import { normalizeTimestamp } from '../leeloo/dates.js';
 import type { AccountListItem, PersonListItem } from '../leeloo/schemas.js';
@@ -23,16 +24,16 @@ export const toUnreachableChannelRow = (a: AccountListItem, personId: string, sy
  * no date filter, and the person behind each channel the mirror lacks through
  * GET /communication-channels/{id}/person. Channels a window can reach are left to the windows.
  *
- * `writePeople` is the people stream's list writer (synchronous; person_tags and the channel
+ * `writePeople` is the people stream's list writer (inside a transaction; person_tags and the channel
  * stubs of `accounts` come with it); the person's details then come due like any other's.
  */
-export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeople: (items: PersonListItem[]) => { inserted: number; updated: number }): Promise<void> {
+export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeople: (items: PersonListItem[]) => Promise<{ inserted: number; updated: number }>): Promise<void> {
   const f = ctx.findings.get<ReachabilityFinding>(REACHABILITY);
   if (!f?.value?.unreachable) return;
   const start = Date.parse(`${ctx.env.SYNC_START_DATE}T00:00:00.000Z`);
-  const { sqlite } = ctx.mirror;
-  const known = sqlite.prepare<[string], { person_id: string | null; raw: string | null }>('SELECT person_id, raw FROM communication_channels WHERE id = ?');
-  const channels = new EntityUpserter(ctx.mirror.db, communicationChannels, { adoptStubs: true });
+  const { store } = ctx;
+  const known = store.prepare<{ person_id: string | null; raw: string | null }>(sql`SELECT person_id, raw FROM communication_channels WHERE id = ${sql.placeholder('id')}`);
+  const channels = store.entities(communicationChannels, { adoptStubs: true });
   const fetched = new Set<string>();
   let found = 0;
   for await (const page of walkPages((req) => ctx.client.accountsPage({}, req), { pageSize: ctx.client.pageSize, signal: ctx.signal, call: (fn) => s.call(fn), route: '/api/v1/accounts' })) {
@@ -41,7 +42,7 @@ export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeopl
       const lmt = normalizeTimestamp(a.lastMessageTime);
       // Listed by a window of this run or the next: the channels stream's business.
       if (lmt !== null && Date.parse(lmt) >= start) continue;
-      const row = known.get(a.id);
+      const row = await known.get({ id: a.id });
       if (row?.raw) continue;
       let personId = row?.person_id ?? null;
       if (personId === null || !fetched.has(personId)) {
@@ -49,11 +50,11 @@ export async function readUnreachable(ctx: SyncContext, s: StreamRun, writePeopl
         const person = await s.call(() => ctx.client.getChannelPerson(a.id, { signal: ctx.signal }));
         personId = person.id;
         fetched.add(personId);
-        const pr = sqlite.transaction(() => writePeople([person]))();
+        const pr = await store.transaction(() => writePeople([person]));
         s.counters.rowsInserted += pr.inserted;
         s.counters.rowsUpdated += pr.updated;
       }
-      const cr = sqlite.transaction(() => channels.upsert([toUnreachableChannelRow(a, personId, new Date().toISOString())]))();
+      const cr = await store.transaction(() => channels.upsert([toUnreachableChannelRow(a, personId, new Date().toISOString())]));
       s.counters.rowsInserted += cr.inserted;
       s.counters.rowsUpdated += cr.updated;
       found++;

@@ -35,8 +35,8 @@ export interface WindowSpec<T> {
   /** One page of the list in a window: a single request. */
   list(window: ListWindow, req: PageAt): Promise<Page<T>>;
   idOf(item: T): string;
-  /** Commits a page: synchronous, runs inside the transaction that also stores the cursor. */
-  writePage(items: T[]): { inserted: number; updated: number };
+  /** Commits a page, inside the transaction that also stores the cursor (await only store calls). */
+  writePage(items: T[]): Promise<{ inserted: number; updated: number }>;
 }
 
 export interface Window {
@@ -80,7 +80,7 @@ export interface WindowedPass {
 export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: WindowSpec<T>, own?: WindowedPass): Promise<void> {
   const { env } = ctx;
   const partition = own?.partition ?? '';
-  const saved = ctx.state.get<WindowedState>(s.name, partition);
+  const saved = await ctx.state.get<WindowedState>(s.name, partition);
   const end = ctx.runStart;
   let mode = await resolveDateMode(ctx, s);
   let dayMode = mode.format === 'date';
@@ -145,7 +145,7 @@ export async function runWindowed<T>(ctx: SyncContext, s: StreamRun, spec: Windo
     pos = to;
     // In date mode the last window reaches past the run's start; only up to the start is proven.
     const covered = (outcome.provenTo ?? new Date(Math.min(to.getTime(), end.getTime()))).toISOString();
-    ctx.mirror.sqlite.transaction(() => ctx.state.put(s.name, partition, covered, { current: null } satisfies WindowedState))();
+    await ctx.state.put(s.name, partition, covered, { current: null } satisfies WindowedState);
     // Grow again after a split: the next stretch of time may be sparse.
     span = span * 2;
   }
@@ -207,12 +207,13 @@ async function scanWindow<T>(
     totalCount,
     format: mode.format,
   });
-  const commit = ctx.mirror.sqlite.transaction((items: T[], nextOffset: number, firstTotal: number | null) => {
-    const r = spec.writePage(items);
-    ctx.state.put(s.name, partition, window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
-    s.counters.rowsInserted += r.inserted;
-    s.counters.rowsUpdated += r.updated;
-  });
+  const commit = (items: T[], nextOffset: number, firstTotal: number | null) =>
+    ctx.store.transaction(async () => {
+      const r = await spec.writePage(items);
+      await ctx.state.put(s.name, partition, window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
+      s.counters.rowsInserted += r.inserted;
+      s.counters.rowsUpdated += r.updated;
+    });
 
   let lastEarlyEnd: string | null = null;
   for (let pass = 1; ; pass++) {

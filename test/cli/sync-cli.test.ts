@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { FindingsStore } from '../../src/sync/findings.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeLearnedRate } from '../../src/sync/rate-limit-finding.js';
 import { openMirror } from '../../src/db/connection.js';
@@ -45,7 +47,7 @@ describe('leeloo-sync sync / status (CLI)', () => {
     const fixed = await runCli(['status'], env());
     expect(fixed.stdout).toMatch(/Rate limit: 5000\/s fixed\n  nothing learned yet/);
     const m = openMirror(db.path);
-    storeLearnedRate(m.sqlite, { mode: 'auto', rate: 48.5, ceiling: 50, max: 200, learnedAt: '2026-01-02T03:04:05.000Z' }, 'test');
+    await storeLearnedRate(await FindingsStore.load(new SqliteStore(m)), { mode: 'auto', rate: 48.5, ceiling: 50, max: 200, learnedAt: '2026-01-02T03:04:05.000Z' }, 'test');
     m.close();
     const auto = await runCli(['status'], { ...env(), LEELOO_RATE_LIMIT: 'auto' });
     expect(auto.stdout).toMatch(/Rate limit: auto \(max 200\/s\)\n  current 48\.5\/s, learned 50\/s \(last 429 at 2026-01-02T03:04:05\.000Z\); stored \d{4}-/);

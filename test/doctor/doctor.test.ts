@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { unknownKeys } from '../../src/doctor/endpoints.js';
 import { runDoctor, type DoctorReport } from '../../src/doctor/run.js';
@@ -30,7 +31,7 @@ async function doctor(knobs: Partial<SimKnobs>, env: Record<string, string> = {}
     },
   });
   try {
-    const report = await runDoctor(client, e, new FindingsStore(mirror.sqlite), counter, 3);
+    const report = await runDoctor(client, e, (await FindingsStore.load(new SqliteStore(mirror))), counter, 3);
     return { report, counted: counter.requests };
   } finally {
     await client.close();
@@ -58,7 +59,7 @@ describe('doctor', () => {
       expect(report.checks.filter((x) => !x.ok)).toEqual([]);
       expect(report.ok).toBe(true);
       expect(report.dateFilter).toBe(c.dateFilter);
-      const f = new FindingsStore(mirror.sqlite);
+      const f = (await FindingsStore.load(new SqliteStore(mirror)));
       expect(f.get('date_filter')).toMatchObject({ source: 'doctor', value: { mode: c.mode, dateTo: c.dateTo } });
       expect(f.get('list_order')?.value).toMatchObject({ people: 'newest', communication_channels: 'newest' });
       expect(f.get('chat_path')?.value).toEqual({ channelId: 'ok', personId: 'not_found' });
@@ -99,11 +100,11 @@ describe('doctor', () => {
   it('finds records no last_message window reaches, and a page cap and unknown fields', async () => {
     const { report } = await doctor({ neverWrote: 0.2, pageCap: 40 });
     expect(report.ok).toBe(true);
-    const reach = new FindingsStore(mirror.sqlite).get<{ unreachable: boolean; v1Total: number; v2Total: number }>('reachability')!.value;
+    const reach = (await FindingsStore.load(new SqliteStore(mirror))).get<{ unreachable: boolean; v1Total: number; v2Total: number }>('reachability')!.value;
     const silentChannels = [...sim.store.channelsList()].filter((c) => c.lastMessageTime === null).length;
     expect(silentChannels).toBeGreaterThan(0);
     expect(reach).toEqual({ unreachable: true, v1Total: sim.store.counts().channels, v2Total: sim.store.counts().channels - silentChannels });
-    expect(new FindingsStore(mirror.sqlite).get('page_cap')?.value).toMatchObject({ served: 40, cap: 40 });
+    expect((await FindingsStore.load(new SqliteStore(mirror))).get('page_cap')?.value).toMatchObject({ served: 40, cap: 40 });
     // The simulator serves only documented fields; a server growing fields is counted per route.
     expect(report.endpoints.flatMap((e) => e.unknownFields)).toEqual([]);
     expect(unknownKeys([{ id: 'a', name: 'vip', color: 'red' }, { id: 'b', name: null, usage: 3 }], tagSchema)).toEqual(['color', 'usage']);

@@ -197,11 +197,11 @@ type SyncRun = Awaited<ReturnType<typeof syncWith>>;
  * One in-process sync that no stream may fail; `check` sees the run with the mirror open, and
  * the mirror is closed after it.
  */
-export async function syncPassing(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void): Promise<RunResult> {
+export async function syncPassing(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
   const run = await syncWith(sim, dbPath, opts);
   try {
     expect(failures(run.result)).toEqual([]);
-    check?.(run);
+    await check?.(run);
   } finally {
     run.mirror.close();
   }
@@ -209,9 +209,9 @@ export async function syncPassing(sim: Simulator, dbPath: string, opts: Paramete
 }
 
 /** The same, and then the mirror must equal the simulator's data. */
-export function syncMatching(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void): Promise<RunResult> {
-  return syncPassing(sim, dbPath, opts, (run) => {
-    check?.(run);
+export function syncMatching(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
+  return syncPassing(sim, dbPath, opts, async (run) => {
+    await check?.(run);
     expectMirrorMatches(run.mirror.sqlite, sim);
   });
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Env } from '../../src/config.js';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/sim/index.js';
@@ -36,14 +37,15 @@ export function simEnv(sim: Simulator, dbPath: string, overrides: Record<string,
 export async function syncWith(
   sim: Simulator,
   dbPath: string,
-  opts: Partial<Omit<SyncOptions, 'mirror' | 'client' | 'env' | 'logger'>> & { env?: Record<string, string> } = {},
-): Promise<{ result: RunResult; mirror: Mirror }> {
+  opts: Partial<Omit<SyncOptions, 'store' | 'client' | 'env' | 'logger'>> & { env?: Record<string, string> } = {},
+): Promise<{ result: RunResult; mirror: Mirror; store: SqliteStore }> {
   const env = simEnv(sim, dbPath, opts.env);
   const mirror = openMirror(dbPath);
+  const store = new SqliteStore(mirror);
   const client = createClientFromEnv(env, { logger: silentLogger, onEvent: countClientEvent, retryBaseMs: 5, retryMaxMs: 100 });
   try {
-    const result = await runSync({ ...opts, mirror, client, env, logger: silentLogger });
-    return { result, mirror };
+    const result = await runSync({ ...opts, store, client, env, logger: silentLogger });
+    return { result, mirror, store };
   } finally {
     await client.close();
   }

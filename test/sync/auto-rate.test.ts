@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { openMirror } from '../../src/db/connection.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
@@ -55,7 +56,7 @@ describe('LEELOO_RATE_LIMIT=auto', () => {
         if (e.type === 'request') answers.push({ at: performance.now(), status: e.status });
       },
     });
-    const result = await runSync({ mirror, client, env, logger: silentLogger, full: true });
+    const result = await runSync({ store: new SqliteStore(mirror), client, env, logger: silentLogger, full: true });
     await client.close();
     expect(failures(result)).toEqual([]);
 
@@ -75,7 +76,7 @@ describe('LEELOO_RATE_LIMIT=auto', () => {
     expect(stored!.ceiling!).toBeGreaterThan(LIMIT * 0.85);
     expect(stored!.ceiling!).toBeLessThan(LIMIT * 1.1);
     expect(stored!.rate).toBeLessThanOrEqual(stored!.ceiling!);
-    expect(new FindingsStore(mirror.sqlite).get(RATE_LIMIT_FINDING)!.detail).toMatch(/429s above/);
+    expect((await FindingsStore.load(new SqliteStore(mirror))).get(RATE_LIMIT_FINDING)!.detail).toMatch(/429s above/);
     mirror.close();
 
     // status shows it (as the sync stored it).

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import type { Mirror } from '../../src/db/connection.js';
 import type { DateFilterFinding } from '../../src/doctor/probe.js';
 import { FindingsStore } from '../../src/sync/findings.js';
@@ -6,7 +7,7 @@ import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expec
 import { failures, syncWith } from '../helpers/mirror.js';
 import { closedAfterEach } from '../helpers/sim.js';
 
-const finding = (m: Mirror) => new FindingsStore(m.sqlite).get<DateFilterFinding>('date_filter');
+const finding = async (m: Mirror) => (await FindingsStore.load(new SqliteStore(m))).get<DateFilterFinding>('date_filter');
 const cursorOf = (m: Mirror, stream: string) =>
   (m.sqlite.prepare('SELECT cursor FROM sync_state WHERE stream = ? AND partition = ?').get(stream, '') as { cursor: string | null } | undefined)?.cursor ?? null;
 
@@ -16,8 +17,8 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
   it('probes an exact server once and keeps sub-day windows', async () => {
     const sim = await fresh.simulator({ seed: 31, people: 120 });
     const db = fresh.db();
-    await syncMatching(sim, db.path, {}, (first) => {
-      const f = finding(first.mirror);
+    await syncMatching(sim, db.path, {}, async (first) => {
+      const f = await finding(first.mirror);
       expect(f).toMatchObject({ source: 'probe', value: { mode: 'datetime', dateTo: 'day-start' } });
     });
     // The finding is stored: the next run does not probe again (one list request per stream, no probe).
@@ -35,7 +36,7 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
       const first = await syncWith(sim, db.path);
       try {
         expect(failures(first.result)).toEqual([]);
-        expect(finding(first.mirror)?.value).toMatchObject({ mode: 'date', dateTo: precision });
+        expect((await finding(first.mirror))?.value).toMatchObject({ mode: 'date', dateTo: precision });
         expectMirrorMatches(first.mirror.sqlite, sim);
         // Only what the window covers is claimed: never past the run's start.
         expect(Date.parse(cursorOf(first.mirror, 'people')!)).toBeLessThanOrEqual(Date.now());
@@ -79,8 +80,8 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
     expect(failures(first.result)).toEqual([]);
     sim.setKnobs({ datePrecision: 'day' });
     sim.activity({ messages: 6, newPeople: 2 });
-    await syncMatching(sim, db.path, { env }, (second) => {
-      expect(finding(second.mirror)?.value).toMatchObject({ mode: 'date', dateTo: 'day' });
+    await syncMatching(sim, db.path, { env }, async (second) => {
+      expect((await finding(second.mirror))?.value).toMatchObject({ mode: 'date', dateTo: 'day' });
     });
   });
 
@@ -104,7 +105,7 @@ describe('date-filter precision with LEELOO_DATE_FORMAT=auto (the default)', () 
         }
         expect(cursorOf(r.mirror, 'people')).toBe(before.people);
         expect(cursorOf(r.mirror, 'communication_channels')).toBe(before.channels);
-        if (format === 'auto') expect(finding(r.mirror)?.value.mode).toBe('ignored');
+        if (format === 'auto') expect((await finding(r.mirror))?.value.mode).toBe('ignored');
       } finally {
         r.mirror.close();
       }

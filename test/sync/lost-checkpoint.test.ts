@@ -5,6 +5,7 @@ import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { createLogger } from '../../src/log.js';
 import { startSimulator } from '../../src/sim/index.js';
 import { runSync } from '../../src/sync/engine.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { runCli } from '../helpers/cli.js';
 import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
 
@@ -37,7 +38,7 @@ describe('a checkpoint that is not JSON', () => {
       const env = simEnv(sim, db.path);
       const client = createClientFromEnv(env, { logger });
       try {
-        const again = await runSync({ mirror: m, client, env, logger, streams: ['people', 'communication_channels'] });
+        const again = await runSync({ store: new SqliteStore(m), client, env, logger, streams: ['people', 'communication_channels'] });
         expect(again.streams.map((s) => [s.stream, s.status])).toEqual([
           ['people', 'succeeded'],
           ['communication_channels', 'succeeded'],

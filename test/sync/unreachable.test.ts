@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { openMirror } from '../../src/db/connection.js';
 import { runDoctor } from '../../src/doctor/run.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
@@ -33,9 +34,9 @@ describe('records no last_message window reaches (people who never wrote)', () =
     const client = createClientFromEnv(env, { logger: silentLogger, onEvent: (e) => void (e.type === 'request' && counter.requests++) });
     const m = openMirror(db.path);
     try {
-      const report = await runDoctor(client, env, new FindingsStore(m.sqlite), counter, 7);
+      const report = await runDoctor(client, env, (await FindingsStore.load(new SqliteStore(m))), counter, 7);
       expect(report.ok).toBe(true);
-      expect(new FindingsStore(m.sqlite).get('reachability')?.value).toMatchObject({ unreachable: true });
+      expect((await FindingsStore.load(new SqliteStore(m))).get('reachability')?.value).toMatchObject({ unreachable: true });
     } finally {
       m.close();
       await client.close();

@@ -1,4 +1,6 @@
 import { Redis } from 'ioredis';
+import { FindingsStore } from '../../src/sync/findings.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../../jobs/runtime.js';
 import { openMirror } from '../../src/db/connection.js';
@@ -85,7 +87,7 @@ describe('the worker with LEELOO_RATE_LIMIT=auto', () => {
     const sim = await startSimulator({ seed: 3, people: 5 });
     const p = `${prefix}:worker`;
     const m = openMirror(db.path);
-    storeLearnedRate(m.sqlite, { mode: 'auto', rate: 70, ceiling: 80, max: 200, learnedAt: '2026-01-02T00:00:00.000Z' }, 'test');
+    await storeLearnedRate(await FindingsStore.load(new SqliteStore(m)), { mode: 'auto', rate: 70, ceiling: 80, max: 200, learnedAt: '2026-01-02T00:00:00.000Z' }, 'test');
     m.close();
     const rt = await startWorker({ env: workerEnv(sim, db.path, p, { LEELOO_RATE_LIMIT: 'auto', DASHBOARD_PORT: '0' }), logger: silentLogger, tuning: { lockMs: 2000 } });
     try {

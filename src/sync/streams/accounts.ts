@@ -1,5 +1,5 @@
 import { accounts } from '../../db/schema.js';
-import type { InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { AccountListItem } from '../../leeloo/schemas.js';
 import { pagedRefreshStream } from '../stream-kinds.js';
 import { channelFields, json, rawJson } from '../map.js';

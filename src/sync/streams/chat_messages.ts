@@ -1,10 +1,10 @@
+import { sql } from 'drizzle-orm';
 import { ApiError } from '../../errors.js';
 import { chatMessages } from '../../db/schema.js';
-import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { ChatMessage } from '../../leeloo/schemas.js';
 import { PROVISIONAL_MESSAGE_PREFIX } from '../../writes/reflect.js';
 import type { StreamDef, StreamRun, SyncContext } from '../context.js';
-import { CommitBatcher } from '../batch.js';
 import { SoftDeletes, stillListed, undeleter } from '../deletions.js';
 import { lastMessageList } from '../dateguard.js';
 import { drainDue } from '../due.js';
@@ -39,37 +39,33 @@ const stream: StreamDef = {
     'Chat history of channels with new messages (GET /communication-channels/{id}/chat-messages), incremental by high-water mark.',
   feedsFrom: 'communication_channels',
   async run(ctx, s) {
-    const sqlite = ctx.mirror.sqlite;
-    const up = new EntityUpserter(ctx.mirror.db, chatMessages);
-    if (ctx.full) sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL').run();
-    const due = sqlite.prepare(
-      `SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
-       WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL AND id > ?
-       ORDER BY id LIMIT ?`,
+    const { store } = ctx;
+    const p = (name: string) => sql.placeholder(name);
+    const up = store.entities(chatMessages);
+    if (ctx.full) await store.run(sql`UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL`);
+    const isDue = sql`last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`;
+    const due = store.prepare<DueChannel>(
+      sql`SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
+       WHERE ${isDue} AND id > ${p('after')} ORDER BY id LIMIT ${p('limit')}`,
     );
-    const dueCount = sqlite
-      .prepare<[], number>(
-        `SELECT count(*) AS n FROM communication_channels
-         WHERE last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`,
-      )
-      .pluck();
-    const count = sqlite.prepare('SELECT count(*) AS n FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL');
-    const liveIds = sqlite.prepare('SELECT id FROM chat_messages WHERE channel_id = ? AND deleted_at IS NULL').pluck();
-    const channelLmt = sqlite.prepare('SELECT last_message_time FROM communication_channels WHERE id = ?').pluck();
-    const done = sqlite.prepare('UPDATE communication_channels SET messages_synced_lmt = ?, messages_synced_at = ? WHERE id = ?');
-    const undelete = undeleter(ctx, 'chat_messages');
-    const removeProvisional = sqlite.prepare('DELETE FROM chat_messages WHERE id = ?');
+    const dueCount = store.prepare<{ n: number }>(sql`SELECT count(*) AS n FROM communication_channels WHERE ${isDue}`);
+    const count = store.prepare<{ n: number }>(sql`SELECT count(*) AS n FROM chat_messages WHERE channel_id = ${p('id')} AND deleted_at IS NULL`);
+    const mirrored = async (id: string) => Number((await count.get({ id }))?.n ?? 0);
+    const liveIds = store.prepare<{ id: string }>(sql`SELECT id FROM chat_messages WHERE channel_id = ${p('id')} AND deleted_at IS NULL`);
+    const channelLmt = store.prepare<{ lmt: string | null }>(sql`SELECT last_message_time AS lmt FROM communication_channels WHERE id = ${p('id')}`);
+    const done = store.prepare(sql`UPDATE communication_channels SET messages_synced_lmt = ${p('lmt')}, messages_synced_at = ${p('at')} WHERE id = ${p('id')}`);
+    const undelete = await undeleter(ctx, 'chat_messages');
+    const removeProvisional = store.prepare(sql`DELETE FROM chat_messages WHERE id = ${p('id')}`);
     const channels = new SoftDeletes(ctx, s, 'communication_channels', 'chat history');
     const messages = new SoftDeletes(ctx, s, 'chat_messages');
     const notFound = new Set<string>();
-    const batch = new CommitBatcher(sqlite);
     const writePage = (channelId: string, items: ChatMessage[]) =>
-      batch.run(() => {
+      store.batched(async () => {
         const now = new Date().toISOString();
-        const r = up.upsert(items.map((m) => toMessageRow(channelId, m, now)));
+        const r = await up.upsert(items.map((m) => toMessageRow(channelId, m, now)));
         for (const m of items) {
           messages.listed(m.id);
-          if (undelete(m.id) > 0) r.updated++;
+          if ((await undelete(m.id)) > 0) r.updated++;
         }
         s.counters.rowsInserted += r.inserted;
         s.counters.rowsUpdated += r.updated;
@@ -78,10 +74,10 @@ const stream: StreamDef = {
     const channelList = lastMessageList(ctx, (f, req) => ctx.client.channelsPage(f, req));
 
     await drainDue<DueChannel>(ctx, s, {
-      selectDue: (limit, after) => {
+      selectDue: async (limit, after) => {
         if (channels.tripped) return [];
         for (;;) {
-          const rows = due.all(after, limit) as DueChannel[];
+          const rows = await due.all({ after, limit });
           const keep = rows.filter((r) => !notFound.has(r.id));
           if (keep.length > 0 || rows.length === 0) return keep;
           after = rows[rows.length - 1]!.id;
@@ -89,16 +85,16 @@ const stream: StreamDef = {
       },
       keyOf: (c) => c.id,
       unit: 'channels',
-      countDue: () => dueCount.get() ?? 0,
+      countDue: async () => Number((await dueCount.get())?.n ?? 0),
       async process(ch) {
         if (channels.tripped) return;
         channels.read();
         let pass: PassOutcome;
         try {
           pass = await syncChannel(ctx, s, ch.id, ch.hwm, (items) => writePage(ch.id, items));
-          const mirrored = (count.get(ch.id) as { n: number }).n;
-          if (!pass.full && pass.totalCount !== null && mirrored !== pass.totalCount) {
-            s.log.info({ channelId: ch.id, mirrored, totalCount: pass.totalCount }, 'message count disagrees; full pass of the channel');
+          const n = await mirrored(ch.id);
+          if (!pass.full && pass.totalCount !== null && n !== pass.totalCount) {
+            s.log.info({ channelId: ch.id, mirrored: n, totalCount: pass.totalCount }, 'message count disagrees; full pass of the channel');
             pass = await syncChannel(ctx, s, ch.id, null, (items) => writePage(ch.id, items));
           }
         } catch (err) {
@@ -106,7 +102,7 @@ const stream: StreamDef = {
           // Never "synced with an empty history": the channel stays due and its messages stay.
           notFound.add(ch.id);
           if (!channels.answeredNotFound()) return;
-          const listed = await stillListed(ctx, s, channelLmt.get(ch.id) as string | null, ch.id, channelList);
+          const listed = await stillListed(ctx, s, (await channelLmt.get({ id: ch.id }))?.lmt ?? null, ch.id, channelList);
           if (listed === false) channels.stage(ch.id, 'chat history 404 and not listed around its last message time');
           s.log.info(
             { channelId: ch.id, listed },
@@ -116,23 +112,23 @@ const stream: StreamDef = {
           );
           return;
         }
-        await batch.run(() => {
+        await store.batched(async () => {
           // A full pass that saw the whole history, unchanged, may retire messages the API no longer has.
-          if (pass.full && pass.complete && (count.get(ch.id) as { n: number }).n > pass.seen.size) {
-            for (const id of liveIds.all(ch.id) as string[]) {
+          if (pass.full && pass.complete && (await mirrored(ch.id)) > pass.seen.size) {
+            for (const { id } of await liveIds.all({ id: ch.id })) {
               if (pass.seen.has(id)) continue;
               // A sent message's stand-in (src/writes/reflect.ts) is ours, not the API's: the real
               // message has now been read, so the stand-in goes.
-              if (id.startsWith(PROVISIONAL_MESSAGE_PREFIX)) removeProvisional.run(id);
+              if (id.startsWith(PROVISIONAL_MESSAGE_PREFIX)) await removeProvisional.run({ id });
               else messages.stage(id, 'not in a complete pass of its channel');
             }
           }
-          done.run(ch.lmt, new Date().toISOString(), ch.id);
+          await done.run({ lmt: ch.lmt, at: new Date().toISOString(), id: ch.id });
         });
       },
     }, s.upstream);
-    channels.apply();
-    messages.apply();
+    await channels.apply();
+    await messages.apply();
   },
 };
 

@@ -1,5 +1,6 @@
 import { communicationChannels } from '../../db/schema.js';
-import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import { sql } from 'drizzle-orm';
+import type { InsertRow } from '../../db/store/types.js';
 import type { Channel } from '../../leeloo/schemas.js';
 import type { StreamDef } from '../context.js';
 import { answers, SoftDeletes, undeleter } from '../deletions.js';
@@ -22,19 +23,19 @@ const stream: StreamDef = {
   description:
     'Communication channels (messenger accounts) with UTM marks, by last_message windows (GET /communication-channels); connection_id/status come from the people stream.',
   async run(ctx, s) {
-    const up = new EntityUpserter(ctx.mirror.db, communicationChannels, { adoptStubs: true });
+    const up = ctx.store.entities(communicationChannels, { adoptStubs: true });
     const dels = new SoftDeletes(ctx, s, 'communication_channels');
     // Back after being marked deleted: read its whole history again.
-    const undelete = undeleter(ctx, 'communication_channels', 'messages_synced_lmt = NULL');
+    const undelete = await undeleter(ctx, 'communication_channels', 'messages_synced_lmt');
     const spec: WindowSpec<Channel> = {
       list: lastMessageList(ctx, (f, req) => ctx.client.channelsPage(f, req)),
       idOf: (c) => c.id,
-      writePage(items) {
+      async writePage(items) {
         const now = new Date().toISOString();
-        const r = up.upsert(items.map((c) => toChannelRow(c, now)));
+        const r = await up.upsert(items.map((c) => toChannelRow(c, now)));
         for (const c of items) {
           dels.listed(c.id);
-          if (undelete(c.id) > 0) r.updated++;
+          if ((await undelete(c.id)) > 0) r.updated++;
         }
         return r;
       },
@@ -43,8 +44,8 @@ const stream: StreamDef = {
     if (ctx.reconcile) {
       // Stubs (raw NULL: known only from a person's accounts) were never listed: no evidence either way.
       const exists = (id: string) => answers(s, () => ctx.client.getChannelPerson(id, { signal: ctx.signal }));
-      await reconcileList(ctx, s, spec, dels, exists, 'raw IS NOT NULL');
-      dels.apply();
+      await reconcileList(ctx, s, spec, dels, exists, sql`raw IS NOT NULL`);
+      await dels.apply();
     }
   },
 };

@@ -1,5 +1,5 @@
 import { connections } from '../../db/schema.js';
-import type { InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { Connection } from '../../leeloo/schemas.js';
 import { snapshotStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';

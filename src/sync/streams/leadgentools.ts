@@ -1,5 +1,6 @@
 import { leadgentools } from '../../db/schema.js';
-import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import { sql } from 'drizzle-orm';
+import type { InsertRow } from '../../db/store/types.js';
 import type { Leadgentool } from '../../leeloo/schemas.js';
 import { idsOf, perParentStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';
@@ -11,12 +12,12 @@ export default perParentStream({
   description:
     'Lead generation tools of every tunnel (GET /tunnels/{id}?include=leadgentools, from its `linked`); also stores the tunnel detail payload.',
   dependsOn: ['tunnels'],
-  setup: (ctx) => ({ up: new EntityUpserter(ctx.mirror.db, leadgentools), detail: ctx.mirror.sqlite.prepare('UPDATE tunnels SET detail_raw = ? WHERE id = ?') }),
+  setup: (ctx) => ({ up: ctx.store.entities(leadgentools), detail: ctx.store.prepare(sql`UPDATE tunnels SET detail_raw = ${sql.placeholder('raw')} WHERE id = ${sql.placeholder('id')}`) }),
   parents: idsOf('tunnels'),
   fetch: (c, tunnel, signal) => c.getTunnel(tunnel.id, { signal }),
-  write(w, s, tunnel, detail, syncedAt) {
-    w.detail.run(rawJson(detail.tunnel), tunnel.id);
-    const r = w.up.upsert(detail.leadgentools.map((l) => toLeadgentoolRow(l, tunnel.id, syncedAt)));
+  async write(w, s, tunnel, detail, syncedAt) {
+    await w.detail.run({ raw: rawJson(detail.tunnel), id: tunnel.id });
+    const r = await w.up.upsert(detail.leadgentools.map((l) => toLeadgentoolRow(l, tunnel.id, syncedAt)));
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
     return detail.leadgentools.map((l) => l.id);

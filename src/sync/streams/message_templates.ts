@@ -1,5 +1,5 @@
 import { messageTemplates } from '../../db/schema.js';
-import { EntityUpserter, type InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { MessageTemplate } from '../../leeloo/schemas.js';
 import { idsOf, perParentStream } from '../stream-kinds.js';
 import { rawJson, str } from '../map.js';
@@ -10,11 +10,11 @@ export default perParentStream({
   name: 'message_templates',
   description: 'Message templates of every category (GET /categories/templates/{category_id}).',
   dependsOn: ['template_categories'],
-  setup: (ctx) => new EntityUpserter(ctx.mirror.db, messageTemplates),
+  setup: (ctx) => ctx.store.entities(messageTemplates),
   parents: idsOf('template_categories'),
   fetch: (c, cat, signal) => c.listTemplates(cat.id, { signal }),
-  write(up, s, cat, templates, syncedAt) {
-    const r = up.upsert(templates.map((t) => toTemplateRow(t, cat.id, syncedAt)));
+  async write(up, s, cat, templates, syncedAt) {
+    const r = await up.upsert(templates.map((t) => toTemplateRow(t, cat.id, syncedAt)));
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
     return templates.map((t) => t.id);

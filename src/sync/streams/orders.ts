@@ -1,6 +1,6 @@
-import { backfillHistory, historyOf } from '../../db/history.js';
+import { backfillHistory, StoreHistory } from '../../db/history.js';
 import { orders } from '../../db/schema.js';
-import type { InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { OrderDetail, OrderListItem } from '../../leeloo/schemas.js';
 import { listWithDetails } from '../list-details.js';
 import { num, rawJson, str, ts } from '../map.js';
@@ -39,14 +39,14 @@ export default listWithDetails({
   table: orders,
   noun: 'order',
   list: { kind: 'whole', page: (c, req) => c.ordersPage(req) },
-  setup(ctx) {
-    backfillHistory(ctx.mirror.sqlite, 'orders');
-    return historyOf(ctx.mirror.sqlite);
+  async setup(ctx) {
+    await backfillHistory(ctx.store, 'orders');
+    return new StoreHistory(ctx.store);
   },
   toListRow: toOrderRow,
   // order_status_history: an unchanged list item has the status already recorded.
-  afterListRow(h, o, syncedAt, changed) {
-    if (changed) h.recordOrderStatus(o.id, str(o.status), syncedAt);
+  async afterListRow(h, o, syncedAt, changed) {
+    if (changed) await h.recordOrderStatus(o.id, str(o.status), syncedAt);
   },
   afterDelete: (h, id, at) => h.closeOrder(id, at),
   detail: (c, id, signal) => c.getOrder(id, { signal }),

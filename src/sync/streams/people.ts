@@ -1,6 +1,7 @@
-import { backfillHistory, historyOf } from '../../db/history.js';
+import { sql } from 'drizzle-orm';
+import { backfillHistory, StoreHistory } from '../../db/history.js';
 import { customFields, people, personContactedUsers, personTags, subscriptions } from '../../db/schema.js';
-import { ChildReplacer, type InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { PersonDetail, PersonListItem } from '../../leeloo/schemas.js';
 import type { SyncContext } from '../context.js';
 import { listWithDetails } from '../list-details.js';
@@ -64,23 +65,25 @@ const subscriptionRows = (d: PersonDetail) =>
 const contactedRows = (d: PersonDetail) => [...new Set(array(d.links?.contactedUsers).map((u) => str(u.id)).filter((u): u is string => u !== null))].map((userId) => ({ userId }));
 
 /** Statements of a run: the person's child tables and its channels' stubs. */
-function setup(ctx: SyncContext) {
-  const { db, sqlite } = ctx.mirror;
-  backfillHistory(sqlite, 'people');
+async function setup(ctx: SyncContext) {
+  const { store } = ctx;
+  await backfillHistory(store, 'people');
+  const p = (name: string) => sql.placeholder(name);
   return {
-    history: historyOf(sqlite),
-    tags: new ChildReplacer(db, personTags, 'personId'),
-    fields: new ChildReplacer(db, customFields, 'personId'),
-    subs: new ChildReplacer(db, subscriptions, 'personId'),
-    contacted: new ChildReplacer(db, personContactedUsers, 'personId'),
+    history: new StoreHistory(store),
+    tags: store.children(personTags, 'personId'),
+    fields: store.children(customFields, 'personId'),
+    subs: store.children(subscriptions, 'personId'),
+    contacted: store.children(personContactedUsers, 'personId'),
     // A person's `accounts` carry connection_id/connection_status, which the channel list lacks.
     // Only those columns are written here; the channel stream owns the rest of the row.
-    channelStub: sqlite.prepare(
-      `INSERT INTO communication_channels (id, person_id, source, connection_id, connection_status, synced_at) VALUES (?, ?, ?, ?, ?, ?)
+    channelStub: store.prepare(
+      sql`INSERT INTO communication_channels (id, person_id, source, connection_id, connection_status, synced_at)
+       VALUES (${p('id')}, ${p('person')}, ${p('source')}, ${p('connId')}, ${p('connStatus')}, ${p('at')})
        ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id, connection_id = excluded.connection_id, connection_status = excluded.connection_status,
          source = coalesce(communication_channels.source, excluded.source)
-       WHERE communication_channels.person_id IS NOT excluded.person_id OR communication_channels.connection_id IS NOT excluded.connection_id
-         OR communication_channels.connection_status IS NOT excluded.connection_status`,
+       WHERE communication_channels.person_id IS DISTINCT FROM excluded.person_id OR communication_channels.connection_id IS DISTINCT FROM excluded.connection_id
+         OR communication_channels.connection_status IS DISTINCT FROM excluded.connection_status`,
     ),
   };
 }
@@ -99,29 +102,31 @@ export default listWithDetails({
   },
   setup,
   toListRow: toPersonRow,
-  afterListRow(w, p, syncedAt) {
+  async afterListRow(w, p, syncedAt) {
     const names = tagNames(p.tags);
-    w.tags.replace(p.id, tagRows(names));
-    w.history.recordPersonTags(p.id, names, syncedAt);
-    for (const a of array(p.accounts)) w.channelStub.run(a.account_id, p.id, str(a.from), str(a.connection_id), str(a.connection_status), syncedAt);
+    await w.tags.replace(p.id, tagRows(names));
+    await w.history.recordPersonTags(p.id, names, syncedAt);
+    for (const a of array(p.accounts)) {
+      await w.channelStub.run({ id: a.account_id, person: p.id, source: str(a.from), connId: str(a.connection_id), connStatus: str(a.connection_status), at: syncedAt });
+    }
   },
   detail: async (c, id, signal) => (await c.getPerson(id, undefined, { signal })).person,
   toDetailRow: toPersonDetailRow,
-  afterDetail(w, id, d) {
+  async afterDetail(w, id, d) {
     if (Array.isArray(d.tags)) {
       const names = tagNames(d.tags);
-      w.tags.replace(id, tagRows(names));
-      w.history.recordPersonTags(id, names, new Date().toISOString());
+      await w.tags.replace(id, tagRows(names));
+      await w.history.recordPersonTags(id, names, new Date().toISOString());
     }
-    w.fields.replace(id, customFieldRows(d.custom_fields));
-    w.subs.replace(id, subscriptionRows(d));
-    w.contacted.replace(id, contactedRows(d));
+    await w.fields.replace(id, customFieldRows(d.custom_fields));
+    await w.subs.replace(id, subscriptionRows(d));
+    await w.contacted.replace(id, contactedRows(d));
   },
   afterDelete: (w, id, at) => w.history.closePerson(id, at),
   onMissing: 'confirm',
-  beforeList(ctx, s) {
+  async beforeList(ctx, s) {
     if (!ctx.reconcile) return;
-    const n = markOldestDetailsDue(ctx);
+    const n = await markOldestDetailsDue(ctx);
     s.log.info({ refresh: n, share: ctx.env.SYNC_RECONCILE_DETAIL_SHARE }, 'reconcile: re-reading the oldest person details');
   },
 });

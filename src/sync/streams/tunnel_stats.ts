@@ -1,5 +1,7 @@
+import { sql } from 'drizzle-orm';
+import { getTableColumns } from 'drizzle-orm';
 import { tunnelStats } from '../../db/schema.js';
-import type { InsertRow } from '../../db/upsert.js';
+import type { InsertRow } from '../../db/store/types.js';
 import type { TunnelStats } from '../../leeloo/schemas.js';
 import { idsOf, perParentStream } from '../stream-kinds.js';
 import { int, num, rawJson } from '../map.js';
@@ -25,6 +27,23 @@ export function toTunnelStatsRow(tunnelId: string, snapshotDate: string, stats: 
   };
 }
 
+const COLUMNS = getTableColumns(tunnelStats);
+
+/** The day's snapshot, inserted or replacing the one of an earlier run that day. */
+function replaceSnapshot(row: InsertRow<typeof tunnelStats>) {
+  const entries = Object.entries(row).map(([key, value]) => ({ name: sql.identifier(COLUMNS[key as keyof typeof COLUMNS].name), value }));
+  return sql`INSERT INTO tunnel_stats (${sql.join(
+    entries.map((e) => e.name),
+    sql`, `,
+  )}) VALUES (${sql.join(
+    entries.map((e) => sql`${e.value ?? null}`),
+    sql`, `,
+  )}) ON CONFLICT (tunnel_id, snapshot_date) DO UPDATE SET ${sql.join(
+    entries.map((e) => sql`${e.name} = excluded.${e.name}`),
+    sql`, `,
+  )}`;
+}
+
 /**
  * One snapshot per tunnel per UTC day: the API only serves current totals, so history exists only
  * as far as we keep it. A second run on the same day replaces that day's snapshot.
@@ -34,16 +53,16 @@ export default perParentStream({
   description: 'Daily snapshots of each tunnel’s totals (GET /tunnels/{id}/stats).',
   dependsOn: ['tunnels'],
   setup: (ctx) => ({
-    db: ctx.mirror.db,
+    store: ctx.store,
     day: ctx.runStart.toISOString().slice(0, 10),
-    existed: ctx.mirror.sqlite.prepare('SELECT 1 FROM tunnel_stats WHERE tunnel_id = ? AND snapshot_date = ?'),
+    existed: ctx.store.prepare(sql`SELECT 1 AS one FROM tunnel_stats WHERE tunnel_id = ${sql.placeholder('tunnel')} AND snapshot_date = ${sql.placeholder('day')}`),
   }),
   parents: idsOf('tunnels'),
   fetch: (c, tunnel, signal) => c.getTunnelStats(tunnel.id, { signal }),
-  write(w, s, tunnel, stats, syncedAt) {
+  async write(w, s, tunnel, stats, syncedAt) {
     const row = toTunnelStatsRow(tunnel.id, w.day, stats, syncedAt);
-    const existed = w.existed.get(tunnel.id, w.day);
-    w.db.insert(tunnelStats).values(row).onConflictDoUpdate({ target: [tunnelStats.tunnelId, tunnelStats.snapshotDate], set: row }).run();
+    const existed = await w.existed.get({ tunnel: tunnel.id, day: w.day });
+    await w.store.run(replaceSnapshot(row));
     if (existed) s.counters.rowsUpdated++;
     else s.counters.rowsInserted++;
     return [];
