@@ -7,7 +7,7 @@ import { databaseKind, parseDatabaseUrl } from '../db/location.js';
 import * as schema from '../db/schema.js';
 import type { Store } from '../db/store/types.js';
 import { redact, redactDeep } from '../secrets.js';
-import { lastSuccessByStream as lastSuccess } from '../sync/run-log.js';
+import { lastSuccess, lastSuccessByStream as lastSuccessOf } from '../sync/run-log.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
@@ -38,7 +38,7 @@ export function lastSuccessByStream(path: string): Record<string, string> {
   if (!existsSync(path)) return {};
   const m = openMirror(path, { migrate: false, readonly: true });
   try {
-    return lastSuccess(m.sqlite);
+    return lastSuccessOf(m.sqlite);
   } finally {
     m.close();
   }
@@ -63,13 +63,6 @@ export async function rowCounts(store: Pick<Store, 'get'>): Promise<Record<strin
   return out;
 }
 
-async function lastSuccessFrom(store: Pick<Store, 'all'>): Promise<Record<string, string>> {
-  const rows = await store.all<{ stream: string; at: string }>(
-    sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
-}
-
 /** The overview of the mirror `databaseUrl` names (a SQLite path or a postgres:// URL), read-only. */
 export async function readMirrorOverview(databaseUrl: string, runsPerStream = 3): Promise<MirrorOverview> {
   const absent = mirrorAbsence(databaseUrl);
@@ -80,7 +73,7 @@ export async function readMirrorOverview(databaseUrl: string, runsPerStream = 3)
     const status = await readStatusFrom(store, runsPerStream);
     // The last fence before the browser: run errors and cursors come from the database, which
     // anyone may have written to (and an older version may have stored unredacted).
-    return redactDeep({ path: store.location, exists: true, ...status, rowCounts: await rowCounts(store), lastSuccess: await lastSuccessFrom(store) });
+    return redactDeep({ path: store.location, exists: true, ...status, rowCounts: await rowCounts(store), lastSuccess: await lastSuccess(store) });
   } finally {
     await store.close();
   }
