@@ -15,8 +15,6 @@ import { ROLLUPS, WIDE_VIEW, wideViewSql } from './wide-view.js';
 // One refresh at a time per database: two concurrent rewrites would each delete only the rows
 // their statement's snapshot saw, and leave the other's rows doubled. Any constant would do.
 const REFRESH_LOCK = 0x1ee100_0003;
-// Rows per INSERT: 6 columns × 1000 rows stays far below PostgreSQL's 65535 bind parameters.
-const CHUNK = 1000;
 
 const COMMENT_PREFIX = 'leeloo-sync: one column per custom-field name, rebuilt when the names change; sql sha256 ';
 
@@ -69,27 +67,20 @@ export async function refreshPgWideView(pool: pg.Pool): Promise<boolean> {
 }
 
 /**
- * Rewrites the rollup tables from their views; returns the ms it took. As on SQLite the views
- * are read first, outside the transaction, and the replacement is one short transaction, so
- * readers see the old rollups or the new ones, never a mix.
+ * Rewrites the rollup tables from their views, in one transaction; returns the ms it took.
+ * Unlike SQLite (views.ts), the views are read inside it, by `INSERT … SELECT`: PostgreSQL's
+ * readers never wait for a writer (they see the old rollups until the commit, never a mix), the
+ * sync's writes to the base tables never wait for these reads, and no rows travel through
+ * JavaScript (where a `date` could meet a time zone).
  */
 export async function refreshPgRollups(pool: pg.Pool): Promise<number> {
   const started = performance.now();
-  const read: { r: (typeof ROLLUPS)[number]; rows: unknown[][] }[] = [];
-  for (const r of ROLLUPS) {
-    const res = await pool.query<unknown[]>({ text: `SELECT ${r.columns.join(', ')} FROM ${r.view}`, rowMode: 'array' });
-    read.push({ r, rows: res.rows });
-  }
   await inTransaction(pool, async (c) => {
-    for (const { r, rows } of read) {
+    for (const r of ROLLUPS) {
+      const cols = r.columns.join(', ');
       // DELETE, not TRUNCATE: TRUNCATE's exclusive lock would make the reports page wait.
       await c.query(`DELETE FROM ${r.table}`);
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        const chunk = rows.slice(i, i + CHUNK);
-        const n = r.columns.length;
-        const values = chunk.map((_, j) => `(${r.columns.map((_, k) => `$${j * n + k + 1}`).join(', ')})`).join(', ');
-        await c.query(`INSERT INTO ${r.table} (${r.columns.join(', ')}) VALUES ${values}`, chunk.flat());
-      }
+      await c.query(`INSERT INTO ${r.table} (${cols}) SELECT ${cols} FROM ${r.view}`);
     }
     const ms = Math.round(performance.now() - started);
     await c.query(

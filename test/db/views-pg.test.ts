@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
 import { openPgMirror, type PgMirror } from '../../src/db/pg.js';
 import { refreshPgDerivedViews, refreshPgRollups, refreshPgWideView } from '../../src/db/views-pg.js';
-import { WIDE_VIEW, wideColumns } from '../../src/db/wide-view.js';
+import { ROLLUPS, WIDE_VIEW, wideColumns } from '../../src/db/wide-view.js';
 import { readStatusFrom } from '../../src/cli/status-read.js';
 import { rowCounts } from '../../src/dashboard/mirror.js';
 import { readReportData } from '../../src/reports/data.js';
@@ -189,6 +189,22 @@ describe('analyst views (PostgreSQL)', () => {
     }
     expect(await refreshPgWideView(pgm.pool)).toBe(true);
     expect(await fx.wideViewColumns()).not.toContain('gorod');
+  });
+
+  it('concurrent refreshes neither double the rollups nor fail on the wide view', async () => {
+    const person = fx.base.people.find((p) => p.deleted_at === null)!.id;
+    await fx.exec(sql`INSERT INTO custom_fields (person_id, ordinal, name, type, value) VALUES (${person}, 800, 'Concurrent field', 'KEYWORD', 'c')`);
+    try {
+      const rebuilt = await Promise.all([refreshPgWideView(pgm.pool), refreshPgWideView(pgm.pool), refreshPgWideView(pgm.pool)]);
+      expect(rebuilt.filter(Boolean)).toEqual([true]);
+      expect(await fx.wideViewColumns()).toContain('concurrent_field');
+      await Promise.all([refreshPgRollups(pgm.pool), refreshPgRollups(pgm.pool), refreshPgRollups(pgm.pool)]);
+      const n = async (from: string) => (await pgm.pool.query<{ n: number }>(`SELECT count(*) AS n FROM ${from}`)).rows[0]!.n;
+      for (const r of ROLLUPS) expect(await n(r.table), r.table).toBe(await n(r.view));
+    } finally {
+      await fx.exec(sql`DELETE FROM custom_fields WHERE ordinal = 800`);
+      await refreshPgWideView(pgm.pool);
+    }
   });
 
   it('history tables: the copy equals the original, and both backends take and refuse the same intervals', async () => {
