@@ -2,8 +2,7 @@
  * The PostgreSQL twin of views.ts: after a sync, rebuild `people_custom_fields_wide` when the set
  * of custom-field names changed, and rewrite the rollup tables from their views
  * (migrations-pg/0003_views.sql). The PostgreSQL Store's refreshDerivedViews() calls
- * refreshPgDerivedViews with its pool, whose type parsers (pg.ts MIRROR_TYPES) read dates as
- * YYYY-MM-DD text and counts as numbers.
+ * refreshPgDerivedViews with its pool.
  *
  * pg_views keeps a deparsed, reformatted definition, not the text it was created from, so the
  * SQL the view was built from is compared through a hash kept in the view's COMMENT.
@@ -12,8 +11,9 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { ROLLUPS, WIDE_VIEW, wideViewSql } from './wide-view.js';
 
-// One refresh at a time per database: two concurrent rewrites would each delete only the rows
-// their statement's snapshot saw, and leave the other's rows doubled. Any constant would do.
+// One refresh at a time per database (two workers' syncs may end together): two concurrent
+// rewrites would each delete only the rows their statement's snapshot saw and leave the other's
+// rows doubled, and two rebuilds of the wide view would race on DROP/CREATE. Any constant would do.
 const REFRESH_LOCK = 0x1ee100_0003;
 
 const COMMENT_PREFIX = 'leeloo-sync: one column per custom-field name, rebuilt when the names change; sql sha256 ';
