@@ -65,6 +65,13 @@ describe('SqliteStore transactions', () => {
       });
     });
     expect(await ids(s)).toEqual(['inner2', 'outer']);
+    // Savepoints are named by depth: nesting again prepares no new statements.
+    const nest = () => s.transaction(() => s.transaction(() => s.transaction(async () => undefined)));
+    await nest();
+    const n = s.preparedCount;
+    await nest();
+    await s.batched(async () => undefined);
+    expect(s.preparedCount).toBe(n);
   });
 
   it('batched: shares one transaction, isolates a failing item, flushes at the batch size', async () => {
@@ -121,5 +128,27 @@ describe('SqliteStore writers', () => {
     expect(await c.replace('p', [{ tag: 'a' }])).toBe(true);
     expect(await c.replace('p', [{ tag: 'a' }])).toBe(false);
     expect(await s.all(sql`SELECT person_id AS "personId", tag FROM person_tags`)).toEqual([{ personId: 'p', tag: 'a' }]);
+  });
+});
+
+describe('openStore', () => {
+  it('opens a SQLite file for a path or a file: URL', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { openStore } = await import('../../src/db/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'ls-store-'));
+    try {
+      const s = await openStore(`file:${join(dir, 'm.db')}`);
+      expect(s.dialect).toBe('sqlite');
+      expect(s.location).toBe(join(dir, 'm.db'));
+      expect(await s.run(tag('a'))).toBe(1);
+      await s.close();
+      const again = await openStore(join(dir, 'm.db'));
+      expect(await again.all(sql`SELECT id FROM tags`)).toEqual([{ id: 'a' }]);
+      await again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

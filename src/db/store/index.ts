@@ -12,7 +12,13 @@ export { SqliteStore } from './sqlite.js';
 const PG_MODULE = './pg.js';
 
 async function loadPg(): Promise<OpenPgStore> {
-  const mod = (await import(PG_MODULE)) as { openPgStore?: unknown };
+  let mod: { openPgStore?: unknown };
+  try {
+    mod = (await import(PG_MODULE)) as { openPgStore?: unknown };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new ConfigError('DATABASE_URL is a PostgreSQL URL, but this build has no PostgreSQL store (src/db/store/pg.ts); give a SQLite file path');
+  }
   if (typeof mod.openPgStore !== 'function') throw new Error('src/db/store/pg.ts does not export openPgStore');
   return mod.openPgStore as OpenPgStore;
 }
