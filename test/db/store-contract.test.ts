@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatMessages, communicationChannels, customFields, orders, people, personTags } from '../../src/db/schema.js';
 import { openPgStore } from '../../src/db/store/pg.js';
+import { openStore } from '../../src/db/store/index.js';
 import type { Store } from '../../src/db/store/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -13,6 +14,7 @@ let pgDb: TestDatabase | undefined;
 
 /** [name, open a fresh store, clean up after it is closed]. */
 const BACKENDS: [string, () => Promise<Store>, () => Promise<void>][] = [
+  ['sqlite', () => openStore(':memory:'), async () => {}],
   [
     'postgres',
     async () => {
