@@ -179,10 +179,11 @@ describe('DATABASE_URL', () => {
 });
 
 describe('a PostgreSQL DATABASE_URL', () => {
-  it('is refused by the commands that write SQLite only so far: exit 2, one line, no password', async () => {
-    const r = await runCli(['outbox', 'list'], { DATABASE_URL: 'postgres://ada:Zq7-secret@127.0.0.1:5432/mirror' });
+  it('is opened by the commands, and a server that does not answer is one line without the password, exit 2', async () => {
+    const r = await runCli(['outbox', 'list'], { DATABASE_URL: 'postgres://ada:Zq7-secret@127.0.0.1:1/mirror' });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('leeloo-sync: DATABASE_URL is a PostgreSQL URL, which this command does not use yet (README, Choosing a backend); give a SQLite file path\n');
+    expect(r.stderr).toMatch(/^leeloo-sync: DATABASE_URL \(postgres:\/\/ada@127\.0\.0\.1:1\/mirror\): cannot reach PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\)\n$/);
+    expect(r.stderr).not.toContain('Zq7-secret');
   }, 60_000);
 
   it('selects the postgres backend, and its password is redacted once the configuration is loaded', () => {
