@@ -3,6 +3,7 @@
  * (never absolute timings). Options: --quick (smaller sizes), --rss 10000,100000.
  */
 import { benchUpsert } from './upsert.js';
+import { benchUpsertPg } from './upsert-pg.js';
 import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
@@ -30,6 +31,14 @@ row(`start-up: \`leeloo-sync --help\` vs \`node -e 0\` (median of ${st.runs})`, 
 
 const up = benchUpsert(quick ? 20_000 : 50_000);
 row('upsert rows/s, mirror vs raw prepared inserts', `${up.ratio.toFixed(2)} (${up.mirrorRowsPerSec} vs ${up.rawRowsPerSec} rows/s)`, '≥ 0.70', up.ratio >= 0.7);
+
+const upg = await benchUpsertPg(quick ? 20_000 : 50_000);
+row(
+  'PostgreSQL upsert rows/s, PgStore vs raw `pg` multi-row INSERT',
+  `${upg.ratio.toFixed(2)} (${upg.storeRowsPerSec} vs ${upg.rawRowsPerSec} rows/s; unchanged re-upsert ${upg.reupsertRowsPerSec} rows/s, ${upg.reupsertRatio.toFixed(2)} of raw)`,
+  '≥ 0.70',
+  upg.ratio >= 0.7,
+);
 
 // 40 ms stands for a nearby API (real round trips are longer): enough that the run is bound by
 // requests, not by this machine's CPU, which is what the floor assumes.

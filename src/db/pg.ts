@@ -29,6 +29,8 @@ export interface PgMirror {
   url: string;
   /** The schema the mirror lives in (the connection's current_schema()). */
   schema: string;
+  /** The one-line ConfigError for a driver error meaning the server is unusable (pgConfigError), or undefined. */
+  configError(err: unknown): ConfigError | undefined;
   close(): Promise<void>;
 }
 
@@ -53,7 +55,7 @@ export const PG_MIGRATIONS_DIR = [['..', '..'], ['..', '..', '..']]
  * The pool's parsers, so raw SQL on `pool` reads rows in the SQLite mirror's shapes, as drizzle
  * does through schema-pg.ts's column types: timestamptz as ISO-8601 UTC text, jsonb as compact JSON text,
  * boolean as 0/1, date as YYYY-MM-DD, and int8 (count(*), sums) as a number when it is a safe
- * integer (text beyond 2^53, as node-postgres gives it).
+ * integer (text beyond 2^53, as node-postgres gives it), numeric as a number.
  */
 export const MIRROR_TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: string) => {
@@ -71,6 +73,9 @@ export const MIRROR_TYPES: pg.CustomTypesConfig = {
         return (v: string) => (v === 't' ? 1 : 0);
       case pg.types.builtins.INT8:
         return (v: string) => (Number.isSafeInteger(Number(v)) ? Number(v) : v);
+      case pg.types.builtins.NUMERIC:
+        // avg(), round(x, n): SQLite gives a REAL, so a number here (text only if it would not survive).
+        return (v: string) => (Number.isFinite(Number(v)) ? Number(v) : v);
       default:
         return pg.types.getTypeParser(oid, 'text');
     }
@@ -177,7 +182,7 @@ export async function openPgMirror(url: string, opts: PgOpenOptions = {}): Promi
       if (problem !== undefined) throw new ConfigError(`DATABASE_URL (${t.url}): ${problem}; leeloo-sync needs a user that can write its tables`);
     }
     const db = drizzle({ client: pool, schema });
-    return { pool, db, url: t.url, schema: schemaName, close: () => pool.end() };
+    return { pool, db, url: t.url, schema: schemaName, configError: (err) => pgConfigError(err, t), close: () => pool.end() };
   } catch (err) {
     await pool.end().catch(() => {});
     if (err instanceof ConfigError) throw err;

@@ -1,0 +1,119 @@
+/**
+ * PostgreSQL upsert rows/s through PgStore vs raw `pg` multi-row INSERTs of the same rows into a
+ * scratch copy of the table (same columns, types and indexes), one transaction per page of 100 on
+ * both sides; and the re-upsert of the same, unchanged rows against the same baseline.
+ * Runs alone with `npx tsx bench/upsert-pg.ts [rows]`; PGURL picks the server (default: the local one).
+ */
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { people } from '../src/db/schema.js';
+import { openPgStore } from '../src/db/store/pg.js';
+
+const ADMIN_URL = process.env.PGURL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function rows(n: number) {
+  const syncedAt = new Date().toISOString();
+  return Array.from({ length: n }, (_, i) => {
+    const id = (0x5e000000 + i).toString(16).padStart(8, '0') + String(i).padStart(16, '0');
+    const item = {
+      id,
+      name: `Person ${i}`,
+      email: `p${i}@example.com`,
+      phone: `+38097${String(i).padStart(7, '0')}`,
+      tags: ['VIP "gold"', 'Клиент, опт'],
+      accounts: [{ account_id: id, connection_id: '65cf48536d81f496d4f9a673', connection_status: 'OK', from: 'TELEGRAM' }],
+      lastMessageTime: new Date(1_600_000_000_000 + i * 1000).toISOString(),
+    };
+    return { id, name: item.name, email: item.email, phone: item.phone, tags: JSON.stringify(item.tags), lastMessageTime: item.lastMessageTime, raw: JSON.stringify(item), syncedAt };
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function admin(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+export interface PgUpsertBench {
+  rows: number;
+  storeRowsPerSec: number;
+  rawRowsPerSec: number;
+  ratio: number;
+  /** The same rows again, all unchanged, through the store. */
+  reupsertRowsPerSec: number;
+  reupsertRatio: number;
+}
+
+export async function benchUpsertPg(n = 50_000, page = 100, rounds = 3): Promise<PgUpsertBench> {
+  const data = rows(n);
+  const pages: (typeof data)[] = [];
+  for (let i = 0; i < data.length; i += page) pages.push(data.slice(i, i + page));
+  const name = `leeloo_bench_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const store = await openPgStore(url, { poolSize: 2 });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE scratch (LIKE people INCLUDING ALL)');
+    const cols = ['id', 'name', 'email', 'phone', 'tags', 'last_message_time', 'raw', 'synced_at'];
+    const insertSql = (k: number) =>
+      `INSERT INTO scratch (${cols.join(', ')}) VALUES ${Array.from({ length: k }, (_, r) => `(${cols.map((_, c) => `$${r * cols.length + c + 1}`).join(', ')})`).join(', ')}`;
+    const runRaw = async () => {
+      await client.query('TRUNCATE scratch');
+      const t = performance.now();
+      for (const part of pages) {
+        await client.query('BEGIN');
+        const values = part.flatMap((r) => [r.id, r.name, r.email, r.phone, r.tags, r.lastMessageTime, r.raw, r.syncedAt]);
+        await client.query({ name: `raw_${part.length}`, text: insertSql(part.length), values });
+        await client.query('COMMIT');
+      }
+      return (n / (performance.now() - t)) * 1000;
+    };
+    const runStore = async (fresh: boolean) => {
+      if (fresh) await client.query('TRUNCATE people');
+      const w = store.entities(people, { nullOnChange: ['detailsSyncedAt'] });
+      const t = performance.now();
+      let written = 0;
+      for (const part of pages) {
+        const r = await store.transaction(() => w.upsert(part));
+        written += r.inserted + r.updated;
+      }
+      if (written !== (fresh ? n : 0)) throw new Error(`the store wrote ${written} of ${n} rows`);
+      return (n / (performance.now() - t)) * 1000;
+    };
+    await runRaw(); // warm-up: plans, caches
+    await runStore(true);
+    const raw: number[] = [];
+    const fresh: number[] = [];
+    const again: number[] = [];
+    for (let k = 0; k < rounds; k++) {
+      raw.push(await runRaw());
+      fresh.push(await runStore(true));
+      again.push(await runStore(false));
+    }
+    const r = median(raw);
+    const s = median(fresh);
+    const a = median(again);
+    return { rows: n, storeRowsPerSec: Math.round(s), rawRowsPerSec: Math.round(r), ratio: s / r, reupsertRowsPerSec: Math.round(a), reupsertRatio: a / r };
+  } finally {
+    await client.end();
+    await store.close();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const b = await benchUpsertPg(Number(process.argv[2]) || 50_000);
+  console.log(`PostgreSQL upsert, ${b.rows} rows in pages of 100: PgStore ${b.storeRowsPerSec} rows/s vs raw pg multi-row INSERT ${b.rawRowsPerSec} rows/s = ${b.ratio.toFixed(2)} (target ≥ 0.70)`);
+  console.log(`re-upsert of the same unchanged rows: ${b.reupsertRowsPerSec} rows/s = ${b.reupsertRatio.toFixed(2)} of the raw INSERT`);
+}
