@@ -21,9 +21,9 @@ import { createRedis } from '../src/redis/connection.js';
 import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
-import { SqliteStore } from '../src/db/store/sqlite.js';
 import type { WriteRequest } from '../src/writes/validate.js';
 import { enqueueWrites } from '../src/writes/outbox.js';
+import { SqliteStore } from '../src/db/store/sqlite.js';
 import { startSimProcess } from './sim-process.js';
 
 export interface BenchWritesOptions {
@@ -78,7 +78,8 @@ export async function benchWrites(
   try {
     // The mirror the writes start from (tag names resolve through it), synced before the limit is on.
     const setup = createClientFromEnv(env, { rateLimit: 0 });
-    const sync = await runSync({ store: new SqliteStore(mirror), client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
+    const store = new SqliteStore(mirror);
+    const sync = await runSync({ store, client: setup, env, logger: silentLogger, streams: ['tags', 'people'] });
     await setup.close();
     if (!sync.ok) throw new Error('bench setup sync failed');
 
@@ -89,7 +90,7 @@ export async function benchWrites(
       for (const p of people) if (reqs.length < n && !(JSON.parse(p.tags) as string[]).includes(tag)) reqs.push({ kind: 'add-tag', target: p.id, payload: { tag } });
     }
     if (reqs.length < n) throw new Error(`only ${reqs.length} distinct add-tag writes available`);
-    enqueueWrites(mirror, reqs);
+    await enqueueWrites(store, reqs);
 
     await ctl('POST', 'knobs', { rateLimitRps: rate });
     // The simulator's window still holds the setup sync's requests: let it empty first.
@@ -127,7 +128,7 @@ export async function benchWrites(
     const learned = rateLimiter.snapshot();
     const remaining = mirror.sqlite.prepare("SELECT count(*) AS n FROM outbound_writes WHERE status <> 'succeeded'").pluck();
     const started = performance.now();
-    const h = await startWriteQueue({ connection: redis, prefix, mirror, client, env, logger: silentLogger });
+    const h = await startWriteQueue({ connection: redis, prefix, store, client, env, logger: silentLogger });
     try {
       const deadline = Date.now() + Math.max(60_000, (n / rate) * 3000);
       while ((remaining.get() as number) > 0) {

@@ -60,4 +60,5 @@ export interface QueueModule {
   registerSchedulers(): Promise<void>;
 }
 
-export type QueueModuleFactory = (ctx: ModuleContext) => QueueModule;
+/** May be async: a module opening its own database connection (jobs/writes.ts) awaits it. */
+export type QueueModuleFactory = (ctx: ModuleContext) => QueueModule | Promise<QueueModule>;

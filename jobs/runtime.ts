@@ -108,7 +108,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
     tuning,
     clientOptions: opts.clientOptions,
   };
-  modules = (opts.modules ?? QUEUE_MODULES).map((make) => make(ctx));
+  modules = await Promise.all((opts.modules ?? QUEUE_MODULES).map((make) => make(ctx)));
   const queues = modules.map((m) => m.queue);
   for (const m of modules) {
     const mlog = logger.child({ queue: m.name });

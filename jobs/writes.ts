@@ -9,13 +9,14 @@
  *
  * Two ways to run it: startWriteQueue(opts) starts relay, reconciliation and worker at once (it
  * watches Redis reconnects itself); createWritesModule(ctx), in QUEUE_MODULES of
- * jobs/runtime.ts, opens its own mirror and client, records `leeloo_sync_writes_total{kind,outcome}`
+ * jobs/runtime.ts, opens its own store (DATABASE_URL: SQLite or PostgreSQL) and client, records `leeloo_sync_writes_total{kind,outcome}`
  * and the outbox gauge, and reconciles on every Redis reconnect through registerSchedulers.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Env } from '../src/config.js';
-import { openMirror, type Mirror } from '../src/db/connection.js';
+import { openStore } from '../src/db/store/index.js';
+import type { Store } from '../src/db/store/types.js';
 import { errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type LeelooClient } from '../src/leeloo/client.js';
 import type { Logger } from '../src/log.js';
@@ -63,8 +64,8 @@ export interface StartWriteQueueOptions extends Partial<WriteQueueTuning> {
   connection: ConnectionOptions | Redis;
   /** REDIS_PREFIX. */
   prefix: string;
-  /** An open mirror; it stays the caller's to close. */
-  mirror: Mirror;
+  /** An open store; it stays the caller's to close. */
+  store: Store;
   /** With the shared (Redis-backed) rate limiter. */
   client: LeelooClient;
   /** WRITE_MAX_ATTEMPTS. */
@@ -119,13 +120,13 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
   };
   const log = o.logger.child({ queue: WRITES_QUEUE });
   const queue = new Queue<WriteJobData>(WRITES_QUEUE, { connection: o.connection as ConnectionOptions, prefix: o.prefix, defaultJobOptions: WRITE_JOB_OPTIONS });
-  const outbox = new OutboxRelay({ mirror: o.mirror, queue: bullWriteQueue(queue), logger: log });
+  const outbox = new OutboxRelay({ store: o.store, queue: bullWriteQueue(queue), logger: log });
 
   const processor = async (job: Job<WriteJobData>, token?: string): Promise<{ outcome: string }> => {
     const id = Number(job.data?.id);
     if (!Number.isSafeInteger(id) || id <= 0) throw new UnrecoverableError(redact(`bad job data: ${JSON.stringify(job.data)}`));
     const jlog = log.child({ jobId: job.id, kind: job.name });
-    const d = await deliverJob(o.mirror, o.client, id, job.name, {
+    const d = await deliverJob(o.store, o.client, id, job.name, {
       maxAttempts: o.env.WRITE_MAX_ATTEMPTS,
       backoff: t.backoff,
       run: job.attemptsStarted ?? 1,
@@ -212,9 +213,10 @@ export async function startWriteQueue(opts: StartWriteQueueOptions): Promise<Wri
 }
 
 /** The write queue as a QueueModule of the worker runtime (jobs/runtime.ts, QUEUE_MODULES). */
-export function createWritesModule(ctx: ModuleContext): QueueModule {
-  const mirror = openMirror(ctx.mirrorPath);
-  const metrics = registerWriteMetrics(ctx.metrics.registry, mirror);
+export async function createWritesModule(ctx: ModuleContext): Promise<QueueModule> {
+  // Its own store (connection, or pool), like the sync module's: deliveries do not queue behind a sync's transactions.
+  const store = await openStore(ctx.databaseUrl);
+  const metrics = registerWriteMetrics(ctx.metrics.registry, store);
   const client = createClientFromEnv(ctx.env, {
     ...ctx.clientOptions,
     rateLimiter: ctx.rateLimiter,
@@ -224,7 +226,7 @@ export function createWritesModule(ctx: ModuleContext): QueueModule {
   const core = buildCore({
     connection: ctx.connection,
     prefix: ctx.prefix,
-    mirror,
+    store,
     client,
     env: ctx.env,
     logger: ctx.logger,
@@ -238,7 +240,7 @@ export function createWritesModule(ctx: ModuleContext): QueueModule {
   core.worker.once('closing', () => void core.outbox.stop());
   core.worker.once('closed', () => {
     void client.close();
-    mirror.close();
+    void core.outbox.stop().then(() => store.close());
   });
   return {
     name: WRITES_QUEUE,

@@ -5,7 +5,7 @@ import { KIND_INFO } from '../writes/operations.js';
 import type { WriteRequest } from '../writes/validate.js';
 import type { OutboxRow } from '../writes/outbox.js';
 import { collect, defined, SPECS, type Opts, type Spec } from './enqueue-specs.js';
-import { printRow, withMirror } from './outbox-rows.js';
+import { printRow, withStore } from './outbox-rows.js';
 
 /** The CLI names its options in errors: "--person: must be a 24-hex id". */
 function asOptionError(err: ValidationError, spec: Spec): ConfigError {
@@ -35,11 +35,11 @@ export function enqueueCommand(): Command {
       .option('--idempotency-key <key>', 'refuse this write if a write with the same key was requested before')
       .option('--json', 'print the stored row as JSON')
       .action(async (o: Opts) => {
-        await withMirror((mirror, { enqueueWrite }) => {
+        await withStore(async (store, { enqueueWrite }) => {
           let row: OutboxRow;
           try {
             const req = { kind: spec.kind, target: o[spec.target], payload: defined(spec.payload(o)) } as unknown as WriteRequest;
-            row = enqueueWrite(mirror, req, { idempotencyKey: str(o.idempotencyKey) });
+            row = await enqueueWrite(store, req, { idempotencyKey: str(o.idempotencyKey) });
           } catch (err) {
             throw err instanceof ValidationError ? asOptionError(err, spec) : err;
           }

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../errors.js';
 import { WRITE_STATUSES, type WriteStatus } from '../writes/statuses.js';
 import { parseWhole, reportFatal } from './common.js';
-import { printRow, withMirror } from './outbox-rows.js';
+import { printRow, withStore } from './outbox-rows.js';
 
 function parseId(v: string): number {
   if (!/^\d+$/.test(v.trim()) || Number(v) < 1 || !Number.isSafeInteger(Number(v))) throw new ConfigError(`ID must be a write's number, e.g. 12 (got "${v}")`);
@@ -29,14 +29,14 @@ export function outboxCommand(): Command {
       } catch (err) {
         reportFatal(err);
       }
-      await withMirror((mirror, { countWrites, listWrites }) => {
-        const rows = listWrites(mirror, { status: o.status, kind: o.kind, limit });
+      await withStore(async (store, { countWrites, listWrites }) => {
+        const rows = await listWrites(store, { status: o.status, kind: o.kind, limit });
         if (o.json) {
           for (const r of rows) printRow(r, true);
           return;
         }
         const totals = new Map<string, number>();
-        for (const c of countWrites(mirror)) totals.set(c.status, (totals.get(c.status) ?? 0) + c.n);
+        for (const c of await countWrites(store)) totals.set(c.status, (totals.get(c.status) ?? 0) + c.n);
         process.stdout.write(`${WRITE_STATUSES.map((s) => `${s} ${totals.get(s) ?? 0}`).join(' · ')}\n`);
         if (rows.length === 0) {
           process.stdout.write('  (no writes)\n');
@@ -54,8 +54,8 @@ export function outboxCommand(): Command {
     .command('show <id>')
     .description('one write with its payload and the API answer')
     .action(async (id: string) => {
-      await withMirror((mirror, { getWrite }) => {
-        const row = getWrite(mirror, parseId(id));
+      await withStore(async (store, { getWrite }) => {
+        const row = await getWrite(store, parseId(id));
         if (!row) throw new ConfigError(`no write #${id} in the outbox`);
         process.stdout.write(`${JSON.stringify({ ...row, payload: safeJson(row.payload), api_response: safeJson(row.api_response) }, null, 2)}\n`);
       });
@@ -63,11 +63,11 @@ export function outboxCommand(): Command {
   cmd
     .command('retry <id>')
     .description('send a failed, dead, ambiguous or cancelled write again (for an ambiguous one: after checking Leeloo)')
-    .action((id: string) => withMirror((mirror, { retryWrite }) => printRow(retryWrite(mirror, parseId(id)), false)));
+    .action((id: string) => withStore(async (store, { retryWrite }) => printRow(await retryWrite(store, parseId(id)), false)));
   cmd
     .command('cancel <id>')
     .description('do not send this write (an attempt already on its way still records its outcome)')
-    .action((id: string) => withMirror((mirror, { cancelWrite }) => printRow(cancelWrite(mirror, parseId(id)), false)));
+    .action((id: string) => withStore(async (store, { cancelWrite }) => printRow(await cancelWrite(store, parseId(id)), false)));
   return cmd;
 }
 

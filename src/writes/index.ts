@@ -5,6 +5,7 @@ export {
   normalizeWrite,
   resolveTag,
   mirrorTags,
+  tagsFor,
   type WritePayloads,
   type WriteRequest,
   type NormalizedWrite,

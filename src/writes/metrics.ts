@@ -5,7 +5,7 @@
  *   leeloo_sync_outbox_rows{status}          outbox rows per status, read from the mirror at scrape time
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Mirror } from '../db/connection.js';
+import type { Store } from '../db/store/types.js';
 import { WRITE_STATUSES } from './statuses.js';
 import { countWrites } from './outbox.js';
 
@@ -13,7 +13,7 @@ export interface WriteMetrics {
   onOutcome(kind: string, outcome: string): void;
 }
 
-export function registerWriteMetrics(registry: Registry, mirror: Mirror): WriteMetrics {
+export function registerWriteMetrics(registry: Registry, store: Store): WriteMetrics {
   const registers = [registry];
   const writes = new Counter({ name: 'leeloo_sync_writes_total', help: 'Write-back delivery attempts by operation and outcome.', labelNames: ['kind', 'outcome'], registers });
   new Gauge({
@@ -21,13 +21,13 @@ export function registerWriteMetrics(registry: Registry, mirror: Mirror): WriteM
     help: 'Outbox rows (outbound_writes) per status, read from the mirror at scrape time.',
     labelNames: ['status'],
     registers,
-    collect() {
+    async collect() {
       this.reset();
       const by = new Map<string, number>(WRITE_STATUSES.map((s) => [s, 0]));
       try {
-        for (const r of countWrites(mirror)) by.set(r.status, (by.get(r.status) ?? 0) + r.n);
+        for (const r of await countWrites(store)) by.set(r.status, (by.get(r.status) ?? 0) + r.n);
       } catch {
-        return; // the database is locked for a moment: report nothing rather than fail the scrape
+        return; // the database is locked or unreachable for a moment: report nothing rather than fail the scrape
       }
       for (const [status, n] of by) this.set({ status }, n);
     },

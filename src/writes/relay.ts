@@ -1,17 +1,19 @@
 /**
- * The relay between the outbox (SQLite, the source of truth) and a job queue, free of BullMQ
- * (jobs/writes.ts adapts a BullMQ Queue to WriteQueue).
+ * The relay between the outbox (the database, the source of truth) and a job queue, free of
+ * BullMQ (jobs/writes.ts adapts a BullMQ Queue to WriteQueue).
  *
- * A relay round adds one job per pending row and only then marks the rows queued, so with the
- * queue down rows simply stay pending, and a crash between the two leaves rows whose jobs the
- * next round finds instead of adding twice. Reconciliation (at start, after every reconnect,
- * every reconcileMs) re-adds queued rows whose job is gone (Redis flushed or restarted) or
+ * A relay round claims pending rows (pending → queued in one statement, so relays of several
+ * workers never take one row twice, see claimPending) and then gives each a job. With the queue
+ * down no round starts and rows simply stay pending; a failed add gives the claimed rows back.
+ * A crash between the claim and the add leaves queued rows without a job, which is what
+ * reconciliation (at start, after every reconnect, every reconcileMs, on every worker) repairs:
+ * it re-adds queued rows whose job is gone (Redis flushed or restarted, a relay died) or
  * finished without settling the row.
  */
-import type { Mirror } from '../db/connection.js';
+import type { Store } from '../db/store/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
-import { markQueued, openWriteIds, pendingWrites } from './outbox.js';
+import { claimPending, openWriteIds, releaseClaims } from './outbox.js';
 
 /** What the queue knows of a row's job. */
 export type JobPresence =
@@ -34,7 +36,7 @@ export interface WriteQueue {
 }
 
 export interface RelayOptions {
-  mirror: Mirror;
+  store: Store;
   queue: WriteQueue;
   logger: Logger;
   /** Rows per round. Default 100: small, so the first jobs start while a large backlog is still being relayed. */
@@ -44,11 +46,6 @@ export interface RelayOptions {
 interface RowToQueue {
   id: number;
   kind: string;
-  /**
-   * Never changed since it was inserted: the row cannot have had a job before, so a job left
-   * by a crash before markQueued is exactly the job wanted, and it is added without a check.
-   */
-  fresh: boolean;
 }
 
 export class OutboxRelay {
@@ -84,9 +81,9 @@ export class OutboxRelay {
       try {
         if (this.closed || !(await this.o.queue.ready())) return 0;
         let batch: RowToQueue[] = [];
-        for (const r of openWriteIds(this.o.mirror)) {
+        for await (const r of openWriteIds(this.o.store)) {
           if (r.status !== 'queued') continue;
-          batch.push({ id: r.id, kind: r.kind, fresh: false });
+          batch.push({ id: r.id, kind: r.kind });
           if (batch.length >= this.batch) {
             readded += await this.requeue(batch);
             batch = [];
@@ -129,37 +126,39 @@ export class OutboxRelay {
 
   private async relayOnce(): Promise<number> {
     if (this.closed || !(await this.o.queue.ready())) return 0;
-    const rows = pendingWrites(this.o.mirror, this.batch);
+    const rows = await claimPending(this.o.store, this.batch);
     if (rows.length === 0) return 0;
-    await this.requeue(rows.map((r) => ({ id: r.id, kind: r.kind, fresh: r.updated_at === r.created_at })));
-    // Only now: if the process dies before this line, the rows are still pending and the next
-    // relay finds their jobs (one per row) instead of adding them twice.
-    markQueued(
-      this.o.mirror,
-      rows.map((r) => r.id),
-    );
+    try {
+      await this.requeue(rows);
+    } catch (err) {
+      // If this fails too (the database gone as well), the rows stay queued without a job until
+      // a reconciliation finds them.
+      await releaseClaims(
+        this.o.store,
+        rows.map((r) => r.id),
+      );
+      throw err;
+    }
     this.o.logger.debug({ rows: rows.length }, 'relayed pending writes to the queue');
     return rows.length;
   }
 
   /**
    * Gives each row a job unless it has a live one: the one re-queue routine of relay and
-   * reconcile. A finished job (a row retried after it failed or was cancelled, or one that ended
-   * without settling the row) would swallow the add, so it is removed first. Resolves with how
-   * many non-fresh rows got a new job.
+   * reconcile. Even a row just claimed may have a job: a retried row keeps the job of its first
+   * round, and another worker's reconciliation may have seen the claim before our add. A finished
+   * job (a row retried after it failed or was cancelled, or one that ended without settling the
+   * row) would swallow the add, so it is removed first. Resolves with how many rows got a new job.
    */
   private async requeue(rows: readonly RowToQueue[]): Promise<number> {
-    const toAdd = rows.filter((r) => r.fresh);
-    const seen = rows.filter((r) => !r.fresh);
-    const presence = await Promise.all(seen.map((r) => this.o.queue.presence(r.id)));
-    let readded = 0;
-    for (const [i, r] of seen.entries()) {
+    const presence = await Promise.all(rows.map((r) => this.o.queue.presence(r.id)));
+    const toAdd: RowToQueue[] = [];
+    for (const [i, r] of rows.entries()) {
       if (presence[i] === 'live') continue;
       if (presence[i] === 'finished') await this.o.queue.remove(r.id);
       toAdd.push(r);
-      readded++;
     }
     if (toAdd.length > 0) await this.o.queue.add(toAdd.map((r) => ({ id: r.id, kind: r.kind })));
-    return readded;
+    return toAdd.length;
   }
 }

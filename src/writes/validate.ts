@@ -6,8 +6,9 @@
  * reaches the API. Where the payload is an endpoint's body, its fields are those the client
  * documents (src/leeloo/bodies.ts), less the one the row's target_id fills.
  */
-import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Store } from '../db/store/types.js';
 import { ValidationError } from '../errors.js';
 import * as body from '../leeloo/bodies.js';
 import * as f from './fields.js';
@@ -128,13 +129,38 @@ export interface TagLookup {
   idsOf(name: string): string[];
 }
 
-export function mirrorTags(sqlite: Database.Database): TagLookup {
-  const byId = sqlite.prepare('SELECT name FROM tags WHERE id = ?').pluck();
-  const byName = sqlite.prepare('SELECT id FROM tags WHERE name = ? ORDER BY id').pluck();
-  return {
-    nameOf: (id) => byId.get(id) as string | undefined,
-    idsOf: (name) => byName.all(name) as string[],
-  };
+/**
+ * The mirrored tags table, read once into memory: validation (zod, synchronous) resolves names
+ * while it runs, and a company's tags are a few hundred rows, cheaper to read whole than to ask
+ * for one by one across a connection.
+ */
+export async function mirrorTags(store: Store): Promise<TagLookup> {
+  const byId = new Map<string, string>();
+  const byName = new Map<string, string[]>();
+  for (const t of await store.all<{ id: string; name: string }>(sql`SELECT id, name FROM tags ORDER BY id`)) {
+    byId.set(t.id, t.name);
+    const ids = byName.get(t.name);
+    if (ids) ids.push(t.id);
+    else byName.set(t.name, [t.id]);
+  }
+  return { nameOf: (id) => byId.get(id), idsOf: (name) => [...(byName.get(name) ?? [])] };
+}
+
+/** The operations whose payload names tags. */
+const TAG_KINDS: ReadonlySet<unknown> = new Set<WriteKind>(['add-tag', 'remove-tag', 'add-sms-connection']);
+
+const NO_TAGS: TagLookup = {
+  nameOf: () => {
+    throw new Error('tag lookup for an operation without tags');
+  },
+  idsOf: () => {
+    throw new Error('tag lookup for an operation without tags');
+  },
+};
+
+/** mirrorTags() when one of `kinds` names tags; the others validate without reading the table. */
+export function tagsFor(store: Store, kinds: readonly unknown[]): Promise<TagLookup> {
+  return kinds.some((k) => TAG_KINDS.has(k)) ? mirrorTags(store) : Promise.resolve(NO_TAGS);
 }
 
 /** A tag name or id → its id; an unknown name is refused (the mirror's tags table is the only way to resolve it). */

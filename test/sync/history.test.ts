@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
+import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/sim/index.js';
@@ -188,13 +189,14 @@ function historyState(path: string): unknown[] {
 describe('change history through write-backs', () => {
   let sim: Simulator;
   let mirror: Mirror;
+  let store: Store;
   let client: LeelooClient;
   let fx: Fixtures;
   const db = tempDbPath();
   const opts = { maxAttempts: 4, backoff: { baseMs: 1000, maxMs: 8000 } };
 
   beforeAll(async () => {
-    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 41, people: 60 }, ['tags', 'people', 'orders']));
+    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 41, people: 60 }, ['tags', 'people', 'orders']));
     client = createClientFromEnv(simEnv(sim, db.path), { logger: silentLogger });
   });
   afterAll(async () => {
@@ -207,8 +209,8 @@ describe('change history through write-backs', () => {
   it('an add-tag reflection opens a tag interval, a remove-tag closes it, an update-order moves the status', async () => {
     const [pair] = fx.missingTagPairs(1);
     const { person, tag } = pair!;
-    const add = enqueueWrite(mirror, { kind: 'add-tag', target: person, payload: { tag_id: tag.id } });
-    expect(await deliver(mirror, client, add.id, opts)).toMatchObject({ outcome: 'succeeded' });
+    const add = await enqueueWrite(store, { kind: 'add-tag', target: person, payload: { tag_id: tag.id } });
+    expect(await deliver(store, client, add.id, opts)).toMatchObject({ outcome: 'succeeded' });
     const intervals = () =>
       mirror.sqlite.prepare('SELECT valid_from AS validFrom, valid_to AS validTo FROM person_tag_history WHERE person_id = ? AND tag = ? ORDER BY valid_from').all(person, tag.name) as {
         validFrom: string;
@@ -219,8 +221,8 @@ describe('change history through write-backs', () => {
     expect(added[0]!.validTo).toBeNull();
     checkTags(mirror.sqlite);
 
-    const remove = enqueueWrite(mirror, { kind: 'remove-tag', target: person, payload: { tag_id: tag.id } });
-    expect(await deliver(mirror, client, remove.id, opts)).toMatchObject({ outcome: 'succeeded' });
+    const remove = await enqueueWrite(store, { kind: 'remove-tag', target: person, payload: { tag_id: tag.id } });
+    expect(await deliver(store, client, remove.id, opts)).toMatchObject({ outcome: 'succeeded' });
     const removed = intervals();
     expect(removed).toHaveLength(1);
     expect(removed[0]!.validTo).not.toBeNull();
@@ -230,8 +232,8 @@ describe('change history through write-backs', () => {
     const order = fx.manualOrders.find((o) => o.status !== 'RESOLVED')!;
     const before = mirror.sqlite.prepare('SELECT status FROM orders WHERE id = ?').pluck().get(order.id);
     expect(before).not.toBe('RESOLVED');
-    const upd = enqueueWrite(mirror, { kind: 'update-order', target: order.id, payload: { status: 'RESOLVED' } });
-    expect(await deliver(mirror, client, upd.id, opts)).toMatchObject({ outcome: 'succeeded' });
+    const upd = await enqueueWrite(store, { kind: 'update-order', target: order.id, payload: { status: 'RESOLVED' } });
+    expect(await deliver(store, client, upd.id, opts)).toMatchObject({ outcome: 'succeeded' });
     const statuses = mirror.sqlite.prepare('SELECT status, valid_to AS validTo FROM order_status_history WHERE order_id = ? ORDER BY valid_from, rowid').all(order.id);
     expect(statuses).toEqual([
       { status: before, validTo: expect.any(String) },

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
+import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/sim/index.js';
@@ -20,12 +21,13 @@ const opts = { maxAttempts: 4, backoff: { baseMs: 1000, maxMs: 8000 } };
 describe('deliver', () => {
   let sim: Simulator;
   let mirror: Mirror;
+  let store: Store;
   let client: LeelooClient;
   let fx: Fixtures;
   const db = tempDbPath();
 
   beforeAll(async () => {
-    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 21, people: 60 }, ['tags', 'people', 'communication_channels', 'orders']));
+    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 21, people: 60 }, ['tags', 'people', 'communication_channels', 'orders']));
     client = createClientFromEnv(simEnv(sim, db.path), { logger: silentLogger });
   });
   afterAll(async () => {
@@ -38,11 +40,11 @@ describe('deliver', () => {
 
   it('a permanent API error makes the row dead after exactly one request, with the answer recorded', async () => {
     const ghost = 'ffffffffffffffffffffffff';
-    const row = enqueueWrite(mirror, { kind: 'add-tag', target: ghost, payload: { tag_id: fx.tags[0]!.id } });
+    const row = await enqueueWrite(store, { kind: 'add-tag', target: ghost, payload: { tag_id: fx.tags[0]!.id } });
     const before = requests(sim, ADD_TAG);
-    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'dead' });
+    expect(await deliver(store, client, row.id, opts)).toMatchObject({ outcome: 'dead' });
     expect(requests(sim, ADD_TAG) - before).toBe(1);
-    const after = getWrite(mirror, row.id)!;
+    const after = (await getWrite(store, row.id))!;
     expect(after).toMatchObject({ status: 'dead', attempts: 1, inflight_at: null });
     expect(after.last_error).toMatch(/HTTP 404/);
     expect(JSON.parse(after.api_response!)).toEqual({ kind: 'http', http_status: 404, body: { status: 0, error: { code: 'NOT_FOUND' } } });
@@ -50,29 +52,29 @@ describe('deliver', () => {
 
     // The API refusing to update an order that is not MANUAL: same, one request.
     const order = fx.otherOrders[0]!;
-    const upd = enqueueWrite(mirror, { kind: 'update-order', target: order.id, payload: { status: 'RESOLVED' } });
+    const upd = await enqueueWrite(store, { kind: 'update-order', target: order.id, payload: { status: 'RESOLVED' } });
     const b2 = requests(sim, 'POST /api/v2/orders/:id');
-    expect(await deliver(mirror, client, upd.id, opts)).toMatchObject({ outcome: 'dead', error: expect.stringMatching(/ORDER_NOT_MANUAL/) });
+    expect(await deliver(store, client, upd.id, opts)).toMatchObject({ outcome: 'dead', error: expect.stringMatching(/ORDER_NOT_MANUAL/) });
     expect(requests(sim, 'POST /api/v2/orders/:id') - b2).toBe(1);
   });
 
   it('a non-idempotent write whose connection dropped becomes ambiguous and is not resent', async () => {
     const channel = fx.channels[0]!.id;
-    const row = enqueueWrite(mirror, { kind: 'send-message', target: channel, payload: { text: 'are you still interested?' } });
+    const row = await enqueueWrite(store, { kind: 'send-message', target: channel, payload: { text: 'are you still interested?' } });
     sim.setKnobs({ faultRate: 1, faultKinds: ['drop'] });
     const before = requests(sim, SEND);
-    const d = await deliver(mirror, client, row.id, opts);
+    const d = await deliver(store, client, row.id, opts);
     sim.setKnobs({ faultRate: 0 });
     expect(d).toMatchObject({ outcome: 'ambiguous', error: expect.stringMatching(/may have been applied.*outbox retry/) });
     expect(requests(sim, SEND) - before).toBe(1);
-    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'ambiguous', attempts: 1 });
+    expect(await getWrite(store, row.id)).toMatchObject({ status: 'ambiguous', attempts: 1 });
     // Delivering the row again (a re-delivered job) sends nothing.
-    expect(await deliver(mirror, client, row.id, opts)).toEqual({ outcome: 'skipped', status: 'ambiguous' });
+    expect(await deliver(store, client, row.id, opts)).toEqual({ outcome: 'skipped', status: 'ambiguous' });
     expect(requests(sim, SEND) - before).toBe(1);
 
     // The user decides: `outbox retry` sends it once more.
-    retryWrite(mirror, row.id);
-    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'succeeded', verified: false });
+    await retryWrite(store, row.id);
+    expect(await deliver(store, client, row.id, opts)).toMatchObject({ outcome: 'succeeded', verified: false });
     expect(requests(sim, SEND) - before).toBe(2);
     const local = mirror.sqlite.prepare('SELECT channel_id, text, type FROM chat_messages WHERE id = ?').get(`outbox-${row.id}`);
     expect(local).toEqual({ channel_id: channel, text: 'are you still interested?', type: 'YOUR_MESSAGE' });
@@ -83,24 +85,24 @@ describe('deliver', () => {
     sim.setKnobs({ faultRate: 1, faultKinds: ['5xx'] });
     const rows: OutboxRow[] = [];
     for (const p of pairs) {
-      const row = enqueueWrite(mirror, { kind: 'add-tag', target: p.person, payload: { tag: p.tag.id } });
-      const d = await deliver(mirror, client, row.id, opts);
+      const row = await enqueueWrite(store, { kind: 'add-tag', target: p.person, payload: { tag: p.tag.id } });
+      const d = await deliver(store, client, row.id, opts);
       expect(d).toMatchObject({ outcome: 'retry', rateLimited: false });
       if (d.outcome === 'retry') expect(d.delayMs).toBeGreaterThanOrEqual(500); // equal jitter: at least half of 1 s
-      expect(getWrite(mirror, row.id)!.inflight_at).not.toBeNull();
+      expect((await getWrite(store, row.id))!.inflight_at).not.toBeNull();
       rows.push(row);
     }
     sim.setKnobs({ faultRate: 0 });
     const outcomes: DeliveryOutcome[] = [];
-    for (const row of rows) outcomes.push(await deliver(mirror, client, row.id, opts));
+    for (const row of rows) outcomes.push(await deliver(store, client, row.id, opts));
     const log = sim.writeLog();
-    pairs.forEach((p, i) => {
+    for (const [i, p] of pairs.entries()) {
       // The simulator applies a 5xx-faulted write half the time; either way it is applied exactly once.
       expect(log.filter((e) => e.route === '/api/v2/people/:id/add-tag' && e.params.id === p.person && (e.body as { tag_id: string }).tag_id === p.tag.id)).toHaveLength(1);
       expect(fx.tagsOf(p.person)).toContain(p.tag.name);
       expect(outcomes[i]).toMatchObject({ outcome: 'succeeded' });
-      expect(getWrite(mirror, rows[i]!.id)).toMatchObject({ status: 'succeeded', attempts: 2, inflight_at: null });
-    });
+      expect(await getWrite(store, rows[i]!.id)).toMatchObject({ status: 'succeeded', attempts: 2, inflight_at: null });
+    }
     const verified = outcomes.filter((o) => o.outcome === 'succeeded' && o.verified).length;
     expect(verified).toBeGreaterThan(0); // some landed despite the 5xx and were not sent again
     expect(verified).toBeLessThan(pairs.length);
@@ -108,42 +110,42 @@ describe('deliver', () => {
 
   it('after a worker died mid-request: idempotent writes are verified, non-idempotent ones become ambiguous', async () => {
     const [p] = fx.missingTagPairs(1);
-    const tagRow = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
-    const comment = enqueueWrite(mirror, { kind: 'add-comment', target: p!.person, payload: { text: 'note' } });
+    const tagRow = await enqueueWrite(store, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const comment = await enqueueWrite(store, { kind: 'add-comment', target: p!.person, payload: { text: 'note' } });
     // What a SIGKILL right after the request left looks like: the request applied, the row in flight.
     await client.addTag(p!.person, p!.tag.id);
     mirror.sqlite.prepare("UPDATE outbound_writes SET attempts = 1, inflight_at = '2020-01-01T00:00:00.000Z dead' WHERE id IN (?, ?)").run(tagRow.id, comment.id);
     const tagsBefore = requests(sim, ADD_TAG);
     const commentsBefore = requests(sim, 'PUT /api/v2/people/:id/add-comment');
-    expect(await deliver(mirror, client, tagRow.id, opts)).toMatchObject({ outcome: 'succeeded', verified: true });
+    expect(await deliver(store, client, tagRow.id, opts)).toMatchObject({ outcome: 'succeeded', verified: true });
     expect(requests(sim, ADD_TAG)).toBe(tagsBefore);
-    expect(await deliver(mirror, client, comment.id, opts)).toMatchObject({ outcome: 'ambiguous', error: expect.stringMatching(/interrupted/) });
+    expect(await deliver(store, client, comment.id, opts)).toMatchObject({ outcome: 'ambiguous', error: expect.stringMatching(/interrupted/) });
     expect(requests(sim, 'PUT /api/v2/people/:id/add-comment')).toBe(commentsBefore);
-    expect(getWrite(mirror, comment.id)).toMatchObject({ status: 'ambiguous', attempts: 1, inflight_at: null });
+    expect(await getWrite(store, comment.id)).toMatchObject({ status: 'ambiguous', attempts: 1, inflight_at: null });
     // The mirror shows the tag, as it would for a sent one.
     expect(mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? AND tag = ?').get(p!.person, p!.tag.name)).toBeDefined();
   });
 
   it('a 429 waits for Retry-After and does not count as an attempt', async () => {
     const [p] = fx.missingTagPairs(1);
-    const row = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const row = await enqueueWrite(store, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
     sim.setKnobs({ faultRate: 1, faultKinds: ['429'], retryAfterSeconds: 2 });
-    const d = await deliver(mirror, client, row.id, opts);
+    const d = await deliver(store, client, row.id, opts);
     sim.setKnobs({ faultRate: 0, retryAfterSeconds: 1 });
     expect(d).toEqual({ outcome: 'retry', delayMs: 2000, rateLimited: true, error: expect.stringMatching(/rate_limited HTTP 429/) });
-    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'pending', attempts: 0, inflight_at: null });
-    expect(await deliver(mirror, client, row.id, opts)).toMatchObject({ outcome: 'succeeded' });
+    expect(await getWrite(store, row.id)).toMatchObject({ status: 'pending', attempts: 0, inflight_at: null });
+    expect(await deliver(store, client, row.id, opts)).toMatchObject({ outcome: 'succeeded' });
   });
 
   it('a retryable failure that outlasts the attempts makes the row dead', async () => {
     const [p] = fx.missingTagPairs(1);
-    const row = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const row = await enqueueWrite(store, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
     sim.setKnobs({ faultRate: 1, faultKinds: ['5xx'] });
     const seen: string[] = [];
-    for (let i = 0; i < 3; i++) seen.push((await deliver(mirror, client, row.id, { ...opts, maxAttempts: 3 })).outcome);
+    for (let i = 0; i < 3; i++) seen.push((await deliver(store, client, row.id, { ...opts, maxAttempts: 3 })).outcome);
     sim.setKnobs({ faultRate: 0 });
     expect(seen).toEqual(['retry', 'retry', 'dead']);
-    expect(getWrite(mirror, row.id)).toMatchObject({ status: 'dead', attempts: 3, last_error: expect.stringMatching(/^gave up after 3 attempts; last error: .*HTTP 5\d\d/) });
+    expect(await getWrite(store, row.id)).toMatchObject({ status: 'dead', attempts: 3, last_error: expect.stringMatching(/^gave up after 3 attempts; last error: .*HTTP 5\d\d/) });
   });
 
   it("a SQL row cannot carry the worker's internal fields: tag_name is refused, and the name always comes from the mirror", async () => {
@@ -152,16 +154,16 @@ describe('deliver', () => {
     const tagsOf = () => mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag').pluck().all(p!.person) as string[];
     const before = requests(sim, ADD_TAG);
     const injected = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id, tag_name: 'injected-name' })));
-    expect(await deliver(mirror, client, injected, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^tag_name: is not a field of this operation \(its fields: tag, tag_id\)$/) });
+    expect(await deliver(store, client, injected, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^tag_name: is not a field of this operation \(its fields: tag, tag_id\)$/) });
     expect(requests(sim, ADD_TAG)).toBe(before);
     expect(tagsOf()).not.toContain('injected-name');
 
     const byId = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id })));
-    expect(await deliver(mirror, client, byId, opts)).toMatchObject({ outcome: 'succeeded' });
+    expect(await deliver(store, client, byId, opts)).toMatchObject({ outcome: 'succeeded' });
     expect(tagsOf()).toContain(p!.tag.name);
     expect(tagsOf()).not.toContain('injected-name');
     // What enqueueWrite stores carries no internal field either.
-    const row = enqueueWrite(mirror, { kind: 'remove-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const row = await enqueueWrite(store, { kind: 'remove-tag', target: p!.person, payload: { tag: p!.tag.name } });
     expect(JSON.parse(row.payload)).toEqual({ tag_id: p!.tag.id });
   });
 
@@ -172,11 +174,11 @@ describe('deliver', () => {
     const huge = Number(ins.get('add-comment', fx.people[0]!.id, JSON.stringify({ text: 'x'.repeat(20 * 1024 * 1024) })));
     const long = Number(ins.get('send-message', fx.channels[0]!.id, JSON.stringify({ text: 'é'.repeat(4097) })));
     const nested = Number(ins.get('send-template', fx.channels[0]!.id, JSON.stringify({ template_id: fx.people[0]!.id, variables: { name: { first: 'Ann' } } })));
-    const d = await deliver(mirror, client, huge, opts);
+    const d = await deliver(store, client, huge, opts);
     expect(d).toMatchObject({ outcome: 'failed', error: 'text: must be at most 10000 characters (got 20971520)' });
-    expect(getWrite(mirror, huge)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'text: must be at most 10000 characters (got 20971520)' });
-    expect(await deliver(mirror, client, long, opts)).toMatchObject({ outcome: 'failed', error: 'text: must be at most 4096 characters (got 4097)' });
-    expect(await deliver(mirror, client, nested, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^variables\.name: must be text or a number/) });
+    expect(await getWrite(store, huge)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'text: must be at most 10000 characters (got 20971520)' });
+    expect(await deliver(store, client, long, opts)).toMatchObject({ outcome: 'failed', error: 'text: must be at most 4096 characters (got 4097)' });
+    expect(await deliver(store, client, nested, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^variables\.name: must be text or a number/) });
     expect(all()).toBe(before);
   });
 
@@ -193,13 +195,13 @@ describe('deliver', () => {
     const total = () => Object.entries(sim.requestCounts()).filter(([k]) => !k.startsWith('GET')).reduce((a, [, n]) => a + n, 0);
     const before = total();
     for (const [id, msg] of bad) {
-      const d = await deliver(mirror, client, Number(id), opts);
+      const d = await deliver(store, client, Number(id), opts);
       expect(d).toMatchObject({ outcome: 'failed', error: expect.stringMatching(msg) });
-      expect(getWrite(mirror, Number(id))).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringMatching(msg) });
+      expect(await getWrite(store, Number(id))).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringMatching(msg) });
     }
     const cancelled = Number(ins.get('send-message', fx.channels[0]!.id, '{"text":"never"}'));
     mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'cancelled' WHERE id = ?").run(cancelled);
-    expect(await deliver(mirror, client, cancelled, opts)).toEqual({ outcome: 'skipped', status: 'cancelled' });
+    expect(await deliver(store, client, cancelled, opts)).toEqual({ outcome: 'skipped', status: 'cancelled' });
     expect(total()).toBe(before);
   });
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWriteQueue } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
+import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/sim/index.js';
@@ -21,6 +22,7 @@ const CHILD = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
 describe('outbox durability', () => {
   let sim: Simulator;
   let mirror: Mirror;
+  let store: Store;
   let redis: PrivateRedis;
   let fx: Fixtures;
   const db = tempDbPath();
@@ -29,7 +31,7 @@ describe('outbox durability', () => {
   beforeAll(async () => {
     redis = new PrivateRedis(await freePort());
     await redis.start();
-    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 41, people: 400, knobs: { latencyMs: 2 } }, ['tags', 'people']));
+    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 41, people: 400, knobs: { latencyMs: 2 } }, ['tags', 'people']));
   });
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -83,7 +85,7 @@ describe('outbox durability', () => {
     const comments = Array.from({ length: 100 }, (_, i) => ({ person: fx.people[i % fx.people.length]!.id, text: `durability note ${i}` }));
     // Interleaved, so both kinds are in flight when the worker dies.
     comments.forEach((c, i) => reqs.splice(i * 10, 0, { kind: 'add-comment', target: c.person, payload: { text: c.text } }));
-    const rows = enqueueWrites(mirror, reqs);
+    const rows = await enqueueWrites(store, reqs);
     expect(rows).toHaveLength(1000);
 
     let worker = await startChild();
@@ -136,14 +138,14 @@ describe('outbox durability', () => {
     await redis.stop();
     // Relayed into a Redis that has since lost it: the worker must notice once Redis is back.
     const [orphan] = fx.missingTagPairs(1);
-    const [lostRow] = enqueueWrites(mirror, [{ kind: 'add-tag', target: orphan!.person, payload: { tag_id: orphan!.tag.id } }]);
+    const [lostRow] = await enqueueWrites(store, [{ kind: 'add-tag', target: orphan!.person, payload: { tag_id: orphan!.tag.id } }]);
     mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'queued' WHERE id = ?").run(lostRow!.id);
     const env = simEnv(sim, db.path);
     const client = createClientFromEnv(env, { logger: silentLogger });
     const h = await startWriteQueue({
       connection: { url: redis.url, maxRetriesPerRequest: null, retryStrategy: () => 100 },
       prefix: 'down',
-      mirror,
+      store,
       client,
       env,
       logger: silentLogger,
@@ -151,8 +153,8 @@ describe('outbox durability', () => {
     });
     try {
       const pairs = fx.missingTagPairs(20);
-      const rows = enqueueWrites(
-        mirror,
+      const rows = await enqueueWrites(
+        store,
         pairs.map((p) => ({ kind: 'add-tag', target: p.person, payload: { tag_id: p.tag.id } })),
       );
       await new Promise((r) => setTimeout(r, 1500));

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Mirror } from '../../src/db/connection.js';
+import type { SqliteStore } from '../../src/db/store/sqlite.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { SyncOptions } from '../../src/sync/engine.js';
 import { failures, syncWith } from '../helpers/mirror.js';
@@ -57,14 +58,18 @@ export function requests(sim: Simulator, key: string): number {
 
 export type Fixtures = ReturnType<typeof simFixtures>;
 
-/** A simulated company, a mirror at `dbPath` synced from it (`streams`, or all of them), and the entities to aim writes at. */
+/**
+ * A simulated company, a mirror at `dbPath` synced from it (`streams`, or all of them), and the
+ * entities to aim writes at. `store` (what the outbox speaks to) shares `mirror`'s connection,
+ * which the tests read and change with raw SQL, as a SQL user would.
+ */
 export async function syncedCompany(
   dbPath: string,
   sim: Parameters<typeof startSimulator>[0],
   streams?: SyncOptions['streams'],
-): Promise<{ sim: Simulator; mirror: Mirror; fx: Fixtures }> {
+): Promise<{ sim: Simulator; mirror: Mirror; store: SqliteStore; fx: Fixtures }> {
   const started = await startSimulator(sim);
   const r = await syncWith(started, dbPath, streams ? { streams } : {});
   expect(failures(r.result)).toEqual([]);
-  return { sim: started, mirror: r.mirror, fx: simFixtures(started) };
+  return { sim: started, mirror: r.mirror, store: r.store, fx: simFixtures(started) };
 }

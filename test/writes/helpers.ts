@@ -1,6 +1,6 @@
 import { deletePrefix } from '../../src/redis/keys.js';
 import { randomUUID } from 'node:crypto';
-import type { Mirror } from '../../src/db/connection.js';
+import type { Store } from '../../src/db/store/types.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { getWrite, type OutboxRow } from '../../src/writes/outbox.js';
 
@@ -29,9 +29,9 @@ export async function waitFor<T>(what: string, fn: () => Maybe<T> | Promise<Mayb
 
 const FINAL = new Set(['succeeded', 'failed', 'dead', 'ambiguous', 'cancelled']);
 
-export function waitFinal(mirror: Mirror, id: number, timeoutMs = 20_000): Promise<OutboxRow> {
-  return waitFor(`write #${id} to finish`, () => {
-    const r = getWrite(mirror, id);
+export function waitFinal(store: Store, id: number, timeoutMs = 20_000): Promise<OutboxRow> {
+  return waitFor(`write #${id} to finish`, async () => {
+    const r = await getWrite(store, id);
     return r && FINAL.has(r.status) ? r : undefined;
   }, timeoutMs);
 }

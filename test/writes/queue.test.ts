@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdOf, startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
 import type { Mirror } from '../../src/db/connection.js';
+import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
@@ -20,6 +21,7 @@ type Obj = Record<string, unknown>;
 describe('write queue (BullMQ + simulator)', () => {
   let sim: Simulator;
   let mirror: Mirror;
+  let store: Store;
   let client: LeelooClient;
   let h: WriteQueueHandle;
   let fx: Fixtures;
@@ -29,13 +31,13 @@ describe('write queue (BullMQ + simulator)', () => {
   const prefix = uniquePrefix('queue');
 
   beforeAll(async () => {
-    ({ sim, mirror, fx } = await syncedCompany(db.path, { seed: 31, people: 80 }));
+    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 31, people: 80 }));
     const env = simEnv(sim, db.path, { WRITE_MAX_ATTEMPTS: '5' });
     client = createClientFromEnv(env, { logger: silentLogger, onEvent: (e) => events.push({ ...e, at: Date.now() }) });
     h = await startWriteQueue({
       connection: { url: REDIS_URL, maxRetriesPerRequest: null },
       prefix,
-      mirror,
+      store,
       client,
       env,
       logger: silentLogger,
@@ -54,8 +56,8 @@ describe('write queue (BullMQ + simulator)', () => {
   });
 
   const run = async (req: WriteRequest): Promise<OutboxRow> => {
-    const row = enqueueWrite(mirror, req);
-    const done = await waitFinal(mirror, row.id);
+    const row = await enqueueWrite(store, req);
+    const done = await waitFinal(store, row.id);
     expect(done, done.last_error ?? '').toMatchObject({ status: 'succeeded', attempts: 1 });
     return done;
   };
@@ -149,8 +151,8 @@ describe('write queue (BullMQ + simulator)', () => {
 
   it('a permanent API error: dead after exactly one request, its job failed for good', async () => {
     const before = requests(sim, 'PUT /api/v2/people/:id/add-tag');
-    const row = enqueueWrite(mirror, { kind: 'add-tag', target: 'eeeeeeeeeeeeeeeeeeeeeeee', payload: { tag_id: fx.tags[0]!.id } });
-    const done = await waitFinal(mirror, row.id);
+    const row = await enqueueWrite(store, { kind: 'add-tag', target: 'eeeeeeeeeeeeeeeeeeeeeeee', payload: { tag_id: fx.tags[0]!.id } });
+    const done = await waitFinal(store, row.id);
     expect(done).toMatchObject({ status: 'dead', attempts: 1, last_error: expect.stringMatching(/HTTP 404.*NOT_FOUND/) });
     expect(requests(sim, 'PUT /api/v2/people/:id/add-tag') - before).toBe(1);
     await waitFor('the job to fail', async () => (await h.queue.getJobState(jobIdOf(row.id))) === 'failed');
@@ -163,10 +165,10 @@ describe('write queue (BullMQ + simulator)', () => {
     const [p] = fx.missingTagPairs(1);
     events.length = 0;
     sim.setKnobs({ faultRate: 1, faultKinds: ['429'], retryAfterSeconds: 2 });
-    const row = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+    const row = await enqueueWrite(store, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
     const limited = await waitFor('a 429', () => events.find((e) => e.type === 'request' && e.status === 429));
     sim.setKnobs({ faultRate: 0 });
-    const done = await waitFinal(mirror, row.id);
+    const done = await waitFinal(store, row.id);
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1 }); // the 429 is not an attempt
     const next = events.find((e) => e.type === 'request' && e.at > limited.at && e.status === 200)!;
     expect(next.at - limited.at).toBeGreaterThanOrEqual(1950);
@@ -179,16 +181,16 @@ describe('write queue (BullMQ + simulator)', () => {
     // Crash between adding the job and marking the row queued: the relay finds the job, adds none.
     await h.worker.pause();
     try {
-      const row = enqueueWrite(mirror, { kind: 'add-tag', target: a!.person, payload: { tag: a!.tag.name } });
+      const row = await enqueueWrite(store, { kind: 'add-tag', target: a!.person, payload: { tag: a!.tag.name } });
       await h.queue.add('add-tag', { id: row.id }, { jobId: jobIdOf(row.id) });
       expect(await h.relay()).toBeGreaterThanOrEqual(1);
       await h.relay();
-      expect(getWrite(mirror, row.id)!.status).toBe('queued');
+      expect((await getWrite(store, row.id))!.status).toBe('queued');
       const jobs = (await h.queue.getJobs(['waiting', 'prioritized', 'delayed', 'active'])).filter((j) => j.data.id === row.id);
       expect(jobs.map((j) => j.id)).toEqual([jobIdOf(row.id)]);
 
       // Redis lost the job of a queued row: reconciliation queues it again.
-      const lost = enqueueWrite(mirror, { kind: 'add-tag', target: b!.person, payload: { tag: b!.tag.name } });
+      const lost = await enqueueWrite(store, { kind: 'add-tag', target: b!.person, payload: { tag: b!.tag.name } });
       mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'queued' WHERE id = ?").run(lost.id);
       expect(await h.reconcile()).toBe(1);
       expect(await h.queue.getJobState(jobIdOf(lost.id))).toBe('waiting');
@@ -207,20 +209,20 @@ describe('write queue (BullMQ + simulator)', () => {
     await h.worker.pause();
     let row: OutboxRow;
     try {
-      row = enqueueWrite(mirror, { kind: 'send-message', target: channel, payload: { text: 'cancel me' } });
+      row = await enqueueWrite(store, { kind: 'send-message', target: channel, payload: { text: 'cancel me' } });
       await h.relay();
-      expect(getWrite(mirror, row.id)!.status).toBe('queued');
-      expect(cancelWrite(mirror, row.id).status).toBe('cancelled');
+      expect((await getWrite(store, row.id))!.status).toBe('queued');
+      expect((await cancelWrite(store, row.id)).status).toBe('cancelled');
     } finally {
       h.worker.resume();
     }
     // The job runs, finds the row cancelled and completes without a request.
     await waitFor('the cancelled job to complete', async () => (await h.queue.getJobState(jobIdOf(row!.id))) === 'completed');
-    expect(getWrite(mirror, row!.id)!.status).toBe('cancelled');
+    expect((await getWrite(store, row!.id))!.status).toBe('cancelled');
     expect(requests(sim, 'POST /api/v2/messages/send-message')).toBe(before);
 
-    retryWrite(mirror, row!.id);
-    expect(await waitFinal(mirror, row!.id)).toMatchObject({ status: 'succeeded' });
+    await retryWrite(store, row!.id);
+    expect(await waitFinal(store, row!.id)).toMatchObject({ status: 'succeeded' });
     expect(requests(sim, 'POST /api/v2/messages/send-message')).toBe(before + 1);
   });
 
@@ -230,8 +232,8 @@ describe('write queue (BullMQ + simulator)', () => {
     const good = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag: p!.tag.name })));
     const bad = Number(ins.get('update-order', fx.manualOrders[0]!.id, '{"status":"DONE"}'));
     const orderPosts = requests(sim, 'POST /api/v2/orders/:id');
-    expect(await waitFinal(mirror, good)).toMatchObject({ status: 'succeeded' });
-    expect(await waitFinal(mirror, bad)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'status: must be RESOLVED or REJECTED' });
+    expect(await waitFinal(store, good)).toMatchObject({ status: 'succeeded' });
+    expect(await waitFinal(store, bad)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'status: must be RESOLVED or REJECTED' });
     expect(requests(sim, 'POST /api/v2/orders/:id')).toBe(orderPosts);
     expect(fx.tagsOf(p!.person)).toContain(p!.tag.name);
   });
@@ -245,7 +247,7 @@ describe('createWritesModule in the worker runtime', () => {
     const db = tempDbPath();
     const prefix = uniquePrefix('module');
     const r = await syncWith(sim, db.path, { streams: ['tags', 'people'] });
-    const mirror = r.mirror;
+    const { mirror, store } = r;
     try {
       const env = simEnv(sim, db.path, { REDIS_URL, REDIS_PREFIX: prefix });
       const rt = await startWorker({ env, logger: silentLogger, modules: [createWritesModule], dashboard: false, tuning: { lockMs: 2000 } });
@@ -253,10 +255,10 @@ describe('createWritesModule in the worker runtime', () => {
         await rt.ready;
         const fx = simFixtures(sim);
         const [p] = fx.missingTagPairs(1);
-        const ok = enqueueWrite(mirror, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
-        const refused = enqueueWrite(mirror, { kind: 'add-comment', target: 'dddddddddddddddddddddddd', payload: { text: 'x' } });
-        expect(await waitFinal(mirror, ok.id)).toMatchObject({ status: 'succeeded' });
-        expect(await waitFinal(mirror, refused.id)).toMatchObject({ status: 'dead' });
+        const ok = await enqueueWrite(store, { kind: 'add-tag', target: p!.person, payload: { tag: p!.tag.name } });
+        const refused = await enqueueWrite(store, { kind: 'add-comment', target: 'dddddddddddddddddddddddd', payload: { text: 'x' } });
+        expect(await waitFinal(store, ok.id)).toMatchObject({ status: 'succeeded' });
+        expect(await waitFinal(store, refused.id)).toMatchObject({ status: 'dead' });
         const text = await rt.metrics.registry.metrics();
         expect(text).toMatch(/leeloo_sync_writes_total\{kind="add-tag",outcome="succeeded"\} 1/);
         expect(text).toMatch(/leeloo_sync_writes_total\{kind="add-comment",outcome="dead"\} 1/);

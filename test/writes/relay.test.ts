@@ -4,7 +4,9 @@
  * durability.test.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openMirror, type Mirror } from '../../src/db/connection.js';
+import { sql } from 'drizzle-orm';
+import { openStore } from '../../src/db/store/index.js';
+import type { Store } from '../../src/db/store/types.js';
 import { silentLogger } from '../../src/log.js';
 import { cancelWrite, enqueueWrite, getWrite, retryWrite } from '../../src/writes/outbox.js';
 import { OutboxRelay, type JobPresence, type WriteQueue } from '../../src/writes/relay.js';
@@ -41,59 +43,60 @@ class FakeQueue implements WriteQueue {
 
 describe('OutboxRelay', () => {
   const db = tempDbPath();
-  let mirror: Mirror;
+  let store: Store;
   let queue: FakeQueue;
   let relay: OutboxRelay;
-  const comment = (text: string) => enqueueWrite(mirror, { kind: 'add-comment', target: PERSON, payload: { text } }).id;
-  const status = (id: number) => getWrite(mirror, id)?.status;
+  const comment = async (text: string) => (await enqueueWrite(store, { kind: 'add-comment', target: PERSON, payload: { text } })).id;
+  const status = async (id: number) => (await getWrite(store, id))?.status;
+  const statuses = (ids: number[]) => Promise.all(ids.map(status));
 
-  beforeEach(() => {
-    mirror = openMirror(db.path);
-    mirror.sqlite.exec('DELETE FROM outbound_writes');
+  beforeEach(async () => {
+    store = await openStore(db.path);
+    await store.run(sql`DELETE FROM outbound_writes`);
     queue = new FakeQueue();
-    relay = new OutboxRelay({ mirror, queue, logger: silentLogger, batch: 2 });
+    relay = new OutboxRelay({ store, queue, logger: silentLogger, batch: 2 });
   });
   afterEach(async () => {
     await relay.stop();
-    mirror.close();
+    await store.close();
   });
 
-  it('gives every pending row one job, in batches, and marks it queued only after its job exists', async () => {
-    const ids = [comment('a'), comment('b'), comment('c'), comment('d'), comment('e')];
+  it('claims every pending row (queued) and gives it one job, in batches', async () => {
+    const ids = [await comment('a'), await comment('b'), await comment('c'), await comment('d'), await comment('e')];
     expect(await relay.relay()).toBe(5);
     expect(queue.added).toEqual(ids);
-    expect(ids.map(status)).toEqual(ids.map(() => 'queued'));
+    expect(await statuses(ids)).toEqual(ids.map(() => 'queued'));
     expect(await relay.relay()).toBe(0);
     expect(await relay.reconcile()).toBe(0);
     expect(queue.added).toEqual(ids);
   });
 
-  it('leaves rows pending while the queue is down or refuses the add, and relays them once it is back', async () => {
-    const id = comment('a');
+  it('leaves rows pending while the queue is down, gives them back when it refuses the add, and relays them once it is back', async () => {
+    const id = await comment('a');
     queue.up = false;
     expect(await relay.relay()).toBe(0);
     expect(await relay.reconcile()).toBe(0);
     queue.up = true;
     queue.failAdd = true;
     expect(await relay.relay()).toBe(0);
-    expect(status(id)).toBe('pending');
+    expect(await status(id)).toBe('pending');
     queue.failAdd = false;
     expect(await relay.relay()).toBe(1);
-    expect(status(id)).toBe('queued');
+    expect(await status(id)).toBe('queued');
     expect(queue.added).toEqual([id]);
   });
 
-  it('a fresh row whose job a crash left behind keeps that job (added once)', async () => {
-    const id = comment('a');
+  it('a pending row that already has a live job keeps that job (added once)', async () => {
+    const id = await comment('a');
     queue.jobs.set(id, { kind: 'add-comment', state: 'live' });
     expect(await relay.relay()).toBe(1);
-    expect(status(id)).toBe('queued');
+    expect(await status(id)).toBe('queued');
     expect(queue.added).toEqual([]);
     expect(queue.jobs.size).toBe(1);
   });
 
   it('re-adds queued rows whose job is gone or finished, and not those with a live job', async () => {
-    const [gone, finished, live] = [comment('gone'), comment('finished'), comment('live')];
+    const [gone, finished, live] = [await comment('gone'), await comment('finished'), await comment('live')];
     await relay.relay();
     queue.jobs.delete(gone);
     queue.jobs.set(finished, { kind: 'add-comment', state: 'finished' });
@@ -104,33 +107,31 @@ describe('OutboxRelay', () => {
     expect(await relay.reconcile()).toBe(0);
   });
 
-  it('a retried row (pending again, not fresh) gets a new job only if its old one is finished or gone', async () => {
-    const [a, b, c] = [comment('a'), comment('b'), comment('c')];
+  it('a retried row (pending again) gets a new job only if its old one is finished or gone', async () => {
+    const [a, b, c] = [await comment('a'), await comment('b'), await comment('c')];
     await relay.relay();
-    for (const id of [a, b, c]) cancelWrite(mirror, id);
-    for (const id of [a, b, c]) retryWrite(mirror, id);
-    // All within one millisecond, the rows would still look fresh (updated_at = created_at).
-    mirror.sqlite.exec("UPDATE outbound_writes SET created_at = '2000-01-01T00:00:00.000Z'");
+    for (const id of [a, b, c]) await cancelWrite(store, id);
+    for (const id of [a, b, c]) await retryWrite(store, id);
     queue.jobs.set(a, { kind: 'add-comment', state: 'finished' });
     queue.jobs.delete(b);
     // c's job is still waiting (the cancel was not seen yet): that job delivers the retried row.
     queue.added.length = 0;
     expect(await relay.relay()).toBe(3);
     expect(queue.added.sort()).toEqual([a, b].sort());
-    expect([a, b, c].map(status)).toEqual(['queued', 'queued', 'queued']);
+    expect(await statuses([a, b, c])).toEqual(['queued', 'queued', 'queued']);
   });
 
   it('rows that are not pending or queued are left alone', async () => {
-    const id = comment('a');
-    cancelWrite(mirror, id);
+    const id = await comment('a');
+    await cancelWrite(store, id);
     expect(await relay.relay()).toBe(0);
     expect(await relay.reconcile()).toBe(0);
     expect(queue.added).toEqual([]);
-    expect(status(id)).toBe('cancelled');
+    expect(await status(id)).toBe('cancelled');
   });
 
   it('concurrent calls share one round, so a row is never added twice', async () => {
-    const ids = [comment('a'), comment('b'), comment('c')];
+    const ids = [await comment('a'), await comment('b'), await comment('c')];
     const [x, y] = await Promise.all([relay.relay(), relay.relay()]);
     expect(x).toBe(3);
     expect(y).toBe(3);
@@ -139,7 +140,7 @@ describe('OutboxRelay', () => {
   });
 
   it('after stop, nothing is relayed', async () => {
-    comment('a');
+    await comment('a');
     await relay.stop();
     expect(await relay.relay()).toBe(0);
     expect(await relay.reconcile()).toBe(0);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { ValidationError } from '../../src/errors.js';
 import { WRITE_KINDS } from '../../src/writes/operations.js';
 import type { WriteRequest } from '../../src/writes/validate.js';
@@ -26,8 +27,20 @@ function refusal(fn: () => unknown): ValidationError {
   throw new Error('expected a ValidationError');
 }
 
+async function refused(p: Promise<unknown>): Promise<ValidationError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof ValidationError) return err;
+    throw err;
+  }
+  throw new Error('expected a ValidationError');
+}
+
 describe('write validation and the outbox store', () => {
+  // Set up through the raw connection (SQL users' view); the outbox speaks to the Store over it.
   let m: Mirror;
+  let store: SqliteStore;
   const count = () => (m.sqlite.prepare('SELECT count(*) AS n FROM outbound_writes').get() as { n: number }).n;
   beforeEach(() => {
     m = openMirror(':memory:');
@@ -35,10 +48,11 @@ describe('write validation and the outbox store', () => {
     ins.run(VIP, 'vip');
     ins.run(DUP_A, 'twice');
     ins.run(DUP_B, 'twice');
+    store = new SqliteStore(m);
   });
   afterEach(() => m.close());
 
-  it('accepts one valid request of every operation and stores it pending', () => {
+  it('accepts one valid request of every operation and stores it pending', async () => {
     const valid: WriteRequest[] = [
       { kind: 'add-tag', target: P, payload: { tag: 'vip' } },
       { kind: 'remove-tag', target: P, payload: { tag_id: VIP } },
@@ -55,7 +69,7 @@ describe('write validation and the outbox store', () => {
     ];
     expect(valid.map((r) => r.kind).sort()).toEqual([...WRITE_KINDS].sort());
     for (const r of valid) {
-      const row = enqueueWrite(m, r);
+      const row = await enqueueWrite(store, r);
       expect(row).toMatchObject({ kind: r.kind, target_id: r.target, status: 'pending', attempts: 0 });
     }
     const payload = (kind: string) => JSON.parse((m.sqlite.prepare('SELECT payload FROM outbound_writes WHERE kind = ?').get(kind) as { payload: string }).payload);
@@ -70,11 +84,11 @@ describe('write validation and the outbox store', () => {
     expect(payload('send-template').variables).toEqual({ name: 'Ann', n: '3' });
     // What is stored validates again unchanged (the worker re-validates every row before sending).
     for (const r of m.sqlite.prepare('SELECT kind, target_id, payload FROM outbound_writes').all() as { kind: string; target_id: string; payload: string }[]) {
-      expect(storedPayload(normalizeWrite(r.kind, r.target_id, r.payload, mirrorTags(m.sqlite)))).toEqual(JSON.parse(r.payload));
+      expect(storedPayload(normalizeWrite(r.kind, r.target_id, r.payload, await mirrorTags(store)))).toEqual(JSON.parse(r.payload));
     }
   });
 
-  it('refuses bad input naming the field, and stores nothing', () => {
+  it('refuses bad input naming the field, and stores nothing', async () => {
     const cases: [WriteRequest, string, RegExp][] = [
       [{ kind: 'add-tag', target: P, payload: { tag: 'no such tag' } }, 'tag', /unknown tag "no such tag"/],
       [{ kind: 'add-tag', target: P, payload: { tag: 'twice' } }, 'tag', /matches 2 tags.*give the tag's id/],
@@ -99,7 +113,7 @@ describe('write validation and the outbox store', () => {
       [{ kind: 'upsert-person' as 'add-tag', target: P, payload: {} }, 'kind', /unknown operation "upsert-person"; one of add-tag/],
     ];
     for (const [req, field, msg] of cases) {
-      const err = refusal(() => enqueueWrite(m, req));
+      const err = await refused(enqueueWrite(store, req));
       expect({ req, field: err.field }).toEqual({ req, field });
       expect(err.message.startsWith(`${field}: `)).toBe(true);
       expect(err.message).toMatch(msg);
@@ -107,8 +121,8 @@ describe('write validation and the outbox store', () => {
     expect(count()).toBe(0);
   });
 
-  it('validates rows as inserted by SQL, payload text and all', () => {
-    const tags = mirrorTags(m.sqlite);
+  it('validates rows as inserted by SQL, payload text and all', async () => {
+    const tags = await mirrorTags(store);
     expect(normalizeWrite('add-tag', P.toUpperCase(), '{"tag":"vip"}', tags)).toEqual({ kind: 'add-tag', target: P, payload: { tag_id: VIP, tag_name: 'vip' } });
     expect(refusal(() => normalizeWrite('add-tag', P, '{"tag":', tags)).message).toBe('payload: is not valid JSON');
     expect(refusal(() => normalizeWrite('add-tag', P, '[1]', tags)).message).toBe('payload: must be a JSON object');
@@ -117,8 +131,8 @@ describe('write validation and the outbox store', () => {
     expect(normalizeWrite('remove-tag', P, { tag: '595f5d522a934035decc0fff' }, tags).payload).toEqual({ tag_id: '595f5d522a934035decc0fff', tag_name: null });
   });
 
-  it('bounds every text, list and the whole payload, naming the field and the limit', () => {
-    const tags = mirrorTags(m.sqlite);
+  it('bounds every text, list and the whole payload, naming the field and the limit', async () => {
+    const tags = await mirrorTags(store);
     const x = (n: number) => 'x'.repeat(n);
     const ids = (n: number) => Array.from({ length: n }, (_, i) => (i + 1).toString(16).padStart(24, '0'));
     const contact = { name: 'Olena', phone: '+380667772233' };
@@ -154,49 +168,49 @@ describe('write validation and the outbox store', () => {
     expect(refusal(() => normalizeWrite('add-comment', P, `{"text":"${x(33 * 1024 * 1024)}"}`, tags)).message).toMatch(/^payload: is \d+ characters of JSON; at most 262144 bytes/);
   });
 
-  it('the status column refuses values outside the documented set', () => {
+  it('the status column refuses values outside the documented set', async () => {
     expect(() => m.sqlite.prepare("INSERT INTO outbound_writes (kind, target_id, status) VALUES ('add-tag', ?, 'Pending')").run(P)).toThrow(/CHECK constraint/);
     // The documented minimal INSERT works and defaults to pending.
     m.sqlite.prepare(`INSERT INTO outbound_writes (kind, target_id, payload) VALUES ('add-tag', ?, '{"tag":"vip"}')`).run(P);
-    expect(getWrite(m, 1)).toMatchObject({ status: 'pending', attempts: 0, payload: '{"tag":"vip"}' });
+    expect(await getWrite(store, 1)).toMatchObject({ status: 'pending', attempts: 0, payload: '{"tag":"vip"}' });
   });
 
-  it('an idempotency key is refused the second time, or answered with the first row', () => {
+  it('an idempotency key is refused the second time, or answered with the first row', async () => {
     const req: WriteRequest = { kind: 'add-comment', target: P, payload: { text: 'once' } };
-    const first = enqueueWrite(m, req, { idempotencyKey: 'crm-42' });
-    const err = refusal(() => enqueueWrite(m, req, { idempotencyKey: 'crm-42' }));
+    const first = await enqueueWrite(store, req, { idempotencyKey: 'crm-42' });
+    const err = await refused(enqueueWrite(store, req, { idempotencyKey: 'crm-42' }));
     expect(err.field).toBe('idempotency_key');
     expect(err.message).toMatch(new RegExp(`already used by write #${first.id} \\(pending\\)`));
-    expect(enqueueWrite(m, req, { idempotencyKey: 'crm-42', ifExists: 'return' }).id).toBe(first.id);
+    expect((await enqueueWrite(store, req, { idempotencyKey: 'crm-42', ifExists: 'return' })).id).toBe(first.id);
     expect(count()).toBe(1);
   });
 
-  it('enqueueWrites stores all or nothing and names the bad request', () => {
-    const err = refusal(() =>
-      enqueueWrites(m, [
+  it('enqueueWrites stores all or nothing and names the bad request', async () => {
+    const err = await refused(
+      enqueueWrites(store, [
         { kind: 'add-tag', target: P, payload: { tag: 'vip' } },
         { kind: 'add-tag', target: P, payload: { tag: 'missing' } },
       ]),
     );
     expect(err.field).toBe('[1].tag');
     expect(count()).toBe(0);
-    expect(enqueueWrites(m, [{ kind: 'add-tag', target: P, payload: { tag: 'vip' } }, { kind: 'send-message', target: C, payload: { text: 'hi' } }])).toHaveLength(2);
+    expect(await enqueueWrites(store, [{ kind: 'add-tag', target: P, payload: { tag: 'vip' } }, { kind: 'send-message', target: C, payload: { text: 'hi' } }])).toHaveLength(2);
     expect(count()).toBe(2);
   });
 
-  it('retry and cancel move rows only between the documented statuses', () => {
-    const row = enqueueWrite(m, { kind: 'send-message', target: C, payload: { text: 'hi' } });
-    expect(() => retryWrite(m, row.id)).toThrow(/is pending; only failed, dead, ambiguous, cancelled writes can be retried/);
-    expect(cancelWrite(m, row.id)).toMatchObject({ status: 'cancelled' });
-    expect(cancelWrite.bind(null, m, row.id)).toThrow(/is cancelled/);
+  it('retry and cancel move rows only between the documented statuses', async () => {
+    const row = await enqueueWrite(store, { kind: 'send-message', target: C, payload: { text: 'hi' } });
+    await expect(retryWrite(store, row.id)).rejects.toThrow(/is pending; only failed, dead, ambiguous, cancelled writes can be retried/);
+    expect(await cancelWrite(store, row.id)).toMatchObject({ status: 'cancelled' });
+    await expect(cancelWrite(store, row.id)).rejects.toThrow(/is cancelled/);
     m.sqlite.prepare("UPDATE outbound_writes SET attempts = 3, last_error = 'x', inflight_at = 'y' WHERE id = ?").run(row.id);
-    expect(retryWrite(m, row.id)).toMatchObject({ status: 'pending', attempts: 0, inflight_at: null, completed_at: null });
+    expect(await retryWrite(store, row.id)).toMatchObject({ status: 'pending', attempts: 0, inflight_at: null, completed_at: null });
     m.sqlite.prepare("UPDATE outbound_writes SET status = 'succeeded' WHERE id = ?").run(row.id);
-    expect(() => cancelWrite(m, row.id)).toThrow(/is succeeded; only pending, queued, failed, dead, ambiguous writes can be cancelled/);
-    expect(() => retryWrite(m, 999)).toThrow(/no write #999/);
+    await expect(cancelWrite(store, row.id)).rejects.toThrow(/is succeeded; only pending, queued, failed, dead, ambiguous writes can be cancelled/);
+    await expect(retryWrite(store, 999)).rejects.toThrow(/no write #999/);
   });
 
-  it("README's SQL examples store rows the worker accepts; the idempotent one can run twice", () => {
+  it("README's SQL examples store rows the worker accepts; the idempotent one can run twice", async () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const section = readme.slice(readme.indexOf('\n## Write-backs\n'), readme.indexOf('\n## ', readme.indexOf('\n## Write-backs\n') + 5));
     const sql = /```sql\n([\s\S]*?)```/.exec(section)![1]!;
@@ -211,7 +225,8 @@ describe('write validation and the outbox store', () => {
       ['add-tag', P, 'pending'],
       ['send-message', C, 'pending'],
     ]);
-    for (const r of rows) expect(() => normalizeWrite(r.kind, r.target_id, r.payload, mirrorTags(m.sqlite))).not.toThrow();
+    const tags = await mirrorTags(store);
+    for (const r of rows) expect(() => normalizeWrite(r.kind, r.target_id, r.payload, tags)).not.toThrow();
     m.sqlite.exec(sql.slice(sql.indexOf('INSERT OR IGNORE')));
     expect(count()).toBe(3);
   });

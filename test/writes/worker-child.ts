@@ -6,8 +6,8 @@
  * within about two seconds. Prints "ready" once started; SIGTERM closes it.
  */
 import { startWriteQueue } from '../../jobs/writes.js';
-import { loadConfig, sqlitePath } from '../../src/config.js';
-import { openMirror } from '../../src/db/connection.js';
+import { loadConfig } from '../../src/config.js';
+import { openStore } from '../../src/db/store/index.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { createLogger } from '../../src/log.js';
 import { createRedis } from '../../src/redis/connection.js';
@@ -15,7 +15,7 @@ import { sharedRateLimiter } from '../../src/redis/rate-limiter.js';
 
 const env = loadConfig(process.env, { requireToken: true });
 const logger = createLogger({ level: env.LOG_LEVEL, name: 'writes-child' });
-const mirror = openMirror(sqlitePath(env.DATABASE_URL));
+const store = await openStore(env.DATABASE_URL);
 // As in the worker: one API budget shared through Redis (with a local fallback while Redis is down).
 const limiterRedis = createRedis(env.REDIS_URL, { name: 'rate-limiter', logger, failFast: true });
 const rateLimiter = sharedRateLimiter(env, limiterRedis, logger);
@@ -25,7 +25,7 @@ const connection = createRedis(env.REDIS_URL, { name: 'writes', logger });
 const h = await startWriteQueue({
   connection,
   prefix: env.REDIS_PREFIX,
-  mirror,
+  store,
   client,
   env,
   logger,
@@ -44,7 +44,7 @@ process.once('SIGTERM', () => {
     await client.close();
     connection.disconnect();
     limiterRedis.disconnect();
-    mirror.close();
+    await store.close();
     process.exit(0);
   })();
 });
