@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
-import { sqlitePath, type Env } from '../src/config.js';
+import type { Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
 import { lastSuccessByStream } from '../src/dashboard/mirror.js';
-import { openMirror } from '../src/db/connection.js';
+import { databaseKind, parseDatabaseUrl } from '../src/db/location.js';
+import { sql } from 'drizzle-orm';
+import { openStore, type Store } from '../src/db/store/index.js';
 import { errorMessage } from '../src/errors.js';
 import type { LeelooClientOptions } from '../src/leeloo/client.js';
 import type { Logger } from '../src/log.js';
@@ -12,7 +14,8 @@ import { Metrics } from '../src/metrics.js';
 import { createRedis, withTimeout } from '../src/redis/connection.js';
 import { StreamLocks } from '../src/redis/lock.js';
 import { sharedRateLimiter } from '../src/redis/rate-limiter.js';
-import { readLearnedRate } from '../src/sync/rate-limit-finding.js';
+import { loadLearnedRate } from '../src/sync/rate-limit-finding.js';
+
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';
@@ -66,6 +69,14 @@ function throttledErrorLog(logger: Logger, what: string) {
   };
 }
 
+/** When each stream last succeeded (ISO), through a Store: the /metrics scrape on PostgreSQL. */
+async function lastSuccessThrough(store: Store): Promise<Record<string, string>> {
+  const rows = await store.all<{ stream: string; at: string }>(
+    sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
+}
+
 /** The worker process: queues, workers, schedulers, shared rate limit, dashboard and metrics. */
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const { env, logger } = opts;
@@ -80,12 +91,20 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   // Refuse an exposed dashboard before touching anything else (exit 2).
   if (withDashboard) dashboardAccess(env);
 
-  // Create the database and apply migrations once, before any job opens it.
-  const mirrorPath = sqlitePath(env.DATABASE_URL);
-  const boot = openMirror(mirrorPath);
+  // Create the database and apply migrations once, before any job opens it (on PostgreSQL under
+  // an advisory lock, so workers booting together migrate once).
+  const boot = await openStore(env.DATABASE_URL, { poolSize: 2 });
   // The shared learned rate lives in Redis; the mirror's copy seeds it after a Redis flush.
-  const learned = readLearnedRate(boot.sqlite);
-  boot.close();
+  const learned = await loadLearnedRate(boot);
+  // PostgreSQL: the boot store (a small pool) stays open for the /metrics scrape, which would
+  // otherwise connect and authenticate on every scrape. A SQLite file is opened per scrape, as
+  // before: no connection of the worker's own holds the file between jobs.
+  const isPg = databaseKind(env.DATABASE_URL) === 'postgres';
+  const scrapeStore: Store | undefined = isPg ? boot : undefined;
+  if (!isPg) await boot.close();
+  // What the dashboard reads: the SQLite file, or the postgres:// URL.
+  const parsed = parseDatabaseUrl(env.DATABASE_URL);
+  const mirrorPath = isPg || 'problem' in parsed ? env.DATABASE_URL : parsed.path;
 
   let modules: QueueModule[] = [];
   let reRegister: () => void = () => {};
@@ -102,7 +121,6 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
     rateLimiter: sharedRateLimiter(env, limiterConnection, logger, learned),
     locks: new StreamLocks({ redis: connection, prefix: env.REDIS_PREFIX, ttlMs: tuning.lockMs, logger }),
     databaseUrl: env.DATABASE_URL,
-    mirrorPath,
     shutdownSignal: shutdown.signal,
     workerName: name,
     tuning,
@@ -131,7 +149,8 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
       }
       return out;
     },
-    lastSuccess: () => lastSuccessByStream(mirrorPath),
+    // Bounded too: a PostgreSQL server that stopped answering must not hang the scrape.
+    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccessThrough(scrapeStore), 1000, 'last success') : lastSuccessByStream(mirrorPath)),
     rateLimit: () => ctx.rateLimiter.snapshot?.(),
   });
   if (env.LEELOO_RATE_LIMIT === 'auto') {
@@ -190,7 +209,11 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
         ...modules.map((m) => withTimeout(m.queue.close(), left(), 'closing queue')),
         dashboard?.close(),
       ]);
-      await Promise.allSettled([withTimeout(connection.quit(), left(), 'closing Redis'), withTimeout(limiterConnection.quit(), left(), 'closing Redis')]);
+      await Promise.allSettled([
+        withTimeout(connection.quit(), left(), 'closing Redis'),
+        withTimeout(limiterConnection.quit(), left(), 'closing Redis'),
+        scrapeStore && withTimeout(scrapeStore.close(), left(), 'closing the database'),
+      ]);
       connection.disconnect();
       limiterConnection.disconnect();
       logger.info({ graceful }, 'worker stopped');
