@@ -163,6 +163,29 @@ describe('docker-compose.postgres.yml (profile "postgres")', () => {
     expect(Object.keys(dependsOn(worker))).toContain('redis');
   });
 
+  it('merged over docker-compose.yml, the worker waits for a healthy Redis and a healthy PostgreSQL', () => {
+    // Compose merges depends_on by service name, whichever syntax each file uses.
+    const merged = { ...dependsOn(worker), ...dependsOn(override.services.worker!) };
+    expect(merged).toEqual({ redis: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
+    expect(Object.keys(dependsOn(metabase))).toContain('worker');
+  });
+
+  it('tells Metabase to read the database the worker writes, and no longer says the worker refuses it', () => {
+    const comments = read('docker-compose.postgres.yml');
+    const m = /add a PostgreSQL database: host (\S+), port (\d+), database (\S+), user (\S+)\./.exec(comments);
+    expect(m, 'docker-compose.postgres.yml names the Metabase connection').not.toBeNull();
+    const url = new URL(loadConfig(pgWorkerEnv(), { requireToken: true }).DATABASE_URL);
+    expect({ host: m![1], port: m![2], database: m![3], user: m![4] }).toEqual({
+      host: url.hostname,
+      port: url.port || '5432',
+      database: url.pathname.slice(1),
+      user: url.username,
+    });
+    for (const f of ['docker-compose.yml', 'docker-compose.postgres.yml']) {
+      expect(read(f), f).not.toMatch(/refuses a postgres|not yet working/i);
+    }
+  });
+
   it('is in the image: the runtime stage has migrations-pg/ next to migrations/', () => {
     expect(read('Dockerfile')).toContain('COPY migrations-pg ./migrations-pg');
     expect(existsSync(new URL('migrations-pg/meta/_journal.json', root))).toBe(true);
