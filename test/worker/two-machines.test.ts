@@ -39,13 +39,13 @@ describe('two machines: two worker processes on one Redis and one PostgreSQL', (
   const prefix = testPrefix();
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
   const dirs: string[] = [];
-  const machines: { dir: string; w: WorkerChild; name: string }[] = [];
+  const machines: { dir: string; w: WorkerChild; name: string; dashboard: string }[] = [];
   let groups: string[][];
 
   async function boot(dir: string) {
     const w = spawnWorker(vars, TUNING, { cwd: dir });
     const ready = await w.waitForLog((l) => l.msg === 'worker ready', 'worker ready', 60_000);
-    const m = { dir, w, name: String(ready.worker) };
+    const m = { dir, w, name: String(ready.worker), dashboard: String(ready.dashboard) };
     machines.push(m);
     return m;
   }
@@ -110,6 +110,12 @@ describe('two machines: two worker processes on one Redis and one PostgreSQL', (
     const runs = await runsSince(since);
     expect(runs.map((r) => [r.stream, r.status])).toEqual(groups.flat().sort().map((s) => [s, 'succeeded']));
     await expectMirrorMatchesOn(mirrorRows, sim);
+    // Each machine's /metrics reads the last successes from PostgreSQL, whoever ran the stream.
+    const lastPeople = (await store.get<{ at: string }>(sql`SELECT finished_at AS "at" FROM sync_runs WHERE stream = 'people'`))!.at;
+    for (const { dashboard } of machines) {
+      const body = await (await fetch(`${dashboard}/metrics`)).text();
+      expect(body).toContain(`leeloo_sync_last_success_timestamp_seconds{stream="people"} ${Date.parse(lastPeople) / 1000}`);
+    }
     // Nothing of the mirror lives in either machine's working directory.
     for (const { dir } of machines) expect(readdirSync(dir)).toEqual([]);
   });
