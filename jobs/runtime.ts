@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
+import { sql } from 'drizzle-orm';
 import type { Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
 import { lastSuccessByStream } from '../src/dashboard/mirror.js';
 import { databaseKind, parseDatabaseUrl } from '../src/db/location.js';
-import { sql } from 'drizzle-orm';
 import { openStore, type Store } from '../src/db/store/index.js';
 import { errorMessage } from '../src/errors.js';
 import type { LeelooClientOptions } from '../src/leeloo/client.js';
@@ -15,7 +15,6 @@ import { createRedis, withTimeout } from '../src/redis/connection.js';
 import { StreamLocks } from '../src/redis/lock.js';
 import { sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { loadLearnedRate } from '../src/sync/rate-limit-finding.js';
-
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';

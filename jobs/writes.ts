@@ -9,8 +9,8 @@
  *
  * Two ways to run it: startWriteQueue(opts) starts relay, reconciliation and worker at once (it
  * watches Redis reconnects itself); createWritesModule(ctx), in QUEUE_MODULES of
- * jobs/runtime.ts, opens its own store (DATABASE_URL: SQLite or PostgreSQL) and client, records `leeloo_sync_writes_total{kind,outcome}`
- * and the outbox gauge, and reconciles on every Redis reconnect through registerSchedulers.
+ * jobs/runtime.ts, opens its own store (DATABASE_URL: SQLite or PostgreSQL) and client, records
+ * `leeloo_sync_writes_total{kind,outcome}` and the outbox gauge, and reconciles on every Redis reconnect through registerSchedulers.
  */
 import { DelayedError, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -244,7 +244,10 @@ export async function createWritesModule(ctx: ModuleContext): Promise<QueueModul
   core.worker.once('closing', () => void core.outbox.stop());
   core.worker.once('closed', () => {
     void client.close();
-    void core.outbox.stop().then(() => store.close());
+    void core.outbox
+      .stop()
+      .then(() => store.close())
+      .catch((err: unknown) => ctx.logger.warn({ queue: WRITES_QUEUE, err: errorMessage(err) }, 'closing the write queue store failed'));
   });
   return {
     name: WRITES_QUEUE,

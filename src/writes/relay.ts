@@ -132,11 +132,11 @@ export class OutboxRelay {
       await this.requeue(rows);
     } catch (err) {
       // If this fails too (the database gone as well), the rows stay queued without a job until
-      // a reconciliation finds them.
+      // a reconciliation finds them; the add's error is the one reported.
       await releaseClaims(
         this.o.store,
         rows.map((r) => r.id),
-      );
+      ).catch(() => undefined);
       throw err;
     }
     this.o.logger.debug({ rows: rows.length }, 'relayed pending writes to the queue');
