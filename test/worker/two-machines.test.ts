@@ -5,7 +5,7 @@
  * sent exactly once across their two relays; and when the worker syncing a stream is SIGKILLed,
  * the other takes its job over once the locks expire, and the mirror is exact.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, type Job } from 'bullmq';
@@ -16,6 +16,7 @@ import { enqueueSyncNow } from '../../jobs/commands.js';
 import { SYNC_QUEUE } from '../../jobs/queues.js';
 import { WRITES_QUEUE } from '../../jobs/writes.js';
 import { loadConfig, type Env } from '../../src/config.js';
+import { MIGRATIONS_TABLE } from '../../src/db/migrate.js';
 import { openStore, type Store } from '../../src/db/store/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { resolveStreams } from '../../src/sync/engine.js';
@@ -116,6 +117,11 @@ describe('two machines: two worker processes on one Redis and one PostgreSQL', (
       const body = await (await fetch(`${dashboard}/metrics`)).text();
       expect(body).toContain(`leeloo_sync_last_success_timestamp_seconds{stream="people"} ${Date.parse(lastPeople) / 1000}`);
     }
+    // Booted together on an empty database, they applied each migration once between them.
+    const journal = JSON.parse(readFileSync(new URL('../../migrations-pg/meta/_journal.json', import.meta.url), 'utf8')) as { entries: unknown[] };
+    const applied = await store.all<{ hash: string }>(sql.raw(`SELECT hash FROM "${MIGRATIONS_TABLE}"`));
+    expect(applied.length).toBe(journal.entries.length);
+    expect(new Set(applied.map((m) => m.hash)).size).toBe(applied.length);
     // Nothing of the mirror lives in either machine's working directory.
     for (const { dir } of machines) expect(readdirSync(dir)).toEqual([]);
   });
