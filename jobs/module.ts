@@ -36,8 +36,6 @@ export interface ModuleContext {
   locks: StreamLocks;
   /** DATABASE_URL: what the sync opens through the store (SQLite or PostgreSQL). */
   databaseUrl: string;
-  /** The SQLite file, for the modules that still open it directly (write-back, dashboard). */
-  mirrorPath: string;
   /** Aborted when the process begins shutting down: running jobs stop after their current page. */
   shutdownSignal: AbortSignal;
   /** This process in job owner strings and bull-board, e.g. "host:1234". */

@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
-import { sqlitePath, type Env } from '../src/config.js';
+import { sql } from 'drizzle-orm';
+import type { Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
 import { lastSuccessByStream } from '../src/dashboard/mirror.js';
-import { openStore } from '../src/db/store/index.js';
+import { databaseKind, parseDatabaseUrl } from '../src/db/location.js';
+import { openStore, type Store } from '../src/db/store/index.js';
 import { errorMessage } from '../src/errors.js';
 import type { LeelooClientOptions } from '../src/leeloo/client.js';
 import type { Logger } from '../src/log.js';
@@ -66,6 +68,14 @@ function throttledErrorLog(logger: Logger, what: string) {
   };
 }
 
+/** When each stream last succeeded (ISO), through a Store: the /metrics scrape on PostgreSQL. */
+async function lastSuccessThrough(store: Store): Promise<Record<string, string>> {
+  const rows = await store.all<{ stream: string; at: string }>(
+    sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
+}
+
 /** The worker process: queues, workers, schedulers, shared rate limit, dashboard and metrics. */
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const { env, logger } = opts;
@@ -80,13 +90,20 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   // Refuse an exposed dashboard before touching anything else (exit 2).
   if (withDashboard) dashboardAccess(env);
 
-  // The write-back and the dashboard still open the SQLite file directly, so the worker keeps
-  // refusing a PostgreSQL DATABASE_URL here until they move to the store (the sync job already has).
-  const mirrorPath = sqlitePath(env.DATABASE_URL);
-  // Create the database and apply migrations once, before any job opens it.
-  const boot = await openStore(env.DATABASE_URL);
+  // Create the database and apply migrations once, before any job opens it (on PostgreSQL under
+  // an advisory lock, so workers booting together migrate once).
+  const boot = await openStore(env.DATABASE_URL, { poolSize: 2 });
   // The shared learned rate lives in Redis; the mirror's copy seeds it after a Redis flush.
-  const learned = await loadLearnedRate(boot).finally(() => boot.close());
+  const learned = await loadLearnedRate(boot);
+  // PostgreSQL: the boot store (a small pool) stays open for the /metrics scrape, which would
+  // otherwise connect and authenticate on every scrape. A SQLite file is opened per scrape, as
+  // before: no connection of the worker's own holds the file between jobs.
+  const isPg = databaseKind(env.DATABASE_URL) === 'postgres';
+  const scrapeStore: Store | undefined = isPg ? boot : undefined;
+  if (!isPg) await boot.close();
+  // What the dashboard reads: the SQLite file, or the postgres:// URL.
+  const parsed = parseDatabaseUrl(env.DATABASE_URL);
+  const mirrorPath = isPg || 'problem' in parsed ? env.DATABASE_URL : parsed.path;
 
   let modules: QueueModule[] = [];
   let reRegister: () => void = () => {};
@@ -103,7 +120,6 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
     rateLimiter: sharedRateLimiter(env, limiterConnection, logger, learned),
     locks: new StreamLocks({ redis: connection, prefix: env.REDIS_PREFIX, ttlMs: tuning.lockMs, logger }),
     databaseUrl: env.DATABASE_URL,
-    mirrorPath,
     shutdownSignal: shutdown.signal,
     workerName: name,
     tuning,
@@ -132,7 +148,8 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
       }
       return out;
     },
-    lastSuccess: () => lastSuccessByStream(mirrorPath),
+    // Bounded too: a PostgreSQL server that stopped answering must not hang the scrape.
+    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccessThrough(scrapeStore), 1000, 'last success') : lastSuccessByStream(mirrorPath)),
     rateLimit: () => ctx.rateLimiter.snapshot?.(),
   });
   if (env.LEELOO_RATE_LIMIT === 'auto') {
@@ -191,7 +208,11 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
         ...modules.map((m) => withTimeout(m.queue.close(), left(), 'closing queue')),
         dashboard?.close(),
       ]);
-      await Promise.allSettled([withTimeout(connection.quit(), left(), 'closing Redis'), withTimeout(limiterConnection.quit(), left(), 'closing Redis')]);
+      await Promise.allSettled([
+        withTimeout(connection.quit(), left(), 'closing Redis'),
+        withTimeout(limiterConnection.quit(), left(), 'closing Redis'),
+        scrapeStore && withTimeout(scrapeStore.close(), left(), 'closing the database'),
+      ]);
       connection.disconnect();
       limiterConnection.disconnect();
       logger.info({ graceful }, 'worker stopped');

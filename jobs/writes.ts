@@ -66,6 +66,8 @@ export interface StartWriteQueueOptions extends Partial<WriteQueueTuning> {
   prefix: string;
   /** An open store; it stays the caller's to close. */
   store: Store;
+  /** This process in BullMQ (a job's processedBy, bull-board), as the sync worker's name. */
+  workerName?: string;
   /** With the shared (Redis-backed) rate limiter. */
   client: LeelooClient;
   /** WRITE_MAX_ATTEMPTS. */
@@ -152,6 +154,7 @@ function buildCore(o: StartWriteQueueOptions & { autorun: boolean }): Core {
   const worker = new Worker<WriteJobData>(WRITES_QUEUE, processor, {
     connection: o.connection as ConnectionOptions,
     prefix: o.prefix,
+    ...(o.workerName ? { name: o.workerName } : {}),
     concurrency: t.concurrency,
     autorun: o.autorun,
     lockDuration: t.lockMs,
@@ -227,6 +230,7 @@ export async function createWritesModule(ctx: ModuleContext): Promise<QueueModul
     connection: ctx.connection,
     prefix: ctx.prefix,
     store,
+    workerName: ctx.workerName,
     client,
     env: ctx.env,
     logger: ctx.logger,

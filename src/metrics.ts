@@ -38,7 +38,7 @@ export interface MetricsSources {
   /** Job counts per state for each queue; called at scrape time. */
   queueDepths?: () => Promise<Record<string, Record<string, number>>>;
   /** ISO time of the last successful run per stream; called at scrape time. */
-  lastSuccess?: () => Record<string, string>;
+  lastSuccess?: () => Record<string, string> | Promise<Record<string, string>>;
   /** The shared limiter's rate and what it learned; called at scrape time. */
   rateLimit?: () => RateLimitSnapshot | undefined;
 }
@@ -91,11 +91,11 @@ export class Metrics {
       help: 'Unix time at which the last successful run of each stream finished (read from the mirror at scrape time).',
       labelNames: ['stream'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
         let last: Record<string, string> = {};
         try {
-          last = sources().lastSuccess?.() ?? {};
+          last = (await sources().lastSuccess?.()) ?? {};
         } catch {
           // No mirror yet, or it is locked for a moment: report nothing rather than fail the scrape.
         }

@@ -1,13 +1,18 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { parse } from 'yaml';
 import { ENV_VARS, loadConfig, sqlitePath } from '../src/config.js';
 import { databaseKind } from '../src/db/location.js';
 import { scrub } from '../src/log.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
+import { openStore } from '../src/db/store/index.js';
+import { adminQuery, createTestDatabase, createTestRole, PG_ADMIN_URL, pgUrl } from './helpers/pg.js';
 
 /*
  * No Docker engine runs here, so docker-compose.yml and the Dockerfile are checked statically:
@@ -122,7 +127,7 @@ describe('docker-compose.postgres.yml (profile "postgres")', () => {
   type Healthy = { healthcheck?: { test?: string[] } };
   const override = parse(read('docker-compose.postgres.yml')) as { services: Record<string, Service> };
   const postgres = compose.services.postgres as Service & Healthy;
-  const shell = { ...secrets, POSTGRES_PASSWORD: 'pg-password-from-shell' };
+  const shell = { ...secrets, POSTGRES_PASSWORD: 'pg-password-from-shell', METABASE_DB_PASSWORD: 'mb-password-from-shell' };
   /** The worker's environment with the override merged over it, as compose does. */
   const pgWorkerEnv = (sh: Record<string, string> = shell) =>
     Object.fromEntries(Object.entries({ ...worker.environment, ...override.services.worker!.environment }).map(([k, v]) => [k, interpolate(String(v), sh)]));
@@ -161,6 +166,38 @@ describe('docker-compose.postgres.yml (profile "postgres")', () => {
     expect(override.services.metabase!.profiles).toEqual(['bi', 'postgres']);
     // The base worker still depends on redis; compose merges the override's postgres into it.
     expect(Object.keys(dependsOn(worker))).toContain('redis');
+  });
+
+  it('merged over docker-compose.yml, the worker waits for a healthy Redis and a healthy PostgreSQL', () => {
+    // Compose merges depends_on by service name, whichever syntax each file uses.
+    const merged = { ...dependsOn(worker), ...dependsOn(override.services.worker!) };
+    expect(merged).toEqual({ redis: { condition: 'service_healthy' }, postgres: { condition: 'service_healthy' } });
+    expect(Object.keys(dependsOn(metabase))).toContain('worker');
+  });
+
+  it('tells Metabase to read the database the worker writes, and no longer says the worker refuses it', () => {
+    const comments = read('docker-compose.postgres.yml');
+    const m = /add a PostgreSQL database: host (\S+), port (\d+), database (\S+), user (\S+),(?:\s|#)*password ([A-Z_]+):/.exec(comments);
+    expect(m, 'docker-compose.postgres.yml names the Metabase connection').not.toBeNull();
+    const url = new URL(loadConfig(pgWorkerEnv(), { requireToken: true }).DATABASE_URL);
+    // The server and database the worker writes, as the read-only user the init script creates.
+    expect({ host: m![1], port: m![2], database: m![3], user: m![4], password: m![5] }).toEqual({
+      host: url.hostname,
+      port: url.port || '5432',
+      database: url.pathname.slice(1),
+      user: postgres.environment?.METABASE_DB_USER,
+      password: 'METABASE_DB_PASSWORD',
+    });
+    expect(String(postgres.environment?.METABASE_DB_PASSWORD)).toMatch(/^\$\{METABASE_DB_PASSWORD:\?/);
+    expect(mounts(postgres).find((v) => v.target === '/docker-entrypoint-initdb.d')).toEqual({
+      source: './deploy/postgres-init',
+      target: '/docker-entrypoint-initdb.d',
+      mode: 'ro',
+    });
+    expect(existsSync(new URL('deploy/postgres-init/metabase-reader.sh', root))).toBe(true);
+    for (const f of ['docker-compose.yml', 'docker-compose.postgres.yml']) {
+      expect(read(f), f).not.toMatch(/refuses a postgres|not yet working/i);
+    }
   });
 
   it('is in the image: the runtime stage has migrations-pg/ next to migrations/', () => {
@@ -274,5 +311,53 @@ describe('Dockerfile', () => {
     const envBlock = runtime.slice(envLine, envLine + 3).join(' ');
     expect(envBlock).toContain(`DATABASE_URL=${workerEnv().DATABASE_URL}`);
     expect(runtime).toContain('VOLUME ["/data"]');
+  });
+});
+
+describe('deploy/postgres-init/metabase-reader.sh (run against the test server)', () => {
+  it("gives Metabase's login SELECT on every table the worker creates later, and no write", async () => {
+    const db = await createTestDatabase();
+    const owner = await createTestRole();
+    const reader = `leeloo_test_${randomBytes(6).toString('hex')}`;
+    try {
+      // As the image's entrypoint leaves it: POSTGRES_DB owned by POSTGRES_USER, who may create
+      // roles (there a superuser; here no more than the script needs).
+      await adminQuery(`ALTER DATABASE ${db.name} OWNER TO ${owner.name}`);
+      await adminQuery(`ALTER ROLE ${owner.name} CREATEROLE`);
+      const run = spawnSync('sh', [fileURLToPath(new URL('deploy/postgres-init/metabase-reader.sh', root))], {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          PGHOST: new URL(PG_ADMIN_URL).hostname,
+          PGPORT: new URL(PG_ADMIN_URL).port || '5432',
+          POSTGRES_USER: owner.name,
+          POSTGRES_DB: db.name,
+          METABASE_DB_USER: reader,
+          METABASE_DB_PASSWORD: 'reader-pw',
+        },
+      });
+      expect(run.status, run.stderr).toBe(0);
+      // The worker's first start, as POSTGRES_USER: every table is created after the script ran.
+      const store = await openStore(pgUrl(db.name, { name: owner.name }));
+      await store.run(sql`INSERT INTO tags (id, name, raw, synced_at) VALUES ('t1', 'vip', '{}', '2026-01-01T00:00:00.000Z')`);
+      await store.close();
+
+      const client = new pg.Client({ connectionString: pgUrl(db.name, { name: reader, password: 'reader-pw' }) });
+      await client.connect();
+      try {
+        expect((await client.query('SELECT id, name FROM tags')).rows).toEqual([{ id: 't1', name: 'vip' }]);
+        expect(Number((await client.query('SELECT count(*) AS n FROM people')).rows[0].n)).toBe(0);
+        const denied = (q: string) => client.query(q).then(() => 'allowed', (err: { code?: string }) => err.code);
+        expect(await denied(`INSERT INTO tags (id, name, raw, synced_at) VALUES ('t2', 'x', '{}', 'now')`)).toBe('42501');
+        expect(await denied(`UPDATE tags SET name = 'x'`)).toBe('42501');
+        expect(await denied('CREATE TABLE mine (x int)')).toBe('42501');
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await db.drop();
+      await owner.drop();
+      await adminQuery(`DROP ROLE IF EXISTS ${reader}`);
+    }
   });
 });

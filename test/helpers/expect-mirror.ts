@@ -18,14 +18,20 @@ const sortBy = <T extends Obj>(rows: T[], ...keys: string[]) =>
     return 0;
   });
 
-function all(sqlite: Database.Database, q: string): Obj[] {
-  return sqlite.prepare(q).all() as Obj[];
-}
+/*
+ * The checks are a generator that yields each query and is given its rows back, so that one set
+ * of checks runs synchronously over a better-sqlite3 handle and asynchronously over any other
+ * read handle (a PostgreSQL store). The queries are portable SQL.
+ */
+type Checks = Generator<string, void, Obj[]>;
+
+/** A read handle: the rows of one query, in the SQLite shapes (the PostgreSQL store parses its types into them). */
+export type MirrorRows = (query: string) => Promise<Obj[]>;
 
 /** Rows of a soft-deleted table marked deleted: none may be live in the simulator, and deleted_at is an ISO time. */
-function expectDeletedAreGone(sqlite: Database.Database, table: string, live: Obj[], where = '1') {
+function* expectDeletedAreGone(table: string, live: Obj[], where = 'true'): Checks {
   const liveIds = new Set(live.map((r) => String(r.id)));
-  const deleted = all(sqlite, `SELECT id, deleted_at FROM ${table} WHERE deleted_at IS NOT NULL AND (${where})`);
+  const deleted = yield `SELECT id, deleted_at FROM ${table} WHERE deleted_at IS NOT NULL AND (${where})`;
   expect(deleted.filter((r) => liveIds.has(String(r.id))).map((r) => r.id), `${table}: live rows marked deleted`).toEqual([]);
   for (const r of deleted) expect(iso(r.deleted_at)).toBe(r.deleted_at);
 }
@@ -36,18 +42,34 @@ function expectDeletedAreGone(sqlite: Database.Database, table: string, live: Ob
  * (deleted_at NULL) must equal what the simulator lists; rows marked deleted stay in the mirror
  * (with their children) and must be ones the simulator no longer has.
  */
-export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts: { details?: boolean; messages?: boolean } = {}) {
+export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts: MirrorCheckOptions = {}): void {
+  const checks = mirrorChecks(sim, opts);
+  for (let step = checks.next(); !step.done; ) step = checks.next(sqlite.prepare(step.value).all() as Obj[]);
+}
+
+/** expectMirrorMatches over any read handle, e.g. `(q) => store.all(sql.raw(q))` on a PostgreSQL store. */
+export async function expectMirrorMatchesOn(rows: MirrorRows, sim: Simulator, opts: MirrorCheckOptions = {}): Promise<void> {
+  const checks = mirrorChecks(sim, opts);
+  for (let step = checks.next(); !step.done; ) step = checks.next(await rows(step.value));
+}
+
+export interface MirrorCheckOptions {
+  details?: boolean;
+  messages?: boolean;
+}
+
+function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
   const store = sim.store;
   const people = [...store.peopleList()] as Obj[];
-  expectDeletedAreGone(sqlite, 'people', people);
+  yield* expectDeletedAreGone('people', people);
   const LIVE_PERSON = 'person_id IN (SELECT id FROM people WHERE deleted_at IS NULL)';
-  expect(all(sqlite, 'SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id')).toEqual(
+  expect(yield 'SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id').toEqual(
     sortBy(
       people.map((p) => ({ id: p.id, name: p.name ?? null, email: clean(p.email), phone: clean(p.phone), last_message_time: iso(p.lastMessageTime) })),
       'id',
     ),
   );
-  expect(all(sqlite, `SELECT person_id, tag FROM person_tags WHERE ${LIVE_PERSON} ORDER BY person_id, tag`)).toEqual(
+  expect(yield `SELECT person_id, tag FROM person_tags WHERE ${LIVE_PERSON} ORDER BY person_id, tag`).toEqual(
     sortBy(
       people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
       'person_id',
@@ -57,7 +79,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
 
   if (opts.details !== false) {
     const details = people.map((p) => (store.personDetail(String(p.id)) as { data: Obj }).data);
-    expect(all(sqlite, 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id')).toEqual(
+    expect(yield 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id').toEqual(
       sortBy(
         details.map((d) => ({
           id: d.id,
@@ -70,7 +92,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         'id',
       ),
     );
-    expect(all(sqlite, `SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`)).toEqual(
+    expect(yield `SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`).toEqual(
       sortBy(details, 'id').flatMap((d) =>
         ((d.custom_fields as Obj[]) ?? []).map((f) => ({
           person_id: d.id,
@@ -80,7 +102,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         })),
       ),
     );
-    expect(all(sqlite, `SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`)).toEqual(
+    expect(yield `SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`).toEqual(
       sortBy(details, 'id').flatMap((d) =>
         ((d.subscribeHistory as Obj[]) ?? []).map((h) => ({ person_id: d.id, tunnel_id: h.tunnelId ?? null, account_id: h.accountId ?? null })),
       ),
@@ -88,9 +110,9 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
   }
 
   const channels = [...store.channelsList()] as Obj[];
-  expectDeletedAreGone(sqlite, 'communication_channels', channels);
+  yield* expectDeletedAreGone('communication_channels', channels);
   expect(
-    all(sqlite, 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id'),
+    yield 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id',
   ).toEqual(
     sortBy(
       channels.map((c) => ({
@@ -105,7 +127,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
       'id',
     ),
   );
-  expect(all(sqlite, 'SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL')).toEqual([{ n: 0 }]);
+  expect(yield 'SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL').toEqual([{ n: 0 }]);
 
   if (opts.messages !== false) {
     const expected: Obj[] = [];
@@ -114,19 +136,16 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
         expected.push({ id: m.id, channel_id: c.id, text: m.text ?? null, type: m.type ?? null, created_at: iso(m.createdAt) });
       }
     }
-    const actual = all(
-      sqlite,
-      `SELECT id, channel_id, text, type, created_at FROM chat_messages
-       WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`,
-    );
-    expectDeletedAreGone(sqlite, 'chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)');
+    const actual = yield `SELECT id, channel_id, text, type, created_at FROM chat_messages
+       WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`;
+    yield* expectDeletedAreGone('chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)');
     expect(actual.length).toBe(expected.length);
     expect(actual).toEqual(sortBy(expected, 'id'));
   }
 
   const orders = [...store.ordersList()] as Obj[];
-  expectDeletedAreGone(sqlite, 'orders', orders);
-  expect(all(sqlite, 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id')).toEqual(
+  yield* expectDeletedAreGone('orders', orders);
+  expect(yield 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id').toEqual(
     sortBy(
       orders.map((o) => ({
         id: o.id,
@@ -142,7 +161,7 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
     ),
   );
   if (opts.details !== false) {
-    expect(all(sqlite, 'SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id')).toEqual(
+    expect(yield 'SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id').toEqual(
       sortBy(
         orders.map((o) => {
           const d = store.orderDetail(String(o.id)) as Obj;
@@ -153,13 +172,13 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
     );
   }
 
-  expect(all(sqlite, 'SELECT id, name FROM tags ORDER BY id')).toEqual(sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id'));
-  expect(all(sqlite, 'SELECT id, name, created_at FROM users ORDER BY id')).toEqual(
+  expect(yield 'SELECT id, name FROM tags ORDER BY id').toEqual(sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id'));
+  expect(yield 'SELECT id, name, created_at FROM users ORDER BY id').toEqual(
     sortBy([...store.users()].map((u) => ({ id: (u as Obj).id, name: (u as Obj).name, created_at: iso((u as Obj).createdAt) })), 'id'),
   );
   const tunnels = [...store.tunnelsList()] as Obj[];
-  expect(all(sqlite, 'SELECT id, name FROM tunnels ORDER BY id')).toEqual(sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id'));
-  expect(all(sqlite, 'SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id')).toEqual(
+  expect(yield 'SELECT id, name FROM tunnels ORDER BY id').toEqual(sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id'));
+  expect(yield 'SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id').toEqual(
     sortBy(
       tunnels.flatMap((t) =>
         ((store.tunnelDetail(String(t.id)) as { linked: { leadgentools: Obj[] } }).linked.leadgentools ?? []).map((l) => ({
@@ -172,18 +191,18 @@ export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, o
       'id',
     ),
   );
-  expect(all(sqlite, 'SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id')).toEqual(
+  expect(yield 'SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id').toEqual(
     sortBy(
       tunnels.map((t) => ({ tunnel_id: t.id, subscribers: ((store.tunnelStats(String(t.id)) as Obj[])[0] as Obj).subscribers })),
       'tunnel_id',
     ),
   );
-  expect(all(sqlite, 'SELECT id, type, name FROM connections ORDER BY id')).toEqual(
+  expect(yield 'SELECT id, type, name FROM connections ORDER BY id').toEqual(
     sortBy((store.connections() as Obj[]).map((c) => ({ id: c.id, type: c.type, name: c.name })), 'id'),
   );
   const cats = store.templateCategories() as Obj[];
-  expect(all(sqlite, 'SELECT id, name FROM template_categories ORDER BY id')).toEqual(sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id'));
-  expect(all(sqlite, 'SELECT id, category_id, message_name FROM message_templates ORDER BY id')).toEqual(
+  expect(yield 'SELECT id, name FROM template_categories ORDER BY id').toEqual(sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id'));
+  expect(yield 'SELECT id, category_id, message_name FROM message_templates ORDER BY id').toEqual(
     sortBy(
       cats.flatMap((c) => (store.templates(String(c.id)) as Obj[]).map((t) => ({ id: t.id, category_id: c.id, message_name: t.message_name }))),
       'id',

@@ -87,9 +87,10 @@ export interface WorkerChild {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
 }
 
-/** `node bin/leeloo-sync.js worker …` as a child process, its JSON log lines parsed. */
-export function spawnWorker(env: Record<string, string>, args: string[] = []): WorkerChild {
+/** `node bin/leeloo-sync.js worker …` as a child process, its JSON log lines parsed; `cwd` default the test's. */
+export function spawnWorker(env: Record<string, string>, args: string[] = [], opts: { cwd?: string } = {}): WorkerChild {
   const child = spawn(process.execPath, [BIN, 'worker', ...args], {
+    cwd: opts.cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

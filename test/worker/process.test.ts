@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { runCli } from '../helpers/cli.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
 import { tempDbPath } from '../helpers/mirror.js';
+import { pgUrl } from '../helpers/pg.js';
 import { cleanupPrefix, REDIS_URL, sleep, spawnWorker, testPrefix, waitFor, workerEnvVars, type WorkerChild } from './helpers.js';
 
 /*
@@ -148,6 +149,18 @@ describe('worker processes', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/^leeloo-sync: Redis unavailable at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: .*ECONNREFUSED/);
     expect(down.stderr).not.toContain('secret');
+  });
+
+  it('a PostgreSQL DATABASE_URL naming a database that does not exist: exit 2, one line naming DATABASE_URL without the password', async () => {
+    const { vars } = setup();
+    const url = pgUrl(`leeloo_test_absent_${process.pid}`, { name: 'postgres', password: 'pg-secret-9' });
+    const w = spawnWorker({ ...vars, DATABASE_URL: url });
+    children.push(w);
+    const exit = await w.exited;
+    expect(exit.code).toBe(2);
+    const lines = w.stderr().trim().split('\n');
+    expect(lines).toEqual([expect.stringMatching(/^leeloo-sync: DATABASE_URL .*leeloo_test_absent_/)]);
+    expect(w.stderr()).not.toContain('pg-secret-9');
   });
 
   it('refuses to expose the dashboard on a non-loopback address without credentials (exit 2, one line)', async () => {

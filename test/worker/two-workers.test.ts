@@ -1,27 +1,40 @@
 import type { Job, Queue } from 'bullmq';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueSyncNow } from '../../jobs/commands.js';
 import { startWorker, type WorkerRuntime } from '../../jobs/runtime.js';
-import { openMirror } from '../../src/db/connection.js';
+import { openStore } from '../../src/db/store/index.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { expectMirrorMatches } from '../helpers/expect-mirror.js';
+import { expectMirrorMatchesOn } from '../helpers/expect-mirror.js';
 import { tempDbPath } from '../helpers/mirror.js';
+import { createTestDatabase } from '../helpers/pg.js';
 import { cleanupPrefix, memoryLogger, testPrefix, waitFor, workerEnv, type LogLine } from './helpers.js';
 
-describe('two workers on one Redis', () => {
+/** The shared database of one block: a SQLite file, or a PostgreSQL database of its own. */
+async function sharedDatabase(backend: 'sqlite' | 'postgres'): Promise<{ url: string; cleanup(): Promise<void> }> {
+  if (backend === 'sqlite') {
+    const db = tempDbPath('ls-two-workers-');
+    return { url: db.path, cleanup: async () => db.cleanup() };
+  }
+  const db = await createTestDatabase();
+  return { url: db.url, cleanup: () => db.drop() };
+}
+
+describe.each(['sqlite', 'postgres'] as const)('two workers on one Redis and one %s database', (backend) => {
   let sim: Simulator;
   const workers: WorkerRuntime[] = [];
   const logs: LogLine[][] = [];
   let queue: Queue;
   const prefix = testPrefix();
-  const db = tempDbPath('ls-two-workers-');
+  let db: Awaited<ReturnType<typeof sharedDatabase>> | undefined;
   let env: ReturnType<typeof workerEnv>;
 
   beforeAll(async () => {
+    db = await sharedDatabase(backend);
     // The server allows 60 requests per sliding second; each worker is configured for 50/s.
     // Two workers pacing themselves separately would send up to 100/s and collect 429s.
     sim = await startSimulator({ seed: 11, people: 40, knobs: { latencyMs: 6, rateLimitRps: 60 } });
-    env = workerEnv(sim, db.path, prefix, { LEELOO_RATE_LIMIT: '50' });
+    env = workerEnv(sim, db.url, prefix, { LEELOO_RATE_LIMIT: '50' });
     for (const name of ['A', 'B']) {
       const { logger, lines } = memoryLogger();
       logs.push(lines);
@@ -34,7 +47,7 @@ describe('two workers on one Redis', () => {
     await Promise.all(workers.map((w) => w.close(5000)));
     await sim?.close();
     await cleanupPrefix(prefix);
-    db.cleanup();
+    await db?.cleanup();
   });
 
   async function settle(ids: string[]): Promise<Job[]> {
@@ -84,15 +97,12 @@ describe('two workers on one Redis', () => {
     const fullIds = new Set([ids[0], ids[4]]);
     expect(all.filter((l) => l.msg.startsWith('sync job skipped') && fullIds.has(String(l.jobId)))).toEqual([]);
 
-    const m = openMirror(db.path);
+    const store = await openStore(env.DATABASE_URL, { migrate: false });
     try {
       // Every stream's runs, in order of start: each ends before the next begins.
-      const runs = m.sqlite.prepare('SELECT stream, started_at AS s, finished_at AS f, status FROM sync_runs ORDER BY stream, started_at').all() as {
-        stream: string;
-        s: string;
-        f: string | null;
-        status: string;
-      }[];
+      const runs = await store.all<{ stream: string; s: string; f: string | null; status: string }>(
+        sql`SELECT stream, started_at AS s, finished_at AS f, status FROM sync_runs ORDER BY stream, started_at`,
+      );
       expect(runs.length).toBeGreaterThan(12);
       expect(runs.filter((r) => r.status !== 'succeeded')).toEqual([]);
       for (let i = 1; i < runs.length; i++) {
@@ -100,9 +110,9 @@ describe('two workers on one Redis', () => {
         const cur = runs[i]!;
         if (prev.stream === cur.stream) expect(prev.f! <= cur.s, `${cur.stream}: run at ${cur.s} overlaps one ending ${prev.f}`).toBe(true);
       }
-      expectMirrorMatches(m.sqlite, sim);
+      await expectMirrorMatchesOn((q) => store.all(sql.raw(q)), sim);
     } finally {
-      m.close();
+      await store.close();
     }
     expect(sim.rateLimitedCount()).toBe(0);
   });
