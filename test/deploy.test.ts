@@ -62,9 +62,17 @@ const mounts = (s: Service) =>
 const containerPorts = (s: Service) => (s.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
 
 describe('docker-compose.yml', () => {
+  it('interpolates with only the default setup\'s secrets set: compose checks every ${VAR:?} of a file before it applies profiles', () => {
+    // Every string anywhere in the file, as compose interpolates them all (profiles included).
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+    const all = strings(compose);
+    expect(all.length).toBeGreaterThan(10);
+    for (const v of all) expect(() => interpolate(v, secrets), v).not.toThrow();
+    expect(read('docker-compose.yml')).not.toMatch(/POSTGRES_PASSWORD:\?|METABASE_DB_PASSWORD:\?/);
+  });
+
   it('has redis and the worker, and Metabase only in the "bi" profile', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['metabase', 'postgres', 'redis', 'worker']);
-    expect(compose.services.postgres!.profiles).toEqual(['postgres']);
+    expect(Object.keys(compose.services).sort()).toEqual(['metabase', 'redis', 'worker']);
     expect(redis.profiles).toBeUndefined();
     expect(worker.profiles).toBeUndefined();
     expect(metabase.profiles).toEqual(['bi']);
@@ -126,7 +134,7 @@ describe('docker-compose.yml', () => {
 describe('docker-compose.postgres.yml (profile "postgres")', () => {
   type Healthy = { healthcheck?: { test?: string[] } };
   const override = parse(read('docker-compose.postgres.yml')) as { services: Record<string, Service> };
-  const postgres = compose.services.postgres as Service & Healthy;
+  const postgres = override.services.postgres as Service & Healthy;
   const shell = { ...secrets, POSTGRES_PASSWORD: 'pg-password-from-shell', METABASE_DB_PASSWORD: 'mb-password-from-shell' };
   /** The worker's environment with the override merged over it, as compose does. */
   const pgWorkerEnv = (sh: Record<string, string> = shell) =>
@@ -134,7 +142,8 @@ describe('docker-compose.postgres.yml (profile "postgres")', () => {
   const dependsOn = (s: Service) => (Array.isArray(s.depends_on) ? Object.fromEntries(s.depends_on.map((d) => [d, {}])) : (s.depends_on ?? {})) as Record<string, { condition?: string }>;
 
   it('overrides only the worker and Metabase, and only with settings the app reads', () => {
-    expect(Object.keys(override.services).sort()).toEqual(['metabase', 'worker']);
+    expect(Object.keys(override.services).sort()).toEqual(['metabase', 'postgres', 'worker']);
+    expect(postgres.profiles).toEqual(['postgres']);
     expect(Object.keys(override.services.worker!.environment ?? {})).toEqual(['DATABASE_URL']);
     for (const k of Object.keys(pgWorkerEnv())) expect(ENV_VARS, k).toContain(k);
     expect(() => pgWorkerEnv(secrets)).toThrow(/POSTGRES_PASSWORD is required/);
@@ -158,7 +167,7 @@ describe('docker-compose.postgres.yml (profile "postgres")', () => {
   it('keeps PostgreSQL on a named volume, healthchecked, unpublished; the worker and Metabase wait for it', () => {
     expect(postgres.image).toMatch(/^postgres:(1[3-9]|[2-9]\d)\b/);
     expect(mounts(postgres).find((m) => m.target === '/var/lib/postgresql/data')?.source).toBe('postgres-data');
-    expect(Object.keys(compose.volumes)).toContain('postgres-data');
+    expect(Object.keys((parse(read('docker-compose.postgres.yml')) as { volumes: object }).volumes)).toContain('postgres-data');
     expect(postgres.healthcheck?.test).toEqual(['CMD', 'pg_isready', '-U', 'leeloo', '-d', 'leeloo']);
     expect(postgres.ports).toBeUndefined();
     expect(dependsOn(override.services.worker!).postgres?.condition).toBe('service_healthy');
