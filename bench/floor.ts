@@ -43,10 +43,69 @@ function bindable(v: unknown): Scalar {
   return JSON.stringify(v);
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A list of objects inside a row (tags, custom fields, a tunnel's blocks): rows of their own in the mirror. */
+const isRowList = (v: unknown): v is Record<string, unknown>[] => Array.isArray(v) && v.length > 0 && v.every(isObject);
+
+interface Table {
+  columns: Set<string>;
+  children: Map<string, Table>;
+  keys?: string[];
+  stmt?: Database.Statement;
+  values?: Scalar[];
+}
+
+const newTable = (): Table => ({ columns: new Set(), children: new Map() });
+
+function learn(t: Table, rows: Record<string, unknown>[]): void {
+  for (const r of rows) {
+    for (const [k, v] of Object.entries(r)) {
+      if (isRowList(v)) {
+        const child = t.children.get(k) ?? newTable();
+        t.children.set(k, child);
+        learn(child, v);
+      } else t.columns.add(k);
+    }
+  }
+}
+
+function create(db: Database.Database, t: Table, name: string): void {
+  const q = (k: string) => `"${k.replace(/"/g, '""')}"`;
+  // Child rows carry their parent's id, as the mirror's child tables do.
+  const keys = [...t.columns];
+  const cols = ['_parent', ...keys];
+  db.exec(`CREATE TABLE ${name} (${cols.map(q).join(', ')})`);
+  t.keys = keys;
+  t.values = new Array<Scalar>(cols.length);
+  t.stmt = db.prepare(`INSERT INTO ${name} (${cols.map(q).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+  let i = 0;
+  for (const child of t.children.values()) create(db, child, `${name}_${i++}`);
+}
+
+/** Inserts `rows` and their nested lists; how many rows that was. */
+function insert(t: Table, rows: Record<string, unknown>[], parent: Scalar): number {
+  const keys = t.keys!;
+  const values = t.values!;
+  let n = rows.length;
+  for (const r of rows) {
+    values[0] = parent;
+    for (let i = 0; i < keys.length; i++) values[i + 1] = bindable(r[keys[i]!]);
+    t.stmt!.run(values);
+    if (t.children.size === 0) continue;
+    const id = bindable(r.id);
+    for (const [k, child] of t.children) {
+      const v = r[k];
+      if (isRowList(v)) n += insert(child, v, id);
+    }
+  }
+  return n;
+}
+
 /**
- * Parses each recorded answer and inserts its rows, one transaction an answer, into a table per
- * route whose columns are the top-level keys the route's rows carry (set up beforehand, not
- * timed). Same pragmas as the mirror (WAL, synchronous NORMAL). CPU time of this process only.
+ * Parses each recorded answer and inserts its rows, one transaction an answer: a table per
+ * route whose columns are the top-level keys its rows carry, and a child table per nested list
+ * of objects (set up beforehand, not timed). Same pragmas as the mirror (WAL, synchronous
+ * NORMAL). CPU time of this process only.
  */
 export function measureFloor(recording: string): Floor {
   const lines = readFileSync(recording, 'utf8').split('\n').filter((l) => l.length > 0);
@@ -59,38 +118,20 @@ export function measureFloor(recording: string): Floor {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    // Set-up, untimed: the columns each route's rows use.
-    const columns = new Map<string, Set<string>>();
+    const tables = new Map<string, Table>();
     for (const a of answers) {
-      const cols = columns.get(a.route) ?? new Set<string>();
-      columns.set(a.route, cols);
-      for (const r of rowsOf(JSON.parse(a.body) as object)) for (const k of Object.keys(r)) cols.add(k);
+      const t = tables.get(a.route) ?? newTable();
+      tables.set(a.route, t);
+      learn(t, rowsOf(JSON.parse(a.body) as object));
     }
-    const inserts = new Map<string, { keys: string[]; stmt: Database.Statement }>();
-    let t = 0;
-    for (const [route, cols] of columns) {
-      const keys = [...cols];
-      if (keys.length === 0) continue;
-      const table = `t${t++}`;
-      const q = (k: string) => `"${k.replace(/"/g, '""')}"`;
-      db.exec(`CREATE TABLE ${table} (${keys.map(q).join(', ')})`);
-      inserts.set(route, { keys, stmt: db.prepare(`INSERT INTO ${table} (${keys.map(q).join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`) });
-    }
+    let n = 0;
+    for (const t of tables.values()) create(db, t, `t${n++}`);
+    const insertPage = db.transaction((t: Table, page: Record<string, unknown>[]) => insert(t, page, null));
     let rows = 0;
-    const insertPage = db.transaction((ins: { keys: string[]; stmt: Database.Statement }, page: Record<string, unknown>[]) => {
-      const values: Scalar[] = new Array<Scalar>(ins.keys.length);
-      for (const r of page) {
-        for (let i = 0; i < ins.keys.length; i++) values[i] = bindable(r[ins.keys[i]!]);
-        ins.stmt.run(values);
-      }
-    });
     const before = process.cpuUsage();
     for (const a of answers) {
       const page = rowsOf(JSON.parse(a.body) as object);
-      const ins = inserts.get(a.route);
-      if (!ins || page.length === 0) continue;
-      insertPage(ins, page);
-      rows += page.length;
+      if (page.length > 0) rows += insertPage(tables.get(a.route)!, page);
     }
     const cpu = process.cpuUsage(before);
     const cpuMs = (cpu.user + cpu.system) / 1000;

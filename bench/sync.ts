@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startSimProcess } from './sim-process.js';
 
-const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 
 export interface ChildRun {
   ok: boolean;
@@ -20,7 +20,7 @@ export interface ChildRun {
 
 export function runChild(env: Record<string, string>): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const child = spawn(process.execPath, [CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -18,6 +18,11 @@ const TIMESTAMP =
 const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46, 23: 90 };
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The two digits of `s` at `i` as a number. */
+function two(s: string, i: number): number {
+  return (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+}
+
 /**
  * Whether `s` already is a valid canonical timestamp, checked by character codes: a regular
  * expression plus a Date round trip cost 3 % of a full sync's CPU here. Years below 1000 are
@@ -30,11 +35,10 @@ function isCanonical(s: string): boolean {
     const sep = SEPARATORS[i];
     if (sep !== undefined ? c !== sep : c < 48 || c > 57) return false;
   }
-  const n = (i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
-  const year = n(0) * 100 + n(2);
-  const month = n(5);
-  const day = n(8);
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || n(11) > 23 || n(14) > 59 || n(17) > 59) return false;
+  const year = two(s, 0) * 100 + two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || two(s, 11) > 23 || two(s, 14) > 59 || two(s, 17) > 59) return false;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= DAYS[month - 1]! + (leap ? 1 : 0);
 }
