@@ -20,9 +20,10 @@ if (process.argv[2]?.endsWith('.cpuprofile')) {
   summarise(process.argv[2]);
   process.exit(0);
 }
-const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
-const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
+// Before the simulator starts: a bad outDir must not leave it running.
 const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
+const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
+const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
 try {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CHILD], {
