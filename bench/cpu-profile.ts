@@ -1,6 +1,7 @@
 /**
  * `node --cpu-prof` of one full sync (the child process only) against the simulator in its own
  * process, then a summary of the profile by function and by module. Not part of `npm run bench`.
+ * Runs the compiled dist/ (`npm run build` first).
  * Usage: npx tsx bench/cpu-profile.ts [people=2000] [outDir=/tmp]
  *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
  */
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimProcess } from './sim-process.js';
 
-const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 const people = Number(process.argv[2] ?? 2000);
 const outDir = process.argv[3] ?? '/tmp';
 
@@ -19,12 +20,13 @@ if (process.argv[2]?.endsWith('.cpuprofile')) {
   summarise(process.argv[2]);
   process.exit(0);
 }
-const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
-const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
+// Before the simulator starts: a bad outDir must not leave it running.
 const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
+const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
+const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
 try {
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, '--import', 'tsx', CHILD], {
+    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: join(dir, 'p.db'), LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: performance targets as ratios against a baseline measured in the same run
- * (never absolute timings). Options: --quick (smaller sizes), --rss 10000,100000.
+ * (never absolute timings). Options: --quick (smaller sizes), --rss 10000,100000 (the sizes of
+ * the latency-free RSS runs; the scale run's size is added to that row), --scale 100000.
  */
 import { benchUpsert } from './upsert.js';
 import { benchUpsertPg } from './upsert-pg.js';
@@ -9,11 +10,15 @@ import { benchRss, benchSync } from './sync.js';
 import { benchWrites } from './writes.js';
 import { benchRateLimit } from './ratelimit.js';
 import { benchViews } from './views.js';
+import { benchScale } from './scale.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const rssArg = args[args.indexOf('--rss') + 1];
-const rssSizes = args.includes('--rss') && rssArg ? rssArg.split(',').map(Number) : quick ? [2000, 10000] : [10000, 100000];
+const rssSizes = args.includes('--rss') && rssArg ? rssArg.split(',').map(Number) : quick ? [2000] : [10000];
+const scaleArg = args[args.indexOf('--scale') + 1];
+// Issue #13: CPU per request, the 20 ms floor and flat RSS, all at 100k people.
+const scalePeople = args.includes('--scale') && scaleArg ? Number(scaleArg) : quick ? 10_000 : 100_000;
 
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 const lines: string[] = [];
@@ -56,8 +61,33 @@ row(
   s.incrementalVsMinimal <= 1.15,
 );
 
+// One full sync of the large company: CPU per request against the floor (JSON.parse of the
+// answers it read and plain prepared inserts of their rows, bench/floor.ts), wall time against
+// the request-bound floor at 20 ms (nearer than any real API), and its peak RSS.
+const sc = await benchScale({ people: scalePeople, latencyMs: 20, concurrency: 8 });
+row(
+  `full-sync wall time vs request-bound floor (${sc.people} people, ${sc.latencyMs} ms latency, concurrency ${sc.concurrency})`,
+  `${sc.wallVsFloor.toFixed(2)} (${(sc.wallMs / 1000).toFixed(1)} s vs ${(sc.floorMs / 1000).toFixed(1)} s; ${sc.requests} requests, minimal ${sc.minimalRequests}; ${sc.meanInFlight} in flight on average)`,
+  '≤ 1.25',
+  sc.wallVsFloor <= 1.25,
+);
+// Baseline of issue #13: 1.3-1.5 ms of sync CPU per request (2,000 people, 2026-11).
+row(
+  `CPU per request of the sync process (${sc.people} people)`,
+  `${sc.cpuPerRequestMs.toFixed(3)} ms (${(sc.cpuMs / 1000).toFixed(1)} s CPU / ${sc.requests} requests)`,
+  '≤ 0.45 ms (1/3 of 1.3-1.5)',
+  sc.cpuPerRequestMs <= 0.45,
+);
+row(
+  'CPU vs floor (JSON.parse + prepared inserts of the same answers)',
+  `${sc.cpuVsFloor.toFixed(2)} (floor ${sc.floor.msPerRequest.toFixed(3)} ms a request over ${sc.floor.pages} recorded answers, ${sc.floor.rows} rows)`,
+  '≤ 2',
+  sc.cpuVsFloor <= 2,
+);
+
 const rss: { people: number; maxRssMb: number; ms: number; requests: number }[] = [];
 for (const n of rssSizes) rss.push(await benchRss(n));
+rss.push({ people: sc.people, maxRssMb: sc.maxRssMb, ms: sc.wallMs, requests: sc.requests });
 const peak = Math.max(...rss.map((r) => r.maxRssMb));
 const flat = rss.length < 2 || rss.at(-1)!.maxRssMb <= rss[0]!.maxRssMb * 1.5;
 row(
@@ -73,6 +103,12 @@ row(
   `${w.ratio.toFixed(2)} (${w.writesPerSecond.toFixed(1)}/s vs ${w.simRateLimit}/s)`,
   '≥ 0.95',
   w.ratio >= 0.95,
+);
+row(
+  'write-backs: queue start to first write; rate from first to last write vs the limit',
+  `${w.firstWriteMs} ms; ${w.steadyRatio.toFixed(2)} (per second: ${w.perSecond.join(' ')})`,
+  'diagnostic',
+  true,
 );
 row('share of write requests answered 429', `${(w.share429 * 100).toFixed(2)}%`, '≤ 1%', w.share429 <= 0.01);
 

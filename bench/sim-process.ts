@@ -9,6 +9,10 @@ export interface SimProcess {
   counts(): Promise<Record<string, number>>;
   resetCounts(): Promise<void>;
   activity(a: Record<string, number>): Promise<{ messagedChannelIds: string[]; newPersonIds: string[]; changedOrderIds: string[]; newOrderIds: string[] }>;
+  /** Every `every`-th 200 answer body to `file` (one `<route>\t<body>` a line) until stopRecording. */
+  record(file: string, every: number): Promise<void>;
+  /** Ends the recording; how many answers it wrote. */
+  stopRecording(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +51,10 @@ export async function startSimProcess(args: string[]): Promise<SimProcess> {
     resetCounts: async () => {
       await ctl('POST', 'reset-counts');
     },
+    record: async (file, every) => {
+      await ctl('POST', 'record', { file, every });
+    },
+    stopRecording: async () => ((await ctl('POST', 'record', {})) as { written: number }).written,
     activity: async (a) => (await ctl('POST', 'activity', a)) as never,
     stop: () =>
       new Promise((resolve) => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startSimProcess } from './sim-process.js';
 
-const CHILD = fileURLToPath(new URL('./sync-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 
 export interface ChildRun {
   ok: boolean;
@@ -18,9 +18,9 @@ export interface ChildRun {
   failed: string[];
 }
 
-function runChild(env: Record<string, string>): Promise<ChildRun> {
+export function runChild(env: Record<string, string>): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const child = spawn(process.execPath, [CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -48,7 +48,7 @@ interface Shape {
   categories: number;
 }
 
-function shapeOf(dbPath: string, pageSize: number): Shape {
+export function shapeOf(dbPath: string, pageSize: number): Shape {
   const db = new Database(dbPath, { readonly: true });
   const one = (q: string) => (db.prepare(q).get() as { n: number }).n;
   const shape = {
@@ -68,10 +68,14 @@ function shapeOf(dbPath: string, pageSize: number): Shape {
   return shape;
 }
 
-const pages = (n: number, ps: number) => Math.max(1, Math.ceil(n / ps));
+export const pages = (n: number, ps: number) => Math.max(1, Math.ceil(n / ps));
 
 /** Requests for reference data: tags, users, tunnels (+ detail and stats each), connections, categories (+ templates each). */
-const referenceRequests = (s: Shape, ps: number) => 1 + pages(s.users, ps) + pages(s.tunnels, ps) + 2 * s.tunnels + 1 + 1 + s.categories;
+export const referenceRequests = (s: Shape, ps: number) => 1 + pages(s.users, ps) + pages(s.tunnels, ps) + 2 * s.tunnels + 1 + 1 + s.categories;
+
+/** The fewest requests a full sync of what the mirror holds can take: list pages, one detail per person and order, one history page per 100 messages of each channel, reference data. */
+export const minimalFullRequests = (s: Shape, ps: number) =>
+  pages(s.people, ps) + s.people + pages(s.channels, ps) + s.channelPages + pages(s.orders, ps) + s.orders + referenceRequests(s, ps);
 
 export interface SyncBench {
   people: number;
@@ -107,14 +111,7 @@ export async function benchSync(opts: { people: number; latencyMs: number; concu
   try {
     const full = await runChild(env);
     const shape = shapeOf(dbPath, pageSize);
-    const minimalFull =
-      pages(shape.people, pageSize) +
-      shape.people +
-      pages(shape.channels, pageSize) +
-      shape.channelPages +
-      pages(shape.orders, pageSize) +
-      shape.orders +
-      referenceRequests(shape, pageSize);
+    const minimalFull = minimalFullRequests(shape, pageSize);
     const floorMs = (minimalFull * latencyMs) / concurrency;
 
     const report = await sim.activity({

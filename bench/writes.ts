@@ -48,7 +48,21 @@ export interface BenchWritesOptions {
 
 export async function benchWrites(
   o: BenchWritesOptions = {},
-): Promise<{ writesPerSecond: number; simRateLimit: number; ratio: number; share429: number; limiter: string; learnedRate: number | null; learnedCeiling: number | null }> {
+): Promise<{
+  writesPerSecond: number;
+  simRateLimit: number;
+  ratio: number;
+  share429: number;
+  limiter: string;
+  learnedRate: number | null;
+  learnedCeiling: number | null;
+  /** From starting the write queue to the simulator's first applied write, ms. */
+  firstWriteMs: number;
+  /** Writes per second between the first and the last applied write, ÷ the limit. */
+  steadyRatio: number;
+  /** Writes the simulator applied in each second from the first one. */
+  perSecond: number[];
+}> {
   const mode = o.limiter ?? 'auto';
   const n = o.writes ?? 1000;
   const rate = o.rate ?? 50;
@@ -128,6 +142,7 @@ export async function benchWrites(
     const learned = rateLimiter.snapshot();
     const remaining = mirror.sqlite.prepare("SELECT count(*) AS n FROM outbound_writes WHERE status <> 'succeeded'").pluck();
     const started = performance.now();
+    const startedAt = Date.now();
     const h = await startWriteQueue({ connection: redis, prefix, store, client, env, logger: silentLogger });
     try {
       const deadline = Date.now() + Math.max(60_000, (n / rate) * 3000);
@@ -143,7 +158,20 @@ export async function benchWrites(
     const counts = (await ctl('GET', 'counts')) as { counts?: Record<string, number>; requests?: Record<string, number>; rateLimited: number };
     const writeRequests = (counts.counts ?? counts.requests ?? {})['PUT /api/v2/people/:id/add-tag'] ?? 0;
     const writesPerSecond = n / seconds;
+    const log = (await (await fetch(`${sim.url}/__sim/write-log`)).json()) as { route: string; at: string }[];
+    const at = log.filter((e) => e.route === '/api/v2/people/:id/add-tag').map((e) => Date.parse(e.at));
+    const first = Math.min(...at);
+    const last = Math.max(...at);
+    const perSecond: number[] = [];
+    for (const t of at) {
+      const i = Math.floor((t - first) / 1000);
+      while (perSecond.length <= i) perSecond.push(0);
+      perSecond[i]!++;
+    }
     return {
+      perSecond,
+      firstWriteMs: first - startedAt,
+      steadyRatio: last > first ? (at.length - 1) / ((last - first) / 1000) / rate : Number.NaN,
       writesPerSecond,
       simRateLimit: rate,
       ratio: writesPerSecond / rate,

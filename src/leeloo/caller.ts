@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { buildQuery, type HttpMethod, type HttpTransport, type QueryValue } from './http.js';
 import { sleep, type RateLimiter } from './rate-limit.js';
 import { decideRetry, retryDelay, type BackoffOptions } from './retry.js';
+import { compileCheck } from './check.js';
 
 export type ClientEvent =
   | { type: 'request'; method: string; route: string; status: number; ms: number }
@@ -107,8 +108,11 @@ export class ApiCaller {
         await sleep(d.delayMs, signal);
         continue;
       }
-      const parsed = spec.schema.safeParse(body);
-      if (!parsed.success) {
+      // The check-only twin first (check.ts): zod's parse copies the whole payload. Only when the
+      // twin says no does zod decide, and name the issues.
+      const check = compileCheck(spec.schema);
+      const parsed = check?.(body) ? null : spec.schema.safeParse(body);
+      if (parsed && !parsed.success) {
         const err = new ApiError({
           kind: 'schema',
           method: spec.method,

@@ -1,4 +1,4 @@
-import { Agent, FormData, request, type Dispatcher } from 'undici';
+import { Agent, FormData, type Dispatcher } from 'undici';
 import { ApiError, ConfigError, type ApiErrorKind } from '../errors.js';
 import { HEADER_SAFE, redact, registerSecret } from '../secrets.js';
 import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from '../defaults.js';
@@ -76,6 +76,9 @@ export class HttpTransport {
   private readonly maxResponseBytes: number;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  /** The same for every request (undici does not change the object it is given). */
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly target: Target;
 
   constructor(opts: HttpTransportOptions) {
     // The client appends /api/v2/…; tolerate `https://host/` and `https://host//`.
@@ -85,6 +88,8 @@ export class HttpTransport {
     }
     this.token = opts.token;
     registerSecret(opts.token);
+    this.headers = { 'x-leeloo-authtoken': opts.token, accept: 'application/json', 'user-agent': 'leeloo-sync' };
+    this.target = targetOf(this.baseUrl);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     if (opts.dispatcher) {
@@ -105,12 +110,8 @@ export class HttpTransport {
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
-    const url = `${this.baseUrl}${req.path}${req.query ? `?${req.query}` : ''}`;
-    const headers: Record<string, string> = {
-      'x-leeloo-authtoken': this.token,
-      accept: 'application/json',
-      'user-agent': 'leeloo-sync',
-    };
+    const path = `${this.target.prefix}${req.path}${req.query ? `?${req.query}` : ''}`;
+    let headers = this.headers;
     let body: string | FormData | undefined;
     if (req.form) {
       const fd = new FormData();
@@ -118,60 +119,37 @@ export class HttpTransport {
       body = fd; // undici sets the multipart content-type with its boundary
     } else if (req.json !== undefined) {
       body = JSON.stringify(req.json);
-      headers['content-type'] = 'application/json';
+      headers = { ...headers, 'content-type': 'application/json' };
     }
 
     req.signal?.throwIfAborted();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new TimeoutSignal()), this.timeoutMs);
-    const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
-    let status: number;
-    let text: string;
-    let retryAfter: string | string[] | undefined;
+    // undici's dispatch API with a handler that collects the body itself: request() would wrap
+    // every answer in a Readable stream, an AsyncResource and an AbortSignal.any, which cost
+    // more CPU than parsing the body (bench/cpu-profile.ts, docs/benchmarks.md "CPU per request").
+    let timedOut = false;
+    const ex = new Exchange(this.maxResponseBytes);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      ex.abort(new TimeoutSignal());
+    }, this.timeoutMs);
+    const onAbort = () => ex.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      // undici 7's request() follows no redirect (that takes a redirect interceptor, which no
-      // dispatcher here has): a 3xx comes back as is and fails below, so the token header never
-      // goes where a Location points.
-      const res = await request(url, { method: req.method, headers, body, signal, dispatcher: this.dispatcher });
-      status = res.statusCode;
-      if (status >= 300 && status < 400) {
-        discard(res.body);
-        throw this.redirectError(req, status, res.headers.location);
-      }
-      retryAfter = res.headers['retry-after'];
-      text = await this.readCapped(req, status, res);
+      if (this.target.error) throw this.target.error;
+      // A bare dispatch follows no redirect: a 3xx comes back as is and fails below, so the
+      // token header never goes where a Location points.
+      this.dispatcher.dispatch({ origin: this.target.origin, path, method: req.method, headers, body }, ex);
+      await ex.done;
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof TooLarge) throw this.tooLarge(req, ex.status);
+      if (err instanceof Redirect) throw this.redirectError(req, ex.status, ex.location);
       if (req.signal?.aborted) throw req.signal.reason;
-      throw this.transportError(req, err, deadline.signal.aborted);
+      throw this.transportError(req, err, timedOut);
     } finally {
       clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
     }
-    return this.interpret(req, status, text, retryAfter);
-  }
-
-  /**
-   * The body, counted while it arrives: past maxResponseBytes the connection is destroyed, so an
-   * endless or huge answer costs at most that much memory.
-   */
-  private async readCapped(req: HttpRequest, status: number, res: Dispatcher.ResponseData): Promise<string> {
-    const max = this.maxResponseBytes;
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > max) {
-      discard(res.body);
-      throw this.tooLarge(req, status);
-    }
-    const chunks: Buffer[] = [];
-    let n = 0;
-    for await (const chunk of res.body as AsyncIterable<Buffer>) {
-      n += chunk.length;
-      if (n > max) {
-        discard(res.body);
-        throw this.tooLarge(req, status);
-      }
-      chunks.push(chunk);
-    }
-    return Buffer.concat(chunks, n).toString('utf8');
+    return this.interpret(req, ex.status, ex.text(), ex.retryAfter);
   }
 
   private tooLarge(req: HttpRequest, status: number): ApiError {
@@ -234,45 +212,50 @@ export class HttpTransport {
   }
 
   private interpret(req: HttpRequest, status: number, text: string, retryAfterHeader: string | string[] | undefined): HttpResponse {
-    const base = { method: req.method, path: req.path, status, bodyExcerpt: this.excerpt(text) };
+    // Only failures carry the excerpt: scrubbing a whole body of the token on every answer cost
+    // as much as parsing it.
+    if (status === 429 || status < 200 || status >= 300) return this.failed(req, status, text, retryAfterHeader);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // 2xx but not JSON: a body cut short by a dropped connection or a proxy page. The server
+      // answered 2xx, so a write most likely was applied.
+      return fail(new ApiError({ ...this.base(req, status, text), kind: 'bad_json', detail: text.length === 0 ? 'empty body' : 'not valid JSON', maybeApplied: req.write }));
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return fail(new ApiError({ ...this.base(req, status, text), kind: 'schema', detail: 'expected a JSON object {status, data}', maybeApplied: req.write }));
+    }
+    const env = parsed as Record<string, unknown>;
+    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (docs/leeloo-api.md, "Errors").
+    if (env.status === 0 || env.status === '0' || env.status === false) {
+      return fail(new ApiError({ ...this.base(req, status, text), kind: 'api', detail: apiErrorCode(env.error), maybeApplied: false }));
+    }
+    return { status, body: env };
+  }
+
+  private base(req: HttpRequest, status: number, text: string) {
+    return { method: req.method, path: req.path, status, bodyExcerpt: this.excerpt(text) };
+  }
+
+  /** A 429 or a non-2xx answer. */
+  private failed(req: HttpRequest, status: number, text: string, retryAfterHeader: string | string[] | undefined): never {
+    const base = this.base(req, status, text);
     const retryAfterMs = parseRetryAfter(retryAfterHeader);
     if (status === 429) {
       // Plain text "Too many requests, please try again later." on the real API; refused before
       // processing, so even a non-idempotent write was not applied.
       return fail(new ApiError({ ...base, kind: 'rate_limited', retryAfterMs, maybeApplied: false }));
     }
-    let parsed: unknown;
-    let parsedOk = true;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsedOk = false;
-    }
-    if (status < 200 || status >= 300) {
-      return fail(
-        new ApiError({
-          ...base,
-          kind: 'http',
-          retryAfterMs: status >= 500 || status === 408 ? retryAfterMs : undefined,
-          // A 4xx is a refusal; a 5xx may come after the server did the work.
-          maybeApplied: req.write && status >= 500,
-        }),
-      );
-    }
-    if (!parsedOk) {
-      // 2xx but not JSON: a body cut short by a dropped connection or a proxy page. The server
-      // answered 2xx, so a write most likely was applied.
-      return fail(new ApiError({ ...base, kind: 'bad_json', detail: text.length === 0 ? 'empty body' : 'not valid JSON', maybeApplied: req.write }));
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      return fail(new ApiError({ ...base, kind: 'schema', detail: 'expected a JSON object {status, data}', maybeApplied: req.write }));
-    }
-    const env = parsed as Record<string, unknown>;
-    // `{"status": 0, "error": {...}}` is a failure whatever the HTTP code (docs/leeloo-api.md, "Errors").
-    if (env.status === 0 || env.status === '0' || env.status === false) {
-      return fail(new ApiError({ ...base, kind: 'api', detail: apiErrorCode(env.error), maybeApplied: false }));
-    }
-    return { status, body: env };
+    return fail(
+      new ApiError({
+        ...base,
+        kind: 'http',
+        retryAfterMs: status >= 500 || status === 408 ? retryAfterMs : undefined,
+        // A 4xx is a refusal; a 5xx may come after the server did the work.
+        maybeApplied: req.write && status >= 500,
+      }),
+    );
   }
 
   /** A single line of at most EXCERPT_MAX characters with the token removed. */
@@ -293,10 +276,113 @@ export class HttpTransport {
   }
 }
 
-/** Drops a body unread; the connection goes with it. Its abort error is expected, not unhandled. */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => undefined);
-  body.destroy();
+interface Target {
+  /** `scheme://host:port` */
+  origin: string;
+  /** The base URL's own path (without a trailing slash), before /api/v2/… */
+  prefix: string;
+  error?: Error;
+}
+
+function targetOf(baseUrl: string): Target {
+  try {
+    const u = new URL(baseUrl);
+    return { origin: u.origin, prefix: u.pathname.replace(/\/+$/, '') };
+  } catch (err) {
+    return { origin: '', prefix: '', error: err instanceof Error ? err : new Error(String(err)) };
+  }
+}
+
+/** Internal signals of Exchange, turned into ApiErrors by send(). */
+class TooLarge extends Error {}
+class Redirect extends Error {}
+
+/**
+ * One request's undici handler (the dispatcher's callback interface): keeps the status, the
+ * two headers the client reads, and the body's chunks, and settles `done` once.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  status = 0;
+  retryAfter: string | undefined;
+  location: string | undefined;
+  readonly done: Promise<void>;
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private settled = false;
+  private abortFn: ((err: Error) => void) | null = null;
+  private reason: Error | null = null;
+  private resolve!: () => void;
+  private reject!: (err: unknown) => void;
+
+  constructor(private readonly maxBytes: number) {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** Ends the exchange with `err` (the connection goes with it). */
+  abort(err: Error): void {
+    this.settle(err);
+    if (this.abortFn) this.abortFn(err);
+    else this.reason = err;
+  }
+
+  text(): string {
+    const c = this.chunks;
+    return c.length === 1 ? c[0]!.toString('utf8') : Buffer.concat(c, this.bytes).toString('utf8');
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortFn = abort;
+    if (this.reason) abort(this.reason);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    if (statusCode < 200) return true; // 1xx: the answer follows
+    this.status = statusCode;
+    let length: number | undefined;
+    const raw = rawHeaders ?? [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i]!;
+      // Only three names matter: compare lengths before decoding any.
+      if (k.length !== 8 && k.length !== 11 && k.length !== 14) continue;
+      const name = k.toString('latin1').toLowerCase();
+      if (name === 'retry-after') this.retryAfter = raw[i + 1]!.toString('latin1');
+      else if (name === 'content-length') length = Number(raw[i + 1]!.toString('latin1'));
+      else if (name === 'location') this.location = raw[i + 1]!.toString('latin1');
+    }
+    if (statusCode >= 300 && statusCode < 400) this.abort(new Redirect());
+    else if (length !== undefined && Number.isFinite(length) && length > this.maxBytes) this.abort(new TooLarge());
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    this.bytes += chunk.length;
+    // Counted while it arrives: past the cap the connection is dropped, so an endless or huge
+    // answer costs at most that much memory.
+    if (this.bytes > this.maxBytes) this.abort(new TooLarge());
+    else this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    this.settle(null);
+  }
+
+  onError(err: Error): void {
+    this.settle(err);
+  }
+
+  private settle(err: Error | null): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (err) {
+      this.chunks = [];
+      this.reject(err);
+    } else this.resolve();
+  }
 }
 
 function fail(err: ApiError): never {

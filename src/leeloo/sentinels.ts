@@ -6,7 +6,12 @@
 export const SENTINELS: ReadonlySet<string> = new Set(['NOT_DEFINED', 'NO_DATA']);
 
 export function isSentinel(value: unknown): boolean {
-  return typeof value === 'string' && SENTINELS.has(value.trim());
+  if (typeof value !== 'string' || value.length < 7) return false;
+  // Asked of nearly every mapped string: only one starting with "N", whitespace or a non-ASCII
+  // character (trim() also removes Unicode spaces) can be a sentinel, so the rest skip the trim.
+  const c = value.charCodeAt(0);
+  if (c !== 78 && c > 32 && c < 128) return false;
+  return SENTINELS.has(value.trim());
 }
 
 /** `value` itself, or null when it is a sentinel (or undefined). Does not descend into objects. */

@@ -1,3 +1,4 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { errorMessage } from '../errors.js';
@@ -46,6 +47,8 @@ export class SimServer {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closing = false;
+  /** `POST /__sim/record`: every n-th 2xx API answer body goes to a file, for the bench's CPU floor. */
+  private recorder: { out: WriteStream; every: number; seen: number; written: number } | null = null;
 
   constructor(
     private readonly w: World,
@@ -104,6 +107,8 @@ export class SimServer {
 
   async close(): Promise<void> {
     this.closing = true;
+    this.recorder?.out.end();
+    this.recorder = null;
     for (const [t, resolve] of this.timers) {
       clearTimeout(t);
       resolve();
@@ -186,6 +191,12 @@ export class SimServer {
     if (fault?.kind === '5xx') return this.answer(res, this.serverError(fault));
     if (fault?.kind === 'truncated') result = { ...result, body: result.body.slice(0, Math.floor(result.body.length / 2)) };
     if (fault?.kind === 'slow') await this.sleep(this.knobs.slowMs);
+    const rec = this.recorder;
+    if (rec && result.status === 200 && rec.seen++ % rec.every === 0) {
+      rec.written++;
+      // JSON.stringify leaves no raw line break in its output: one answer a line.
+      rec.out.write(`${key}\t${result.body}\n`);
+    }
     return this.answer(res, result);
   }
 
@@ -213,15 +224,29 @@ export class SimServer {
     let body: Body = {};
     try {
       if (method === 'POST') body = await parseBody(await readBody(req), req.headers['content-type'] ?? 'application/json');
-      const a = this.controlAnswer(method, name, body);
+      const a = await this.controlAnswer(method, name, body);
       this.send(res, a ? json(200, a) : json(404, { error: 'unknown control route' }));
     } catch (err) {
       this.send(res, json(400, { error: err instanceof HttpFailure ? err.body : errorMessage(err) }));
     }
   }
 
+  private async record(body: Body): Promise<unknown> {
+    const prev = this.recorder;
+    this.recorder = null;
+    if (prev) await new Promise<void>((resolve) => prev.out.end(resolve));
+    if (body.file === undefined) return { ok: true, written: prev?.written ?? 0 };
+    const every = body.every ?? 1;
+    if (typeof body.file !== 'string' || body.file === '') throw new Error('file must be a path');
+    if (typeof every !== 'number' || !Number.isInteger(every) || every < 1) throw new Error('every must be a whole number of at least 1');
+    this.recorder = { out: createWriteStream(body.file), every, seen: 0, written: 0 };
+    return { ok: true, written: prev?.written ?? 0 };
+  }
+
   private controlAnswer(method: string, name: string, body: Body): unknown {
     switch (`${method} ${name}`) {
+      case 'POST record':
+        return this.record(body);
       case 'GET health':
         return { ok: true, people: this.w.people.length, channels: this.w.channels.length };
       case 'GET counts':

@@ -34,6 +34,23 @@ describe('normalizeTimestamp', () => {
     expect(normalizeTimestamp('0099-05-01T00:00:00.000Z')).toBe(normalizeTimestamp('0099-05-01T00:00:00Z'));
   });
 
+  it('the fast path agrees with the full parse on every day of leap and common years, and on the edges of the clock', () => {
+    // A leading space is trimmed by the full parse and skips the fast path: the two readings side by side.
+    const days: string[] = [];
+    for (const year of [1000, 1900, 1999, 2000, 2023, 2024, 2100, 9999])
+      for (let month = 1; month <= 12; month++)
+        for (let day = 28; day <= 32; day++) days.push(`${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`);
+    const cases = days.flatMap((d) => [`${d}T00:00:00.000Z`, `${d}T23:59:59.999Z`]);
+    cases.push('2024-06-15T12:34:56.789Z', '2024-00-10T10:00:00.000Z', '2024-06-00T10:00:00.000Z', '2024-06-15T10:00:60.000Z', '2024-06-15T10:00:00.000z', '2024-06-15t10:00:00.000Z');
+    let valid = 0;
+    for (const c of cases) {
+      const fast = normalizeTimestamp(c);
+      expect(fast, c).toBe(normalizeTimestamp(` ${c}`));
+      if (fast !== null) valid++;
+    }
+    expect(valid).toBeGreaterThan(400); // most of them are real days
+  });
+
   it('handles non-strings', () => {
     expect(normalizeTimestamp(null)).toBeNull();
     expect(normalizeTimestamp(undefined)).toBeNull();

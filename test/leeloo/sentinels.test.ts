@@ -10,6 +10,14 @@ describe('sentinels', () => {
     expect(isSentinel(null)).toBe(false);
   });
 
+  it('padded sentinels count, as the trim reads them, whatever the padding', () => {
+    for (const pad of [' ', '\t', '\n', '\u00a0', '\ufeff', '\u2003', '\u3000']) {
+      expect(isSentinel(`${pad}NOT_DEFINED${pad}`), JSON.stringify(pad)).toBe(true);
+      expect(isSentinel(`NO_DATA${pad}`), JSON.stringify(pad)).toBe(true);
+    }
+    for (const s of ['xNOT_DEFINED', 'NOT_DEFINEDx', 'Олег', 'NO_DAT', 'aaaaaaaaaaa']) expect(isSentinel(s), s).toBe(false);
+  });
+
   it('clean turns sentinels and undefined into null and keeps everything else', () => {
     expect(clean('NOT_DEFINED')).toBeNull();
     expect(clean('NO_DATA')).toBeNull();
