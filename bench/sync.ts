@@ -18,7 +18,8 @@ export interface ChildRun {
   failed: string[];
 }
 
-function runChild(env: Record<string, string>): Promise<ChildRun> {
+/** One `syncOnce` in its own process (bench/sync-child.ts), configured by `env`. */
+export function runChild(env: Record<string, string>): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
