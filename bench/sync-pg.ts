@@ -75,6 +75,26 @@ async function pgCounts(url: string): Promise<Record<string, number>> {
   }
 }
 
+/**
+ * The median of 200 `SELECT 1` round trips: each statement of the PostgreSQL sync pays one, and on
+ * a machine whose cores are all busy it is a wait for the server's backend to be scheduled.
+ */
+async function roundTripMs(): Promise<number> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try {
+    const ms: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await c.query('SELECT 1');
+      ms.push(performance.now() - t);
+    }
+    return ms.sort((a, b) => a - b)[100]!;
+  } finally {
+    await c.end();
+  }
+}
+
 export interface SyncPgBench {
   people: number;
   latencyMs: number;
@@ -91,6 +111,8 @@ export interface SyncPgBench {
   sqliteRssMb: number;
   pgRssMb: number;
   rows: number;
+  /** Median `SELECT 1` round trip to the server, measured before the runs. */
+  roundTripMs: number;
 }
 
 export async function benchSyncPg(opts: { people: number; latencyMs: number; concurrency: number; pageSize: number; rounds?: number }): Promise<SyncPgBench> {
@@ -102,6 +124,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
   const base = { LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, LEELOO_RATE_LIMIT: '100000', LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) };
   const best = (runs: ChildRun[], k: keyof Pick<ChildRun, 'ms'>) => runs.reduce((a, r) => (r[k] < a[k] ? r : a));
   try {
+    const rtt = await roundTripMs();
     const lite: ChildRun[] = [];
     const post: ChildRun[] = [];
     let expected: Record<string, number> | undefined;
@@ -143,6 +166,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
       sqliteRssMb: Math.round(l.maxRssMb),
       pgRssMb: Math.round(p.maxRssMb),
       rows: Object.values(expected ?? {}).reduce((a, n) => a + n, 0),
+      roundTripMs: rtt,
     };
   } finally {
     await sim.stop();
@@ -152,7 +176,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
 }
 
 export const describeSyncPg = (b: SyncPgBench) =>
-  `${b.ratio.toFixed(2)} (${b.pgMs} ms vs ${b.sqliteMs} ms, best of ${b.rounds}; ${b.requests} requests, ${b.rows} rows; sync CPU ${b.pgCpuMs} vs ${b.sqliteCpuMs} ms = ${b.cpuRatio.toFixed(2)}; peak RSS ${b.pgRssMb} vs ${b.sqliteRssMb} MB)`;
+  `${b.ratio.toFixed(2)} (${b.pgMs} ms vs ${b.sqliteMs} ms, best of ${b.rounds}; ${b.requests} requests, ${b.rows} rows; sync CPU ${b.pgCpuMs} vs ${b.sqliteCpuMs} ms = ${b.cpuRatio.toFixed(2)}; peak RSS ${b.pgRssMb} vs ${b.sqliteRssMb} MB; \`SELECT 1\` round trip ${b.roundTripMs.toFixed(2)} ms)`;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const b = await benchSyncPg({ people: Number(process.argv[2]) || 500, latencyMs: 40, concurrency: 8, pageSize: 100, rounds: Number(process.argv[3]) || 2 });
