@@ -28,7 +28,12 @@ interface TxContext {
 
 /** SQLSTATEs after which the whole transaction may simply be run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 4;
+/**
+ * Tries of a transaction (or batch, or lone statement) that lost a deadlock. Streams running
+ * side by side touch the same rows (the people stream's channel stubs, the channel list, the
+ * message marks), and each deadlock costs the server's deadlock_timeout (1 s) to find.
+ */
+const MAX_ATTEMPTS = 8;
 const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 5;
 
@@ -40,7 +45,7 @@ const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | 
 const isLostConnection = (err: unknown) => ['57P01', '57P02', '57P03'].includes((err as { code?: string } | null)?.code ?? '');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Randomised, so that the two sides of a deadlock do not meet again at once. */
-const backoff = (attempt: number) => attempt * 10 + Math.random() * 20;
+const backoff = (attempt: number) => Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random());
 
 interface Queued {
   fn: () => Promise<unknown>;
@@ -72,6 +77,7 @@ export class PgStore implements Store {
     };
   }
 
+  /** The pool itself, for PostgreSQL-only maintenance (views-pg.ts) and benchmarks; the engine never needs it. */
   get pool(): pg.Pool {
     return this.mirror.pool;
   }
