@@ -7,6 +7,7 @@ import { benchUpsert } from './upsert.js';
 import { benchUpsertPg } from './upsert-pg.js';
 import { benchStartup } from './startup.js';
 import { benchRss, benchSync } from './sync.js';
+import { benchSyncPg, describeSyncPg } from './sync-pg.js';
 import { benchWrites } from './writes.js';
 import { benchRateLimit } from './ratelimit.js';
 import { benchViews } from './views.js';
@@ -84,6 +85,9 @@ row(
   '≤ 2',
   sc.cpuVsFloor <= 2,
 );
+
+const spg = await benchSyncPg({ people: quick ? 500 : 1000, latencyMs: 40, concurrency: 8, pageSize: 100 });
+row(`full sync on PostgreSQL vs the same sync on SQLite, wall time (${spg.people} people, ${spg.latencyMs} ms latency, concurrency ${spg.concurrency})`, describeSyncPg(spg), '≤ 1.30', spg.ratio <= 1.3);
 
 const rss: { people: number; maxRssMb: number; ms: number; requests: number }[] = [];
 for (const n of rssSizes) rss.push(await benchRss(n));

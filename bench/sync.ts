@@ -18,6 +18,7 @@ export interface ChildRun {
   failed: string[];
 }
 
+/** One `syncOnce` in its own process (bench/sync-child.mjs, on the compiled dist/), configured by `env`. */
 export function runChild(env: Record<string, string>): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD], {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import pg from 'pg';
 import { getTableConfig, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli/main.js';
 import { ENV_VARS } from '../src/config.js';
 import { MIGRATIONS_DIR } from '../src/db/connection.js';
 import { migrateDatabase, readMigrations } from '../src/db/migrate.js';
@@ -57,5 +59,64 @@ describe('README.md', () => {
     const ci = readFileSync(new URL('../.ci/run', import.meta.url), 'utf8');
     expect(readme).toContain('npm test');
     expect(ci.trim().split('\n').at(-1)).toBe('npm test');
+  });
+});
+
+describe('README.md, Choosing a backend', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('\n### Choosing a backend\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  it('selects PostgreSQL by both URL schemes and names sslmode', () => {
+    expect(start).toBeGreaterThan(-1);
+    expect(section).toContain('DATABASE_URL=postgres://user:pass@host:5432/db');
+    expect(section).toContain('`postgresql://`');
+    expect(section).toContain('?sslmode=');
+  });
+
+  it('every PG* variable it names is one node-postgres reads for what the URL leaves out', () => {
+    const named = [...new Set(section.match(/\bPG[A-Z]+\b/g))].sort();
+    expect(named).toEqual(['PGDATABASE', 'PGHOST', 'PGPASSWORD', 'PGPORT', 'PGSSLMODE', 'PGUSER']);
+    const value: Record<string, [string, (c: pg.Client) => unknown, unknown]> = {
+      PGHOST: ['db.example', (c) => c.host, 'db.example'],
+      PGPORT: ['6543', (c) => c.port, 6543],
+      PGUSER: ['ada', (c) => c.user, 'ada'],
+      PGPASSWORD: ['pw-from-env', (c) => c.password, 'pw-from-env'],
+      PGDATABASE: ['mirror', (c) => c.database, 'mirror'],
+      PGSSLMODE: ['require', (c) => Boolean(c.ssl), true],
+    };
+    const saved = Object.fromEntries(named.map((v) => [v, process.env[v]]));
+    try {
+      for (const v of named) {
+        const [set, read, want] = value[v]!;
+        for (const k of named) delete process.env[k];
+        const without = read(new pg.Client({ connectionString: 'postgres://' }));
+        process.env[v] = set;
+        expect(read(new pg.Client({ connectionString: 'postgres://' })), v).toEqual(want);
+        expect(without, v).not.toEqual(want);
+      }
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
+  it('accounts for every command that opens the database', () => {
+    const both = /Every command works on both: ([^.]*)\./.exec(section.replace(/\s+/g, ' '))?.[1] ?? '';
+    for (const c of buildProgram().commands.map((x) => x.name())) {
+      if (c === 'sim') continue; // the simulator opens no database
+      if (c === 'demo') expect(section).toMatch(/`demo` is the\s+exception: it always writes a SQLite file/);
+      else expect(both, c).toContain(`\`${c}\``);
+    }
+    expect(both).toContain('`worker`');
+  });
+
+  it('no sentence anywhere says a command refuses a PostgreSQL DATABASE_URL', () => {
+    for (const file of ['../README.md', '../docs/schema.md', '../docs/benchmarks.md']) {
+      const text = readFileSync(new URL(file, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+      expect(text, file).not.toMatch(/does not use yet|not yet used by the commands|refuses? a PostgreSQL `?DATABASE_URL|Not working yet/i);
+    }
   });
 });

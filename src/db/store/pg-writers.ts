@@ -321,7 +321,8 @@ export class PgChildWriter<T extends SQLiteTable, P extends keyof InsertRow<T> &
       const key = (values: unknown[]) => values.map((v, i) => comparable(own[i]!, v)).join('\u0001');
       const wanted = new Set(full.map((r) => key(own.map((c) => r[c.key]))));
       if (stored.length === wanted.size && stored.every((s) => wanted.has(key(own.map((_, i) => s[`c${i}`]))))) return false;
-      await this.exec.query(this.del, [parentValue], this.delName);
+      // Nothing stored (every parent of a first full sync): no DELETE round trip for nothing.
+      if (stored.length > 0) await this.exec.query(this.del, [parentValue], this.delName);
       const chunk = rowsPerStatement(cols.length);
       for (let start = 0; start < full.length; start += chunk) {
         const part = full.slice(start, start + chunk);
