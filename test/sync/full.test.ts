@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { BACKENDS, useBackendDb } from '../helpers/backends.js';
 import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
-import { useSimulatorAndDb } from '../helpers/sim.js';
+import { useSimulator } from '../helpers/sim.js';
 
-describe('full sync', () => {
-  const fx = useSimulatorAndDb({ seed: 7, people: 150 });
-  const db = fx.db;
+describe.each(BACKENDS)('full sync (%s)', (backend) => {
+  const fx = useSimulator({ seed: 7, people: 150 });
+  const db = useBackendDb(backend);
 
   it('equals the simulator’s data exactly, table by table', async () => {
-    await syncPassing(fx.sim, db.path, {}, ({ result, mirror }) => {
-      expectMirrorMatches(mirror.sqlite, fx.sim);
-      const runs = mirror.sqlite.prepare('SELECT stream, status, requests, rows_inserted FROM sync_runs WHERE run_id = ?').all(result.runId) as {
-        stream: string;
-        status: string;
-        requests: number;
-        rows_inserted: number;
-      }[];
+    await syncPassing(fx.sim, db.url, {}, async ({ result, rows }) => {
+      await expectMirrorMatches(rows, fx.sim);
+      const runs = await rows<{ stream: string; status: string; requests: number; rows_inserted: number }>(
+        `SELECT stream, status, requests, rows_inserted FROM sync_runs WHERE run_id = '${result.runId}'`,
+      );
       expect(runs.length).toBe(result.streams.length);
       expect(runs.every((r) => r.status === 'succeeded')).toBe(true);
       const people = runs.find((r) => r.stream === 'people')!;
@@ -24,11 +22,13 @@ describe('full sync', () => {
       const served = Object.values(fx.sim.requestCounts()).reduce((a: number, b) => a + (b as number), 0);
       expect(total).toBe(served);
     });
+    // The fixture's own read handle sees the committed mirror too.
+    await expectMirrorMatches(db.rows, fx.sim);
   });
 
   it('a second run with nothing changed writes nothing and asks only for lists', async () => {
     fx.sim.resetCounts();
-    await syncMatching(fx.sim, db.path, {}, ({ result, mirror }) => {
+    await syncMatching(fx.sim, db.url, {}, ({ result }) => {
       const counts = fx.sim.requestCounts();
       expect(counts['GET /api/v2/people/:id'] ?? 0).toBe(0);
       expect(counts['GET /api/v2/orders/:id'] ?? 0).toBe(0);
