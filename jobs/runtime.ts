@@ -4,7 +4,7 @@ import { sqlitePath, type Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
 import { lastSuccessByStream } from '../src/dashboard/mirror.js';
-import { openMirror } from '../src/db/connection.js';
+import { openStore } from '../src/db/store/index.js';
 import { errorMessage } from '../src/errors.js';
 import type { LeelooClientOptions } from '../src/leeloo/client.js';
 import type { Logger } from '../src/log.js';
@@ -12,7 +12,7 @@ import { Metrics } from '../src/metrics.js';
 import { createRedis, withTimeout } from '../src/redis/connection.js';
 import { StreamLocks } from '../src/redis/lock.js';
 import { sharedRateLimiter } from '../src/redis/rate-limiter.js';
-import { readLearnedRate } from '../src/sync/rate-limit-finding.js';
+import { loadLearnedRate } from '../src/sync/rate-limit-finding.js';
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';
@@ -80,12 +80,13 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   // Refuse an exposed dashboard before touching anything else (exit 2).
   if (withDashboard) dashboardAccess(env);
 
-  // Create the database and apply migrations once, before any job opens it.
+  // The write-back and the dashboard still open the SQLite file directly, so the worker keeps
+  // refusing a PostgreSQL DATABASE_URL here until they move to the store (the sync job already has).
   const mirrorPath = sqlitePath(env.DATABASE_URL);
-  const boot = openMirror(mirrorPath);
+  // Create the database and apply migrations once, before any job opens it.
+  const boot = await openStore(env.DATABASE_URL);
   // The shared learned rate lives in Redis; the mirror's copy seeds it after a Redis flush.
-  const learned = readLearnedRate(boot.sqlite);
-  boot.close();
+  const learned = await loadLearnedRate(boot).finally(() => boot.close());
 
   let modules: QueueModule[] = [];
   let reRegister: () => void = () => {};

@@ -70,6 +70,33 @@ describe('PgStore', () => {
     expect(names[0]).toBe(names[1]);
   });
 
+  it('runs a whole batch again when one of its items deadlocks with another transaction', async () => {
+    await store.entities(people).upsert([person('x'), person('y')]);
+    const txHolds = signal();
+    const batchHolds = signal();
+    const other = store.transaction(async () => {
+      await store.run(sql`UPDATE people SET name = ${'tx'} WHERE id = ${'x'}`);
+      txHolds.fire();
+      await batchHolds.wait;
+      await store.run(sql`UPDATE people SET email = ${'tx'} WHERE id = ${'y'}`);
+      return 'tx';
+    });
+    await txHolds.wait;
+    const first = store.batched(async () => {
+      await store.run(sql`UPDATE people SET email = ${'batch'} WHERE id = ${'y'}`);
+      batchHolds.fire();
+      return 'first';
+    });
+    const second = store.batched(async () => {
+      await store.run(sql`UPDATE people SET name = ${'batch'} WHERE id = ${'x'}`);
+      return 'second';
+    });
+    expect(await Promise.all([other, first, second])).toEqual(['tx', 'first', 'second']);
+    const rows = await store.all<{ name: string; email: string }>(sql`SELECT name, email FROM people ORDER BY id`);
+    // Whichever side lost the deadlock ran again after the other committed, so one side wrote both rows last.
+    expect([rows[0]!.name, rows[1]!.email].sort()).toEqual(rows[0]!.name === 'tx' ? ['tx', 'tx'] : ['batch', 'batch']);
+  });
+
   it('skipLocked: a second claimer passes over the row the first one holds', async () => {
     await store.entities(people).upsert([person('p1'), person('p2'), person('p3')]);
     const claim = sql`SELECT id FROM people ORDER BY id LIMIT 1${store.skipLocked}`;

@@ -65,6 +65,13 @@ describe('SqliteStore transactions', () => {
       });
     });
     expect(await ids(s)).toEqual(['inner2', 'outer']);
+    // Savepoints are named by depth: nesting again prepares no new statements.
+    const nest = () => s.transaction(() => s.transaction(() => s.transaction(async () => undefined)));
+    await nest();
+    const n = s.preparedCount;
+    await nest();
+    await s.batched(async () => undefined);
+    expect(s.preparedCount).toBe(n);
   });
 
   it('batched: shares one transaction, isolates a failing item, flushes at the batch size', async () => {

@@ -107,6 +107,12 @@ function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
   return [...last.values()];
 }
 
+const byId = (a: AnyRow, b: AnyRow) => {
+  const x = String(a.id);
+  const y = String(b.id);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
 /** A statement text per row count, each with its prepared-statement name. */
 class StatementCache {
   private readonly byCount = new Map<number, { text: string; name: string }>();
@@ -179,7 +185,8 @@ export class PgEntityWriter<T extends SQLiteTable> implements EntityWriter<T> {
     const statements = this.statements;
     // Rows repeated within one call (offset paging over live data): the last wins, and one
     // statement may not touch a row twice.
-    const unique = dedupeById(rows as readonly AnyRow[]);
+    // Sorted by id: concurrent upserts then lock shared rows in one order, and cannot deadlock on them.
+    const unique = [...dedupeById(rows as readonly AnyRow[])].sort(byId);
     const chunk = rowsPerStatement(cols.length);
     const write = async () => {
       for (let start = 0; start < unique.length; start += chunk) {

@@ -28,7 +28,12 @@ interface TxContext {
 
 /** SQLSTATEs after which the whole transaction may simply be run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
-const MAX_ATTEMPTS = 4;
+/**
+ * Tries of a transaction (or batch, or lone statement) that lost a deadlock. Streams running
+ * side by side touch the same rows (the people stream's channel stubs, the channel list, the
+ * message marks), and each deadlock costs the server's deadlock_timeout (1 s) to find.
+ */
+const MAX_ATTEMPTS = 8;
 const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 5;
 
@@ -39,6 +44,8 @@ const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | 
  */
 const isLostConnection = (err: unknown) => ['57P01', '57P02', '57P03'].includes((err as { code?: string } | null)?.code ?? '');
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Randomised, so that the two sides of a deadlock do not meet again at once. */
+const backoff = (attempt: number) => Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random());
 
 interface Queued {
   fn: () => Promise<unknown>;
@@ -84,13 +91,16 @@ export class PgStore implements Store {
     const config = name ? { name, text, values } : { text, values };
     try {
       if (tx) return await tx.client.query<R>(config);
-      try {
-        return await this.mirror.pool.query<R>(config);
-      } catch (err) {
-        // An idle pooled connection the server ended (a restart, a dropped database) fails its
-        // next statement; one more try on a fresh connection tells a gone server from a lost socket.
-        if (!isLostConnection(err)) throw err;
-        return await this.mirror.pool.query<R>(config);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.mirror.pool.query<R>(config);
+        } catch (err) {
+          // One statement on its own: a deadlock or serialization failure rolled it back whole, and
+          // an idle pooled connection the server ended (a restart, a dropped database) never ran
+          // it; another try, on a fresh connection, tells a gone server from a lost socket.
+          if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
+          if (isRetryable(err)) await pause(backoff(attempt));
+        }
       }
     } catch (err) {
       throw this.mirror.configError(err) ?? err;
@@ -110,7 +120,7 @@ export class PgStore implements Store {
       } catch (err) {
         // A session the server ended took its uncommitted transaction with it: running fn again is safe.
         if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
-        await pause(attempt * 5 + Math.random() * 10);
+        await pause(backoff(attempt));
       }
     }
   }
@@ -195,32 +205,37 @@ export class PgStore implements Store {
   }
 
   private async commitBatch(batch: Queued[]): Promise<void> {
-    const results: { ok: boolean; value: unknown }[] = [];
-    try {
-      await this.topLevel(async (ctx) => {
-        for (const item of batch) {
-          // A savepoint per item, retried alone after a deadlock or serialization failure.
-          for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt >= MAX_ATTEMPTS;
+      const results: { ok: boolean; value: unknown }[] = [];
+      try {
+        await this.topLevel(async (ctx) => {
+          for (const item of batch) {
             try {
               results.push({ ok: true, value: await this.savepoint(ctx, item.fn) });
-              break;
             } catch (err) {
-              if (isRetryable(err) && attempt < MAX_ATTEMPTS) continue;
+              // A deadlock or serialization failure involves the locks the earlier items took:
+              // retrying the item alone would meet the same cycle, so the whole batch runs again.
+              if (isRetryable(err) && !last) throw err;
               results.push({ ok: false, value: err });
-              break;
             }
           }
+        });
+      } catch (err) {
+        if ((isRetryable(err) || isLostConnection(err)) && !last) {
+          await pause(backoff(attempt));
+          continue;
         }
+        for (const item of batch) item.reject(err);
+        return;
+      }
+      batch.forEach((item, i) => {
+        const r = results[i]!;
+        if (r.ok) item.resolve(r.value);
+        else item.reject(r.value);
       });
-    } catch (err) {
-      for (const item of batch) item.reject(err);
       return;
     }
-    batch.forEach((item, i) => {
-      const r = results[i]!;
-      if (r.ok) item.resolve(r.value);
-      else item.reject(r.value);
-    });
   }
 
   async all<R>(query: SQL): Promise<R[]> {

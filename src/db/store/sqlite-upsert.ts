@@ -238,6 +238,7 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
   private readonly del: Compiled;
   private readonly inserts = new Map<number, Compiled>();
   private current: { stmt: Database.Statement; columns: readonly string[] } | undefined;
+  private any: Database.Statement | undefined;
   private readonly columns: Columns;
   private readonly sqlite: Database.Database;
 
@@ -267,11 +268,8 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
   private stored(parentId: string, columns: readonly string[] | undefined): string[] {
     if (!columns) {
       // No row seen yet (an empty list first): only whether any child exists matters.
-      return this.sqlite
-        .prepare(`SELECT 1 FROM "${getTableConfig(this.table).name}" WHERE "${getTableColumns(this.table)[this.parentColumn]!.name}" = ? LIMIT 1`)
-        .pluck()
-        .all(parentId)
-        .map(() => '');
+      this.any ??= this.sqlite.prepare(`SELECT 1 FROM "${getTableConfig(this.table).name}" WHERE "${getTableColumns(this.table)[this.parentColumn]!.name}" = ? LIMIT 1`).pluck();
+      return this.any.all(parentId).map(() => '');
     }
     if (!this.current || this.current.columns !== columns) {
       const t = getTableColumns(this.table);

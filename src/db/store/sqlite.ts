@@ -17,6 +17,8 @@ import type { ChildWriter, Dialect, EntityWriter, EntityWriterOptions, GuardedWr
 interface Tx {
   readonly store: SqliteStore;
   open: boolean;
+  /** Savepoint depth (0: the transaction itself); names the savepoint, so its statements are reused. */
+  depth: number;
   /** Nested transactions of this one run one at a time (a savepoint stack is linear). */
   children: Promise<unknown>;
 }
@@ -55,7 +57,6 @@ export class SqliteStore implements Store {
   /** A transaction holds the connection. */
   private busy = false;
   private readonly waiters: Waiter[] = [];
-  private savepoints = 0;
   private queue: { fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
@@ -131,7 +132,7 @@ export class SqliteStore implements Store {
     const outer = this.current();
     if (outer) return this.savepoint(outer, fn);
     await this.acquire();
-    const tx: Tx = { store: this, open: true, children: Promise.resolve() };
+    const tx: Tx = { store: this, open: true, depth: 0, children: Promise.resolve() };
     try {
       this.run0('BEGIN');
     } catch (err) {
@@ -156,8 +157,8 @@ export class SqliteStore implements Store {
 
   private savepoint<T>(parent: Tx, fn: () => Promise<T>): Promise<T> {
     const run = async (): Promise<T> => {
-      const name = `sp${++this.savepoints}`;
-      const child: Tx = { store: this, open: true, children: Promise.resolve() };
+      const child: Tx = { store: this, open: true, depth: parent.depth + 1, children: Promise.resolve() };
+      const name = `sp${child.depth}`;
       this.run0(`SAVEPOINT ${name}`);
       try {
         const value = await this.als.run(child, fn);
