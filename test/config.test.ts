@@ -180,7 +180,7 @@ describe('DATABASE_URL', () => {
 
 describe('a PostgreSQL DATABASE_URL', () => {
   it('is refused by the commands that write SQLite only so far: exit 2, one line, no password', async () => {
-    const r = await runCli(['status'], { DATABASE_URL: 'postgres://ada:Zq7-secret@127.0.0.1:5432/mirror' });
+    const r = await runCli(['outbox', 'list'], { DATABASE_URL: 'postgres://ada:Zq7-secret@127.0.0.1:5432/mirror' });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('leeloo-sync: DATABASE_URL is a PostgreSQL URL, which this command does not use yet (README, Choosing a backend); give a SQLite file path\n');
   }, 60_000);

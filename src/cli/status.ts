@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { parseWhole, reportFatal } from './common.js';
-import { existingMirrorPath } from './mirror-file.js';
+import { existingMirrorUrl } from './mirror-file.js';
 
 // readStatus lives apart so that defining this command (`--help`) loads no database driver.
 export type { MirrorStatus } from './status-read.js';
@@ -13,9 +13,9 @@ export function statusCommand(): Command {
     .action(async (o: { json?: boolean; runs: string }) => {
       try {
         const runs = parseWhole('--runs', o.runs, { min: 1, max: 1_000_000 })!;
-        const [path, { readStatus }, { loadConfig }] = await Promise.all([existingMirrorPath(), import('./status-read.js'), import('../config.js')]);
+        const [url, { readStatus }, { loadConfig }] = await Promise.all([existingMirrorUrl(), import('./status-read.js'), import('../config.js')]);
         const env = loadConfig(process.env);
-        const st = readStatus(path, runs);
+        const st = await readStatus(url, runs);
         if (o.json) {
           process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
           return;

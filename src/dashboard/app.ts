@@ -12,7 +12,7 @@ import { readReportPage } from './reports.js';
 
 export interface DashboardOptions {
   env: Pick<Env, 'DASHBOARD_HOST' | 'DASHBOARD_PORT' | 'DASHBOARD_USER' | 'DASHBOARD_PASSWORD'> & Partial<Pick<Env, 'DASHBOARD_ALLOWED_HOSTS'>>;
-  /** SQLite file of the mirror. */
+  /** The mirror: its SQLite file, or its DATABASE_URL (a postgres:// URL). */
   mirrorPath: string;
   metrics: Metrics;
   logger: Logger;
@@ -37,23 +37,23 @@ export function dashboardApp(opts: DashboardOptions): express.Express {
   if (creds) app.use(basicAuth(creds));
   app.use(sameOriginGuard());
   app.get('/', (_req, res) => res.redirect(302, '/mirror'));
-  app.get('/mirror', (_req, res) => {
+  app.get('/mirror', async (_req, res) => {
     try {
-      res.type('html').send(renderMirrorPage(readMirrorOverview(opts.mirrorPath), { queues: `${QUEUES_PATH}/`, metrics: '/metrics', json: '/mirror.json' }));
+      res.type('html').send(renderMirrorPage(await readMirrorOverview(opts.mirrorPath), { queues: `${QUEUES_PATH}/`, metrics: '/metrics', json: '/mirror.json' }));
     } catch (err) {
       res.status(503).type('text/plain').send(`mirror unavailable: ${errorMessage(err)}\n`);
     }
   });
-  app.get('/mirror.json', (_req, res) => {
+  app.get('/mirror.json', async (_req, res) => {
     try {
-      res.json(readMirrorOverview(opts.mirrorPath));
+      res.json(await readMirrorOverview(opts.mirrorPath));
     } catch (err) {
       res.status(503).json({ error: errorMessage(err) });
     }
   });
-  app.get('/reports', (req, res) => {
+  app.get('/reports', async (req, res) => {
     try {
-      res.type('html').send(readReportPage(opts.mirrorPath, typeof req.query.range === 'string' ? req.query.range : undefined));
+      res.type('html').send(await readReportPage(opts.mirrorPath, typeof req.query.range === 'string' ? req.query.range : undefined));
     } catch (err) {
       res.status(503).type('text/plain').send(`reports unavailable: ${errorMessage(err)}\n`);
     }

@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs';
-import { readStatus, type MirrorStatus } from '../cli/status-read.js';
+import { is, sql } from 'drizzle-orm';
+import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { readStatusFrom, type MirrorStatus } from '../cli/status-read.js';
 import { openMirror } from '../db/connection.js';
+import { databaseKind, parseDatabaseUrl } from '../db/location.js';
+import * as schema from '../db/schema.js';
+import type { Store } from '../db/store/types.js';
 import { redact, redactDeep } from '../secrets.js';
-import { lastSuccessByStream as lastSuccess } from '../sync/run-log.js';
+import { lastSuccess, lastSuccessByStream as lastSuccessOf } from '../sync/run-log.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
+  /** The SQLite file, or DATABASE_URL without its password. */
   path: string;
   exists: boolean;
   cursors: MirrorStatus['cursors'];
@@ -15,38 +21,62 @@ export interface MirrorOverview {
   lastSuccess: Record<string, string>;
 }
 
-function withReadonly<T>(path: string, fn: (m: ReturnType<typeof openMirror>) => T): T {
+/**
+ * The SQLite file `databaseUrl` names when there is no mirror there yet (nothing to read, and
+ * opening it read-only would fail); undefined when there may be one. A PostgreSQL database is
+ * asked when it is opened: its read-only open refuses one that is not a mirror.
+ */
+export function mirrorAbsence(databaseUrl: string): string | undefined {
+  if (databaseKind(databaseUrl) === 'postgres') return undefined;
+  const parsed = parseDatabaseUrl(databaseUrl);
+  const path = 'problem' in parsed ? databaseUrl : parsed.path;
+  return path === ':memory:' || !existsSync(path) ? path : undefined;
+}
+
+/** When each stream last succeeded, from a SQLite file (the worker's metrics read it on every scrape). */
+export function lastSuccessByStream(path: string): Record<string, string> {
+  if (!existsSync(path)) return {};
   const m = openMirror(path, { migrate: false, readonly: true });
   try {
-    return fn(m);
+    return lastSuccessOf(m.sqlite);
   } finally {
     m.close();
   }
 }
 
-export function lastSuccessByStream(path: string): Record<string, string> {
-  if (!existsSync(path)) return {};
-  return withReadonly(path, (m) => lastSuccess(m.sqlite));
-}
+// The mirror's tables are those of the schema (schema-pg.ts has the same ones): no catalog query
+// per dialect, and neither backend's bookkeeping tables.
+const TABLES = Object.values(schema)
+  .flatMap((t) => (is(t, SQLiteTable) ? [getTableConfig(t).name] : []))
+  .sort();
 
-export function rowCounts(path: string): Record<string, number> {
-  return withReadonly(path, (m) => {
-    // Every table but SQLite's and drizzle's bookkeeping; names come from sqlite_master, so quoting them is safe.
-    const tables = m.sqlite
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '__drizzle%' ORDER BY name`)
-      .all() as { name: string }[];
-    return Object.fromEntries(tables.map((t) => [t.name, (m.sqlite.prepare(`SELECT count(*) AS n FROM "${t.name.replace(/"/g, '""')}"`).get() as { n: number }).n]));
-  });
-}
-
-export function readMirrorOverview(path: string, runsPerStream = 3): MirrorOverview {
-  if (path === ':memory:' || !existsSync(path)) {
-    return { path, exists: false, cursors: [], lastRuns: [], rowCounts: {}, lastSuccess: {} };
+export async function rowCounts(store: Pick<Store, 'get'>): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const name of TABLES) {
+    try {
+      // Names come from the schema, so quoting them is safe.
+      out[name] = Number((await store.get<{ n: number }>(sql.raw(`SELECT count(*) AS n FROM "${name}"`)))?.n ?? 0);
+    } catch {
+      // A table a newer version added, read in a mirror no sync of that version has migrated yet.
+    }
   }
-  const status = readStatus(path, runsPerStream);
-  // The last fence before the browser: run errors and cursors come from the database, which
-  // anyone may have written to (and an older version may have stored unredacted).
-  return redactDeep({ path, exists: true, ...status, rowCounts: rowCounts(path), lastSuccess: lastSuccessByStream(path) });
+  return out;
+}
+
+/** The overview of the mirror `databaseUrl` names (a SQLite path or a postgres:// URL), read-only. */
+export async function readMirrorOverview(databaseUrl: string, runsPerStream = 3): Promise<MirrorOverview> {
+  const absent = mirrorAbsence(databaseUrl);
+  if (absent !== undefined) return { path: absent, exists: false, cursors: [], lastRuns: [], rowCounts: {}, lastSuccess: {} };
+  const { openStore } = await import('../db/store/index.js');
+  const store = await openStore(databaseUrl, { migrate: false, readonly: true });
+  try {
+    const status = await readStatusFrom(store, runsPerStream);
+    // The last fence before the browser: run errors and cursors come from the database, which
+    // anyone may have written to (and an older version may have stored unredacted).
+    return redactDeep({ path: store.location, exists: true, ...status, rowCounts: await rowCounts(store), lastSuccess: await lastSuccess(store) });
+  } finally {
+    await store.close();
+  }
 }
 
 const esc = (v: unknown): string =>

@@ -14,7 +14,7 @@ export const RATE_LIMIT_FINDING = 'rate_limit';
 type LearnedRow = { value: string; checked_at: string };
 
 /** The stored rate limit, or null when none was learned or it is unreadable. */
-export async function loadLearnedRate(store: Store): Promise<(LearnedRate & { checkedAt: string }) | null> {
+export async function loadLearnedRate(store: Pick<Store, 'get'>): Promise<(LearnedRate & { checkedAt: string }) | null> {
   let f: LearnedRow | undefined;
   try {
     f = await store.get<LearnedRow>(sql`SELECT value, checked_at FROM api_findings WHERE name = ${RATE_LIMIT_FINDING}`);

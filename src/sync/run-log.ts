@@ -53,20 +53,29 @@ export class RunLog {
   }
 }
 
-// The read side below stays synchronous over SQLite for status and the dashboard (their move to the store is separate work).
+// Text ordered by code point, as SQLite's BINARY collation does, whatever PostgreSQL's collation is.
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The last `perStream` runs of every stream, newest first within a stream. */
-export function lastRuns(sqlite: Database.Database, perStream: number): RunRow[] {
-  return sqlite
-    .prepare(
-      `SELECT stream, status, trigger, started_at AS startedAt, finished_at AS finishedAt, rows_inserted AS rowsInserted,
-              rows_updated AS rowsUpdated, requests, retries, error
-       FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs)
-       WHERE rn <= ? ORDER BY stream, startedAt DESC`,
-    )
-    .all(perStream) as RunRow[];
+/** The last `perStream` runs of every stream, newest first within a stream; read by `status` and the dashboard. */
+export async function lastRuns(store: Pick<Store, 'all'>, perStream: number): Promise<RunRow[]> {
+  const rows = await store.all<RunRow>(sql`
+    SELECT stream, status, trigger, started_at AS "startedAt", finished_at AS "finishedAt", rows_inserted AS "rowsInserted",
+           rows_updated AS "rowsUpdated", requests, retries, error
+    FROM (SELECT *, row_number() OVER (PARTITION BY stream ORDER BY started_at DESC, id DESC) AS rn FROM sync_runs) r
+    WHERE rn <= ${perStream} ORDER BY stream, started_at DESC, id DESC`);
+  // A stable sort keeps each stream's newest-first order from the query.
+  return rows.sort((x, y) => cmp(x.stream, y.stream));
 }
 
+/** When each stream last succeeded (ISO), through a Store: the dashboard's mirror page. */
+export async function lastSuccess(store: Pick<Store, 'all'>): Promise<Record<string, string>> {
+  const rows = await store.all<{ stream: string; at: string }>(
+    sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
+}
+
+// Synchronous over a SQLite file: the worker's /metrics asks for it on every scrape, synchronously.
 /** When each stream last succeeded. */
 export function lastSuccessByStream(sqlite: Database.Database): Record<string, string> {
   const rows = sqlite

@@ -93,7 +93,8 @@ describe('PostgreSQL migrations', () => {
     const cols = await db.query<{ t: string; c: string; type: string; nullable: string }>(
       `SELECT table_name AS t, column_name AS c, format_type(a.atttypid, a.atttypmod) AS type, is_nullable AS nullable
          FROM information_schema.columns i JOIN pg_attribute a ON a.attrelid = ('public.' || quote_ident(i.table_name))::regclass AND a.attname = i.column_name
-        WHERE table_schema = 'public' AND table_name NOT IN ('${META_TABLE}', '__drizzle_migrations')`,
+        WHERE table_schema = 'public' AND table_name NOT IN ('${META_TABLE}', '__drizzle_migrations')
+          AND table_name IN (SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE')`,
     );
     const actual = Object.fromEntries(cols.rows.map((r) => [`${r.t}.${r.c}`, `${r.type}${r.nullable === 'NO' ? ' not null' : ''}`]));
     const idx = await db.query<{ name: string; def: string }>(

@@ -80,7 +80,7 @@ describe('LEELOO_RATE_LIMIT=auto', () => {
     mirror.close();
 
     // status shows it (as the sync stored it).
-    expect(readStatus(db.path).rateLimit).toMatchObject({ rate: stored!.rate, ceiling: stored!.ceiling });
+    expect((await readStatus(db.path)).rateLimit).toMatchObject({ rate: stored!.rate, ceiling: stored!.ceiling });
 
     // The next run (the CLI's path) starts at 90 % of it, not at 5/s in slow start.
     const before = await limited();

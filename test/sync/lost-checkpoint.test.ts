@@ -26,7 +26,7 @@ describe('a checkpoint that is not JSON', () => {
       m.sqlite.prepare(`UPDATE sync_state SET state = '{"current": {"from": "2020-' WHERE stream = 'people'`).run();
       m.sqlite.prepare(`UPDATE sync_state SET state = '42' WHERE stream = 'communication_channels'`).run();
 
-      const status = readStatus(db.path);
+      const status = await readStatus(db.path);
       expect(status.cursors.find((c) => c.stream === 'people')).toMatchObject({ cursor, inProgress: 'checkpoint unreadable (not JSON): the next run reads this window again' });
       const cli = await runCli(['status'], { DATABASE_URL: db.path });
       expect(cli.code).toBe(0);
