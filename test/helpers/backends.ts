@@ -21,6 +21,8 @@ export interface BackendDb {
   readonly path: string | undefined;
   /** A read handle for assertions, opened at its first query (after the first sync made the mirror). */
   readonly rows: ReadRows;
+  /** Runs one statement that returns no rows (a test's own edit of the mirror); the number of rows changed. */
+  run(statement: string): Promise<number>;
   /** Closes the read handle (the next `rows` opens it again); the database stays. */
   release(): Promise<void>;
   /** Closes the read handle and removes the database. */
@@ -35,14 +37,13 @@ export async function createBackendDb(backend: Backend): Promise<BackendDb> {
   if (backend === 'sqlite') {
     const file = tempDbPath();
     let handle: Database.Database | undefined;
+    const open = () => (handle ??= new Database(file.path, { fileMustExist: true }));
     return {
       backend,
       url: file.path,
       path: file.path,
-      rows: async <R>(query: string) => {
-        handle ??= new Database(file.path, { fileMustExist: true });
-        return handle.prepare(query).all() as R[];
-      },
+      rows: async <R>(query: string) => open().prepare(query).all() as R[],
+      run: async (statement) => open().prepare(statement).run().changes,
       release: async () => {
         handle?.close();
         handle = undefined;
@@ -56,6 +57,8 @@ export async function createBackendDb(backend: Backend): Promise<BackendDb> {
   }
   const db: TestDatabase = await createTestDatabase();
   let pool: pg.Pool | undefined;
+  // The store's own type parsers: what the assertions compare is what the sync reads back.
+  const open = () => (pool ??= new pg.Pool({ connectionString: db.url, max: 2, types: MIRROR_TYPES }));
   const release = async () => {
     const p = pool;
     pool = undefined;
@@ -65,11 +68,8 @@ export async function createBackendDb(backend: Backend): Promise<BackendDb> {
     backend,
     url: db.url,
     path: undefined,
-    rows: async <R>(query: string) => {
-      // The store's own type parsers: what the assertions compare is what the sync reads back.
-      pool ??= new pg.Pool({ connectionString: db.url, max: 2, types: MIRROR_TYPES });
-      return (await pool.query(query)).rows as R[];
-    },
+    rows: async <R>(query: string) => (await open().query(query)).rows as R[],
+    run: async (statement) => (await open().query(statement)).rowCount ?? 0,
     release,
     destroy: async () => {
       await release();
@@ -96,6 +96,7 @@ function deferred(): { set(db: BackendDb): void; get(): BackendDb | undefined; v
       return need().path;
     },
     rows: (q) => need().rows(q),
+    run: (q) => need().run(q),
     release: () => need().release(),
     destroy: () => need().destroy(),
   };
