@@ -40,3 +40,19 @@ describe.each(BACKENDS)('full sync (%s)', (backend) => {
     });
   });
 });
+
+describe.each(BACKENDS)('expectMirrorMatches on a backend read handle (%s)', (backend) => {
+  const fx = useSimulator({ seed: 8, people: 30 });
+  const db = useBackendDb(backend);
+
+  it('fails on a mirror that lost one message or has one changed name', async () => {
+    await syncMatching(fx.sim, db.url);
+    const [{ n }] = (await db.rows<{ n: number }>('SELECT count(*) AS n FROM chat_messages')) as [{ n: number }];
+    const [msg] = await db.rows<{ id: string }>('SELECT id FROM chat_messages ORDER BY id LIMIT 1');
+    expect(await db.run(`DELETE FROM chat_messages WHERE id = '${msg!.id}'`)).toBe(1);
+    await expect(expectMirrorMatches(db.rows, fx.sim)).rejects.toThrow(`expected ${n - 1} to be ${n}`);
+    await expectMirrorMatches(db.rows, fx.sim, { messages: false });
+    expect(await db.run("UPDATE tags SET name = 'renamed' WHERE id = (SELECT min(id) FROM tags)")).toBe(1);
+    await expect(expectMirrorMatches(db.rows, fx.sim, { messages: false })).rejects.toThrow('to deeply equal');
+  });
+});
