@@ -77,6 +77,7 @@ export class PgStore implements Store {
     };
   }
 
+  /** The pool itself, for PostgreSQL-only maintenance (views-pg.ts) and benchmarks; the engine never needs it. */
   get pool(): pg.Pool {
     return this.mirror.pool;
   }
