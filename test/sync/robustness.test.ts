@@ -45,7 +45,8 @@ describe.each(BACKENDS)('sync robustness against the simulator (%s)', (backend) 
     await syncMatching(sim, db.url, { env: { LEELOO_DATE_FORMAT: 'date', SYNC_WINDOW_MAX_ROWS: '30' } });
   });
 
-  it('misses nothing older than the run’s start while activity moves records during paging', async () => {
+  // Pages of 10 with activity on every list request: the slowest run here, on PostgreSQL most.
+  it('misses nothing older than the run’s start while activity moves records during paging', { timeout: 150_000 }, async () => {
     const sim = await fresh.simulator({ seed: 17, people: 150, knobs: { activityPerListRequest: 0.25 } });
     const db = await dbs.db();
     const runStart = new Date();
