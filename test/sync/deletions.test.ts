@@ -114,17 +114,22 @@ describe.each(BACKENDS)('deletions are soft, confirmed and guarded (%s)', (backe
   });
 
   it('a reconcile that would mark more than SYNC_MAX_DELETE_SHARE (at least 25) of the live rows marks none', { timeout: 150_000 }, async () => {
-    const { sim, db, path } = await synced(400, 43);
-    const gone = sim.deletePeople({ share: 0.1 });
-    expect(gone.personIds).toHaveLength(40);
+    // PostgreSQL: half the company, a larger share gone: still past the floor of 25.
+    const [people, share, pct] = backend === 'postgres' ? [200, 0.15, 15] : [400, 0.1, 10];
+    const { sim, db, path } = await synced(people, 43);
+    const gone = sim.deletePeople({ share });
+    const n = (people * pct) / 100;
+    expect(gone.personIds).toHaveLength(n);
     const before = await snapshot(db.rows);
     const tripped = await syncStore(sim, path, { reconcile: true, streams: ['people', 'communication_channels'] });
     try {
-      const people = tripped.result.streams.find((s) => s.stream === 'people')!;
-      expect(people.status).toBe('failed');
+      const stream = tripped.result.streams.find((s) => s.stream === 'people')!;
+      expect(stream.status).toBe('failed');
       // Retrying the same run would trip again: the worker fails such a job at once.
-      expect(people.permanent).toBe(true);
-      expect(people.error).toMatch(/^40 of 400 live people rows \(10%\) would be marked deleted, more than the limit of 25 \(SYNC_MAX_DELETE_SHARE=0.02, at least 25\); nothing was marked deleted/);
+      expect(stream.permanent).toBe(true);
+      expect(stream.error).toMatch(
+        new RegExp(`^${n} of ${people} live people rows \\(${pct}%\\) would be marked deleted, more than the limit of 25 \\(SYNC_MAX_DELETE_SHARE=0.02, at least 25\\); nothing was marked deleted`),
+      );
       expect(await snapshot(db.rows)).toEqual(before);
     } finally {
       await tripped.store.close();
