@@ -1,8 +1,11 @@
 import type Database from 'better-sqlite3';
+import { sql } from 'drizzle-orm';
 import { expect } from 'vitest';
+import type { Store } from '../../src/db/store/types.js';
 import type { Simulator } from '../../src/sim/index.js';
 import type { RunResult } from '../../src/sync/engine.js';
-import { failures, syncWith } from './mirror.js';
+import type { ReadRows } from './backends.js';
+import { failures, syncStore, type StoreRun } from './mirror.js';
 
 type Obj = Record<string, unknown>;
 const SENTINELS = new Set(['NOT_DEFINED', 'NO_DATA']);
@@ -18,22 +21,48 @@ const sortBy = <T extends Obj>(rows: T[], ...keys: string[]) =>
     return 0;
   });
 
-/*
- * The checks are a generator that yields each query and is given its rows back, so that one set
- * of checks runs synchronously over a better-sqlite3 handle and asynchronously over any other
- * read handle (a PostgreSQL store). The queries are portable SQL.
+/**
+ * One assertion on the rows of one query. The queries are portable SQL (both backends), so the
+ * same list runs synchronously on a better-sqlite3 handle or awaited on a `ReadRows`.
  */
-type Checks = Generator<string, void, Obj[]>;
+interface Check {
+  query: string;
+  verify(rows: Obj[]): void;
+}
 
-/** A read handle: the rows of one query, in the SQLite shapes (the PostgreSQL store parses its types into them). */
-export type MirrorRows = (query: string) => Promise<Obj[]>;
+const equals = (query: string, expected: unknown, message?: string): Check => ({ query, verify: (rows) => expect(rows, message).toEqual(expected) });
 
 /** Rows of a soft-deleted table marked deleted: none may be live in the simulator, and deleted_at is an ISO time. */
-function* expectDeletedAreGone(table: string, live: Obj[], where = 'true'): Checks {
+function deletedAreGone(table: string, live: Obj[], where = 'TRUE'): Check {
   const liveIds = new Set(live.map((r) => String(r.id)));
-  const deleted = yield `SELECT id, deleted_at FROM ${table} WHERE deleted_at IS NOT NULL AND (${where})`;
-  expect(deleted.filter((r) => liveIds.has(String(r.id))).map((r) => r.id), `${table}: live rows marked deleted`).toEqual([]);
-  for (const r of deleted) expect(iso(r.deleted_at)).toBe(r.deleted_at);
+  return {
+    query: `SELECT id, deleted_at FROM ${table} WHERE deleted_at IS NOT NULL AND (${where})`,
+    verify: (deleted) => {
+      expect(deleted.filter((r) => liveIds.has(String(r.id))).map((r) => r.id), `${table}: live rows marked deleted`).toEqual([]);
+      for (const r of deleted) expect(iso(r.deleted_at)).toBe(r.deleted_at);
+    },
+  };
+}
+
+/** A better-sqlite3 handle (SQLite-only callers), a `ReadRows` (test/helpers/backends.ts) or a Store. */
+export type MirrorReader = Database.Database | ReadRows | Store;
+
+const isSqlite = (r: MirrorReader): r is Database.Database => typeof r === 'object' && 'prepare' in r && 'pragma' in r;
+
+function readerOf(r: Exclude<MirrorReader, Database.Database>): ReadRows {
+  if (typeof r === 'function') return r;
+  return <R>(q: string) => r.all<R>(sql.raw(q));
+}
+
+function runChecks(reader: MirrorReader, checks: Check[]): void | Promise<void> {
+  if (isSqlite(reader)) {
+    for (const c of checks) c.verify(reader.prepare(c.query).all() as Obj[]);
+    return;
+  }
+  const rows = readerOf(reader);
+  return (async () => {
+    for (const c of checks) c.verify(await rows<Obj>(c.query));
+  })();
 }
 
 /**
@@ -41,45 +70,48 @@ function* expectDeletedAreGone(table: string, live: Obj[], where = 'true'): Chec
  * on, computed from the simulator's own store (not from the sync's mappers). Live rows
  * (deleted_at NULL) must equal what the simulator lists; rows marked deleted stay in the mirror
  * (with their children) and must be ones the simulator no longer has.
+ *
+ * On a better-sqlite3 handle it asserts synchronously; on a `ReadRows` or a Store it returns a
+ * promise the caller must await.
  */
-export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts: MirrorCheckOptions = {}): void {
-  const checks = mirrorChecks(sim, opts);
-  for (let step = checks.next(); !step.done; ) step = checks.next(sqlite.prepare(step.value).all() as Obj[]);
+export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts?: MatchOptions): void;
+export function expectMirrorMatches(reader: ReadRows | Store, sim: Simulator, opts?: MatchOptions): Promise<void>;
+export function expectMirrorMatches(reader: MirrorReader, sim: Simulator, opts: MatchOptions = {}): void | Promise<void> {
+  return runChecks(reader, mirrorChecks(sim, opts));
 }
 
-/** expectMirrorMatches over any read handle, e.g. `(q) => store.all(sql.raw(q))` on a PostgreSQL store. */
-export async function expectMirrorMatchesOn(rows: MirrorRows, sim: Simulator, opts: MirrorCheckOptions = {}): Promise<void> {
-  const checks = mirrorChecks(sim, opts);
-  for (let step = checks.next(); !step.done; ) step = checks.next(await rows(step.value));
-}
-
-export interface MirrorCheckOptions {
+interface MatchOptions {
   details?: boolean;
   messages?: boolean;
 }
 
-function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
+function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
+  const checks: Check[] = [];
   const store = sim.store;
   const people = [...store.peopleList()] as Obj[];
-  yield* expectDeletedAreGone('people', people);
+  checks.push(deletedAreGone('people', people));
   const LIVE_PERSON = 'person_id IN (SELECT id FROM people WHERE deleted_at IS NULL)';
-  expect(yield 'SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id').toEqual(
+  checks.push(equals('SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id', 
     sortBy(
       people.map((p) => ({ id: p.id, name: p.name ?? null, email: clean(p.email), phone: clean(p.phone), last_message_time: iso(p.lastMessageTime) })),
       'id',
     ),
+  ));
+  // Tag names are free text: ORDER BY follows the database's collation (a PostgreSQL database's
+  // locale may not be code-point order), so the rows are sorted here as the expected ones are.
+  const tags = sortBy(
+    people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
+    'person_id',
+    'tag',
   );
-  expect(yield `SELECT person_id, tag FROM person_tags WHERE ${LIVE_PERSON} ORDER BY person_id, tag`).toEqual(
-    sortBy(
-      people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
-      'person_id',
-      'tag',
-    ),
-  );
+  checks.push({
+    query: `SELECT person_id, tag FROM person_tags WHERE ${LIVE_PERSON}`,
+    verify: (rows) => expect(sortBy(rows, 'person_id', 'tag')).toEqual(tags),
+  });
 
   if (opts.details !== false) {
     const details = people.map((p) => (store.personDetail(String(p.id)) as { data: Obj }).data);
-    expect(yield 'SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id').toEqual(
+    checks.push(equals('SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id', 
       sortBy(
         details.map((d) => ({
           id: d.id,
@@ -91,8 +123,8 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
         })),
         'id',
       ),
-    );
-    expect(yield `SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`).toEqual(
+    ));
+    checks.push(equals(`SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
       sortBy(details, 'id').flatMap((d) =>
         ((d.custom_fields as Obj[]) ?? []).map((f) => ({
           person_id: d.id,
@@ -101,20 +133,20 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
           value: typeof f.value === 'string' ? f.value : JSON.stringify(f.value),
         })),
       ),
-    );
-    expect(yield `SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`).toEqual(
+    ));
+    checks.push(equals(`SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
       sortBy(details, 'id').flatMap((d) =>
         ((d.subscribeHistory as Obj[]) ?? []).map((h) => ({ person_id: d.id, tunnel_id: h.tunnelId ?? null, account_id: h.accountId ?? null })),
       ),
-    );
+    ));
   }
 
   const channels = [...store.channelsList()] as Obj[];
-  yield* expectDeletedAreGone('communication_channels', channels);
-  expect(
-    yield 'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id',
-  ).toEqual(
-    sortBy(
+  checks.push(deletedAreGone('communication_channels', channels));
+  checks.push(
+    equals(
+      'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id',
+      sortBy(
       channels.map((c) => ({
         id: c.id,
         person_id: c.person_id,
@@ -125,9 +157,10 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
         created_at: iso(c.createdAt),
       })),
       'id',
+      ),
     ),
   );
-  expect(yield 'SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL').toEqual([{ n: 0 }]);
+  checks.push(equals('SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL', [{ n: 0 }]));
 
   if (opts.messages !== false) {
     const expected: Obj[] = [];
@@ -136,16 +169,20 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
         expected.push({ id: m.id, channel_id: c.id, text: m.text ?? null, type: m.type ?? null, created_at: iso(m.createdAt) });
       }
     }
-    const actual = yield `SELECT id, channel_id, text, type, created_at FROM chat_messages
-       WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`;
-    yield* expectDeletedAreGone('chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)');
-    expect(actual.length).toBe(expected.length);
-    expect(actual).toEqual(sortBy(expected, 'id'));
+    checks.push({
+      query: `SELECT id, channel_id, text, type, created_at FROM chat_messages
+       WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`,
+      verify: (actual) => {
+        expect(actual.length).toBe(expected.length);
+        expect(actual).toEqual(sortBy(expected, 'id'));
+      },
+    });
+    checks.push(deletedAreGone('chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)'));
   }
 
   const orders = [...store.ordersList()] as Obj[];
-  yield* expectDeletedAreGone('orders', orders);
-  expect(yield 'SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id').toEqual(
+  checks.push(deletedAreGone('orders', orders));
+  checks.push(equals('SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id', 
     sortBy(
       orders.map((o) => ({
         id: o.id,
@@ -159,9 +196,9 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
       })),
       'id',
     ),
-  );
+  ));
   if (opts.details !== false) {
-    expect(yield 'SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id').toEqual(
+    checks.push(equals('SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id', 
       sortBy(
         orders.map((o) => {
           const d = store.orderDetail(String(o.id)) as Obj;
@@ -169,16 +206,16 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
         }),
         'id',
       ),
-    );
+    ));
   }
 
-  expect(yield 'SELECT id, name FROM tags ORDER BY id').toEqual(sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id'));
-  expect(yield 'SELECT id, name, created_at FROM users ORDER BY id').toEqual(
+  checks.push(equals('SELECT id, name FROM tags ORDER BY id', sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id')));
+  checks.push(equals('SELECT id, name, created_at FROM users ORDER BY id', 
     sortBy([...store.users()].map((u) => ({ id: (u as Obj).id, name: (u as Obj).name, created_at: iso((u as Obj).createdAt) })), 'id'),
-  );
+  ));
   const tunnels = [...store.tunnelsList()] as Obj[];
-  expect(yield 'SELECT id, name FROM tunnels ORDER BY id').toEqual(sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id'));
-  expect(yield 'SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id').toEqual(
+  checks.push(equals('SELECT id, name FROM tunnels ORDER BY id', sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id')));
+  checks.push(equals('SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id', 
     sortBy(
       tunnels.flatMap((t) =>
         ((store.tunnelDetail(String(t.id)) as { linked: { leadgentools: Obj[] } }).linked.leadgentools ?? []).map((l) => ({
@@ -190,47 +227,53 @@ function* mirrorChecks(sim: Simulator, opts: MirrorCheckOptions): Checks {
       ),
       'id',
     ),
-  );
-  expect(yield 'SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id').toEqual(
+  ));
+  checks.push(equals('SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id', 
     sortBy(
       tunnels.map((t) => ({ tunnel_id: t.id, subscribers: ((store.tunnelStats(String(t.id)) as Obj[])[0] as Obj).subscribers })),
       'tunnel_id',
     ),
-  );
-  expect(yield 'SELECT id, type, name FROM connections ORDER BY id').toEqual(
+  ));
+  checks.push(equals('SELECT id, type, name FROM connections ORDER BY id', 
     sortBy((store.connections() as Obj[]).map((c) => ({ id: c.id, type: c.type, name: c.name })), 'id'),
-  );
+  ));
   const cats = store.templateCategories() as Obj[];
-  expect(yield 'SELECT id, name FROM template_categories ORDER BY id').toEqual(sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id'));
-  expect(yield 'SELECT id, category_id, message_name FROM message_templates ORDER BY id').toEqual(
+  checks.push(equals('SELECT id, name FROM template_categories ORDER BY id', sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id')));
+  checks.push(equals('SELECT id, category_id, message_name FROM message_templates ORDER BY id', 
     sortBy(
       cats.flatMap((c) => (store.templates(String(c.id)) as Obj[]).map((t) => ({ id: t.id, category_id: c.id, message_name: t.message_name }))),
       'id',
     ),
-  );
+  ));
+  return checks;
 }
 
-type SyncRun = Awaited<ReturnType<typeof syncWith>>;
+/** What a `check` sees: the run, its open store, and rows read through that store. */
+export type SyncRun = StoreRun & { rows: ReadRows };
+type SyncOpts = Parameters<typeof syncStore>[2];
 
 /**
- * One in-process sync that no stream may fail; `check` sees the run with the mirror open, and
- * the mirror is closed after it.
+ * One in-process sync (SQLite path or postgres:// URL) that no stream may fail; `check` sees the
+ * run with the store open, and the store is closed after it.
  */
-export async function syncPassing(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
-  const run = await syncWith(sim, dbPath, opts);
+export async function syncPassing(sim: Simulator, databaseUrl: string, opts: SyncOpts = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
+  const run = await syncStore(sim, databaseUrl, opts);
   try {
     expect(failures(run.result)).toEqual([]);
-    await check?.(run);
+    await check?.(Object.assign(run, { rows: readerOf(run.store) }));
   } finally {
-    run.mirror.close();
+    await run.store.close();
   }
   return run.result;
 }
 
 /** The same, and then the mirror must equal the simulator's data. */
-export function syncMatching(sim: Simulator, dbPath: string, opts: Parameters<typeof syncWith>[2] = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
-  return syncPassing(sim, dbPath, opts, async (run) => {
+export function syncMatching(sim: Simulator, databaseUrl: string, opts: SyncOpts = {}, check?: (run: SyncRun) => void | Promise<void>): Promise<RunResult> {
+  return syncPassing(sim, databaseUrl, opts, async (run) => {
     await check?.(run);
-    expectMirrorMatches(run.mirror.sqlite, sim);
+    await expectMirrorMatches(run.store, sim);
   });
 }
+
+/** expectMirrorMatches over an async read handle (the worker tests' name for it). */
+export const expectMirrorMatchesOn = (rows: ReadRows, sim: Simulator, opts: MatchOptions = {}): Promise<void> => expectMirrorMatches(rows, sim, opts);

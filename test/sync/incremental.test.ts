@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
-import { syncMatching } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, createBackendDb, type BackendDb } from '../helpers/backends.js';
+import { syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 
-describe('incremental sync', () => {
+describe.each(BACKENDS)('incremental sync (%s)', (backend) => {
   let sim: Simulator;
-  const db = tempDbPath();
+  let db: BackendDb;
   beforeAll(async () => {
     sim = await startSimulator({ seed: 11, people: 200 });
-    const { result, mirror } = await syncWith(sim, db.path);
-    mirror.close();
-    expect(failures(result)).toEqual([]);
+    db = await createBackendDb(backend);
+    await syncPassing(sim, db.url);
   });
   afterAll(async () => {
-    await sim.close();
-    db.cleanup();
+    await sim?.close();
+    await db?.destroy();
   });
 
   it('after activity fetches only what changed, and matches again', async () => {
@@ -30,7 +29,7 @@ describe('incremental sync', () => {
     const orders = [...sim.store.ordersList()].length;
 
     sim.resetCounts();
-    await syncMatching(sim, db.path, {}, ({ result, mirror }) => {
+    await syncMatching(sim, db.url, {}, () => {
       const counts = sim.requestCounts();
       expect(counts['GET /api/v2/people/:id']).toBe(changedPeople.size);
       expect(counts['GET /api/v2/orders/:id']).toBe(changedOrders.size);

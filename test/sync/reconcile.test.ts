@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
-import { failures, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, createBackendDb } from '../helpers/backends.js';
+import { failures, syncStore, syncWith, tempDbPath } from '../helpers/mirror.js';
 
 const served = (sim: Simulator) => Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0);
 const ENV = { LEELOO_PAGE_SIZE: '100' };
@@ -72,37 +73,35 @@ describe('sync --reconcile', () => {
     }
     expect(runs).toBeGreaterThan(1);
   });
+});
 
-  it('does not take people and channels that wrote during the pass for deleted', async () => {
+describe.each(BACKENDS)('sync --reconcile while the company moves, and after a kill (%s)', (backend) => {
+  it('does not take people and channels that wrote during the pass for deleted', { timeout: 150_000 }, async () => {
     const other = await startSimulator({ seed: 29, people: 200 });
-    const d = tempDbPath();
+    const d = await createBackendDb(backend);
     try {
-      const first = await syncWith(other, d.path, { env: ENV });
-      first.mirror.close();
-      expect(failures(first.result)).toEqual([]);
+      await syncPassing(other, d.url, { env: ENV });
       // Messages arrive while the reconcile pages: those people leave every window up to the run's start.
       other.setKnobs({ activityPerListRequest: 2 });
-      await syncPassing(other, d.path, { env: { ...ENV, LEELOO_PAGE_SIZE: '20' }, reconcile: true, streams: ['people', 'communication_channels'] }, (busy) => {
-        expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
-        expect(busy.mirror.sqlite.prepare('SELECT count(*) FROM communication_channels WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
+      await syncPassing(other, d.url, { env: { ...ENV, LEELOO_PAGE_SIZE: '20' }, reconcile: true, streams: ['people', 'communication_channels'] }, async ({ rows }) => {
+        expect(await rows('SELECT count(*) AS n FROM people WHERE deleted_at IS NOT NULL')).toEqual([{ n: 0 }]);
+        expect(await rows('SELECT count(*) AS n FROM communication_channels WHERE deleted_at IS NOT NULL')).toEqual([{ n: 0 }]);
       });
       other.setKnobs({ activityPerListRequest: 0 });
-      await syncMatching(other, d.path, { env: ENV });
+      await syncMatching(other, d.url, { env: ENV });
     } finally {
       await other.close();
-      d.cleanup();
+      await d.destroy();
     }
   });
 
   it('a killed reconcile resumes where it stopped, beside the incremental cursor, and then proves nothing about absence', async () => {
     const other = await startSimulator({ seed: 31, people: 300 });
-    const d = tempDbPath();
+    const d = await createBackendDb(backend);
     // No detail re-reads: the deleted people's details stay settled, so only the list pass can find them.
     const env = { LEELOO_PAGE_SIZE: '20', SYNC_RECONCILE_DETAIL_SHARE: '0' };
     try {
-      const first = await syncWith(other, d.path, { env });
-      first.mirror.close();
-      expect(failures(first.result)).toEqual([]);
+      await syncPassing(other, d.url, { env });
       const gone = other.deletePeople({ share: 0.02 });
       other.resetCounts();
       const abort = new AbortController();
@@ -110,12 +109,12 @@ describe('sync --reconcile', () => {
         if ((other.requestCounts()['GET /api/v2/people'] ?? 0) >= 8) abort.abort(new Error('killed'));
       }, 1);
       const runStart = new Date();
-      const killed = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'], signal: abort.signal, runStart }).finally(() => clearInterval(watch));
+      const killed = await syncStore(other, d.url, { env, reconcile: true, streams: ['people'], signal: abort.signal, runStart }).finally(() => clearInterval(watch));
       let cursor: unknown;
       let offset = 0;
       try {
         expect(killed.result.streams[0]!.status).toBe('interrupted');
-        const parts = killed.mirror.sqlite.prepare('SELECT partition, cursor, state FROM sync_state WHERE stream = ?').all('people') as { partition: string; cursor: string; state: string }[];
+        const parts = await d.rows<{ partition: string; cursor: string; state: string }>("SELECT partition, cursor, state FROM sync_state WHERE stream = 'people'");
         const reconcile = parts.find((p) => p.partition === 'reconcile')!;
         offset = (JSON.parse(reconcile.state) as { current: { offset: number } }).current.offset;
         expect(offset).toBeGreaterThanOrEqual(20);
@@ -123,28 +122,31 @@ describe('sync --reconcile', () => {
         cursor = parts.find((p) => p.partition === '')!.cursor;
         expect(cursor).toBe(runStart.toISOString());
       } finally {
-        killed.mirror.close();
+        await killed.store.close();
       }
       other.resetCounts();
-      const resumed = await syncWith(other, d.path, { env, reconcile: true, streams: ['people'] });
+      const resumed = await syncStore(other, d.url, { env, reconcile: true, streams: ['people'] });
       const resumedPages = other.requestCounts()['GET /api/v2/people'] ?? 0;
       try {
         expect(failures(resumed.result)).toEqual([]);
-        expect(resumed.mirror.sqlite.prepare('SELECT count(*) FROM people WHERE deleted_at IS NOT NULL').pluck().get()).toBe(0);
-        expect(resumed.mirror.sqlite.prepare("SELECT json_extract(state, '$.current') FROM sync_state WHERE stream = 'people' AND partition = 'reconcile'").pluck().get()).toBeNull();
+        expect(await d.rows('SELECT count(*) AS n FROM people WHERE deleted_at IS NOT NULL')).toEqual([{ n: 0 }]);
+        // No pass in progress (state JSON read in JavaScript: json_extract is SQLite's).
+        const [reconcile] = await d.rows<{ state: string | null }>("SELECT state FROM sync_state WHERE stream = 'people' AND partition = 'reconcile'");
+        expect(reconcile).toBeDefined();
+        expect(reconcile!.state === null ? null : ((JSON.parse(reconcile!.state) as { current?: unknown }).current ?? null)).toBeNull();
       } finally {
-        resumed.mirror.close();
+        await resumed.store.close();
       }
       other.resetCounts();
-      await syncPassing(other, d.path, { env, reconcile: true, streams: ['people'] }, (whole) => {
+      await syncPassing(other, d.url, { env, reconcile: true, streams: ['people'] }, async ({ rows }) => {
         // The resumed run read only the rest of the pass (plus one window up to its own start):
         // the pages before the kill's offset were not read again.
         expect(resumedPages).toBeLessThanOrEqual(other.requestCounts()['GET /api/v2/people']! - Math.floor(offset / 20) + 1);
-        expect(whole.mirror.sqlite.prepare('SELECT id FROM people WHERE deleted_at IS NOT NULL ORDER BY id').pluck().all()).toEqual([...gone.personIds].sort());
+        expect((await rows<{ id: string }>('SELECT id FROM people WHERE deleted_at IS NOT NULL ORDER BY id')).map((r) => r.id)).toEqual([...gone.personIds].sort());
       });
     } finally {
       await other.close();
-      d.cleanup();
+      await d.destroy();
     }
   });
 });

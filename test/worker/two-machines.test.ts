@@ -97,7 +97,7 @@ describe('two machines: two worker processes on one Redis and one PostgreSQL', (
     );
   }
 
-  const mirrorRows = (q: string) => store.all<Record<string, unknown>>(sql.raw(q));
+  const mirrorRows = <R,>(q: string) => store.all<R>(sql.raw(q));
 
   it('a full sync split across both runs every stream exactly once, to a mirror equal to the API', async () => {
     const since = new Date().toISOString();
