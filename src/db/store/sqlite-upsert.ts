@@ -109,8 +109,9 @@ class Columns {
  */
 export class EntityUpserter<T extends SQLiteTable> {
   private readonly inserts = new Map<number, Compiled>();
-  private update: Compiled | undefined;
-  private adopt: Compiled | undefined;
+  private readonly updates = new Map<number, Compiled>();
+  private readonly stubs = new Map<number, Database.Statement>();
+  private set: Record<string, unknown> | undefined;
   private chunk = 1;
   private readonly columns: Columns;
   private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
@@ -128,16 +129,15 @@ export class EntityUpserter<T extends SQLiteTable> {
     this.columns = new Columns(table);
   }
 
-  /** Builds the statements from the first row's columns (once). */
+  /** The assignments of a changed row, from the first row's columns (once). */
   private prepare(columns: readonly string[]): void {
-    if (this.update) return;
+    if (this.set) return;
     this.chunk = rowsPerStatement(columns);
+    const cols = getTableColumns(this.table);
     const set: Record<string, unknown> = {};
-    for (const c of columns) if (c !== 'id') set[c] = slot(0, c);
+    for (const c of columns) if (c !== 'id') set[c] = sql.raw(`excluded."${cols[c]!.name}"`);
     Object.assign(set, this.opts.onChange ?? {});
-    const where = (cond: SQL) => this.db.update(this.table).set(set).where(and(eq(this.table.id, slot(0, 'id')), cond));
-    this.update = compile(this.sqlite, where(sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`));
-    if (this.opts.adoptStubs) this.adopt = compile(this.sqlite, where(sql`${this.table.raw} IS NULL`));
+    this.set = set;
   }
 
   private insertFor(n: number, columns: readonly string[]): Compiled {
@@ -148,6 +148,36 @@ export class EntityUpserter<T extends SQLiteTable> {
       this.inserts.set(n, c);
     }
     return c;
+  }
+
+  /**
+   * The existing rows of a batch in one statement, not one UPDATE each: an upsert whose conflict
+   * branch writes only the rows whose `raw` differs, returning their ids.
+   */
+  private updateFor(n: number, columns: readonly string[]): Compiled {
+    let c = this.updates.get(n);
+    if (!c) {
+      const q = this.db
+        .insert(this.table)
+        .values(valueSlots(n, columns))
+        .onConflictDoUpdate({ target: this.table.id, set: this.set!, where: sql`${this.table.raw} IS DISTINCT FROM ${sql.raw(`excluded."${this.table.raw.name}"`)}` })
+        .returning({ id: this.table.id });
+      c = compile(this.sqlite, q);
+      c.stmt.pluck();
+      this.updates.set(n, c);
+    }
+    return c;
+  }
+
+  /** Which of `ids` are another stream's stubs (raw NULL): SQLite's RETURNING cannot tell. */
+  private stubsAmong(ids: readonly string[]): Set<string> {
+    let s = this.stubs.get(ids.length);
+    if (!s) {
+      const t = getTableConfig(this.table).name;
+      s = this.sqlite.prepare(`SELECT "id" FROM "${t}" WHERE "raw" IS NULL AND "id" IN (${ids.map(() => '?').join(', ')})`).pluck();
+      this.stubs.set(ids.length, s);
+    }
+    return new Set(s.all(...ids) as string[]);
   }
 
   upsert(rows: readonly InsertRow<T>[]): UpsertResult {
@@ -167,16 +197,16 @@ export class EntityUpserter<T extends SQLiteTable> {
       if (written) for (const id of insertedIds) written(id);
       if (insertedIds.length === part.length) continue;
       const inserted = new Set(insertedIds);
-      for (const row of part) {
-        if (inserted.has(row.id as string)) continue;
-        if (this.adopt && this.adopt.stmt.run(args(this.adopt, [row])).changes > 0) result.inserted++;
-        else if (this.update!.stmt.run(args(this.update!, [row])).changes > 0) result.updated++;
-        else {
-          result.unchanged++;
-          continue;
-        }
-        written?.(row.id as string);
+      const rest = part.filter((row) => !inserted.has(row.id as string));
+      const stubs = this.opts.adoptStubs ? this.stubsAmong(rest.map((row) => row.id as string)) : undefined;
+      const up = this.updateFor(rest.length, columns);
+      const changed = up.stmt.all(args(up, rest)) as string[];
+      for (const id of changed) {
+        if (stubs?.has(id)) result.inserted++;
+        else result.updated++;
+        written?.(id);
       }
+      result.unchanged += rest.length - changed.length;
     }
     return result;
   }
