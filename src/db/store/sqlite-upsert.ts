@@ -322,7 +322,8 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
       want.sort();
       if (have.every((k, i) => k === want[i])) return false;
     }
-    this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
+    // Nothing stored (every parent of a first full sync): no DELETE for nothing (as pg-writers.ts).
+    if (have.length > 0) this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
     if (full.length === 0) return true;
     this.write(full, columns!);
     return true;

@@ -92,8 +92,9 @@ const stream: StreamDef = {
         let pass: PassOutcome;
         try {
           pass = await syncChannel(ctx, s, ch.id, ch.hwm, (items) => writePage(ch.id, items));
-          const n = await mirrored(ch.id);
-          if (!pass.full && pass.totalCount !== null && n !== pass.totalCount) {
+          // Only an incremental pass is checked against totalCount: a full pass read every page.
+          const n = !pass.full && pass.totalCount !== null ? await mirrored(ch.id) : null;
+          if (n !== null && n !== pass.totalCount) {
             s.log.info({ channelId: ch.id, mirrored: n, totalCount: pass.totalCount }, 'message count disagrees; full pass of the channel');
             pass = await syncChannel(ctx, s, ch.id, null, (items) => writePage(ch.id, items));
           }
