@@ -38,6 +38,11 @@ interface Compiled {
 }
 
 function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; params: unknown[] } }): Compiled {
+  const q = planOf(query);
+  return { stmt: sqlite.prepare(q.sql), plan: q.plan };
+}
+
+function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): { sql: string; plan: Compiled['plan'] } {
   const q = query.toSQL();
   const plan = q.params.map((p): [number, string] | { value: unknown } => {
     // drizzle wraps a value bound to a column in a Param (value + the column's encoder).
@@ -48,7 +53,7 @@ function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; par
     }
     return { value: p instanceof Param ? p.encoder.mapToDriverValue(v) : v };
   });
-  return { stmt: sqlite.prepare(q.sql), plan };
+  return { sql: q.sql, plan };
 }
 
 function args(c: Compiled, rows: readonly AnyRow[]): unknown[] {
@@ -61,6 +66,57 @@ function args(c: Compiled, rows: readonly AnyRow[]): unknown[] {
 }
 
 const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
+
+type Step = Compiled['plan'][number];
+
+/**
+ * The n-row forms of one multi-row statement, from drizzle's 1- and 2-row compilations: the
+ * 2-row text must be the 1-row text with its row tuple repeated (checked, else drizzle builds each
+ * size). drizzle's compile per row count was 3 % of a full sync's CPU (pages end at any size).
+ */
+export class MultiRow {
+  private readonly byCount = new Map<number, Compiled>();
+  /** Undefined when drizzle's texts did not fit the pattern (each size is then compiled by drizzle). */
+  readonly template: { head: string; tuple: string; tail: string; before: Step[]; row: Step[]; after: Step[] } | undefined;
+
+  constructor(
+    private readonly sqlite: Database.Database,
+    private readonly build: (n: number) => { toSQL(): { sql: string; params: unknown[] } },
+    /** Statements returning one column, read as plain values. */
+    private readonly pluck = false,
+  ) {
+    const one = planOf(build(1)), two = planOf(build(2));
+    const k = two.plan.length - one.plan.length;
+    let cut = 0;
+    while (cut < one.sql.length && one.sql[cut] === two.sql[cut]) cut++;
+    const tupleLength = two.sql.length - one.sql.length - 2;
+    const tuple = two.sql.slice(cut + 2, cut + 2 + tupleLength);
+    const head = one.sql.slice(0, cut - tupleLength), tail = one.sql.slice(cut);
+    const a = head.split('?').length - 1;
+    const t = { head, tuple, tail, before: one.plan.slice(0, a), row: one.plan.slice(a, a + k), after: one.plan.slice(a + k) };
+    const same = (x: Step[], y: Step[]) => x.length === y.length && x.every((p, i) => JSON.stringify(p) === JSON.stringify(y[i]));
+    const ok = k > 0 && tupleLength > 0 && one.sql.slice(cut - tupleLength, cut) === tuple && two.sql === `${head}${tuple}, ${tuple}${tail}` && same(expand(t, 2), two.plan);
+    this.template = ok ? t : undefined;
+  }
+
+  for(n: number): Compiled {
+    let c = this.byCount.get(n);
+    if (!c) {
+      const t = this.template;
+      if (t) c = { stmt: this.sqlite.prepare(`${t.head}${Array.from({ length: n }, () => t.tuple).join(', ')}${t.tail}`), plan: expand(t, n) };
+      else c = compile(this.sqlite, this.build(n));
+      if (this.pluck) c.stmt.pluck();
+      this.byCount.set(n, c);
+    }
+    return c;
+  }
+}
+
+function expand(t: { before: Step[]; row: Step[]; after: Step[] }, n: number): Step[] {
+  const plan = [...t.before];
+  for (let i = 0; i < n; i++) for (const p of t.row) plan.push(Array.isArray(p) ? [p[0] + i, p[1]] : p);
+  return plan.concat(t.after);
+}
 
 /** `n` rows of placeholders for `columns`, as drizzle's insert().values() takes them. */
 function valueSlots(n: number, columns: readonly string[]): Record<string, unknown>[] {
@@ -108,8 +164,8 @@ class Columns {
  * columns of its first row. Synchronous: call inside a transaction.
  */
 export class EntityUpserter<T extends SQLiteTable> {
-  private readonly inserts = new Map<number, Compiled>();
-  private readonly updates = new Map<number, Compiled>();
+  private inserts: MultiRow | undefined;
+  private updates: MultiRow | undefined;
   private readonly stubs = new Map<number, Database.Statement>();
   private set: Record<string, unknown> | undefined;
   private chunk = 1;
@@ -141,13 +197,8 @@ export class EntityUpserter<T extends SQLiteTable> {
   }
 
   private insertFor(n: number, columns: readonly string[]): Compiled {
-    let c = this.inserts.get(n);
-    if (!c) {
-      c = compile(this.sqlite, this.db.insert(this.table).values(valueSlots(n, columns)).onConflictDoNothing().returning({ id: this.table.id }));
-      c.stmt.pluck();
-      this.inserts.set(n, c);
-    }
-    return c;
+    this.inserts ??= new MultiRow(this.sqlite, (k) => this.db.insert(this.table).values(valueSlots(k, columns)).onConflictDoNothing().returning({ id: this.table.id }), true);
+    return this.inserts.for(n);
   }
 
   /**
@@ -155,18 +206,13 @@ export class EntityUpserter<T extends SQLiteTable> {
    * branch writes only the rows whose `raw` differs, returning their ids.
    */
   private updateFor(n: number, columns: readonly string[]): Compiled {
-    let c = this.updates.get(n);
-    if (!c) {
-      const q = this.db
-        .insert(this.table)
-        .values(valueSlots(n, columns))
-        .onConflictDoUpdate({ target: this.table.id, set: this.set!, where: sql`${this.table.raw} IS DISTINCT FROM ${sql.raw(`excluded."${this.table.raw.name}"`)}` })
-        .returning({ id: this.table.id });
-      c = compile(this.sqlite, q);
-      c.stmt.pluck();
-      this.updates.set(n, c);
-    }
-    return c;
+    const where = sql`${this.table.raw} IS DISTINCT FROM ${sql.raw(`excluded."${this.table.raw.name}"`)}`;
+    this.updates ??= new MultiRow(
+      this.sqlite,
+      (k) => this.db.insert(this.table).values(valueSlots(k, columns)).onConflictDoUpdate({ target: this.table.id, set: this.set!, where }).returning({ id: this.table.id }),
+      true,
+    );
+    return this.updates.for(n);
   }
 
   /** Which of `ids` are another stream's stubs (raw NULL): SQLite's RETURNING cannot tell. */
@@ -266,7 +312,7 @@ function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
  */
 export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> & string> {
   private readonly del: Compiled;
-  private readonly inserts = new Map<number, Compiled>();
+  private inserts: MultiRow | undefined;
   private current: { stmt: Database.Statement; columns: readonly string[] } | undefined;
   private any: Database.Statement | undefined;
   private readonly columns: Columns;
@@ -285,13 +331,9 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
   }
 
   private insertFor(n: number, columns: readonly string[]): Compiled {
-    let c = this.inserts.get(n);
-    if (!c) {
-      const table: SQLiteTable = this.table;
-      c = compile(this.sqlite, this.db.insert(table).values(valueSlots(n, columns)).onConflictDoNothing());
-      this.inserts.set(n, c);
-    }
-    return c;
+    const table: SQLiteTable = this.table;
+    this.inserts ??= new MultiRow(this.sqlite, (k) => this.db.insert(table).values(valueSlots(k, columns)).onConflictDoNothing());
+    return this.inserts.for(n);
   }
 
   /** The stored child rows of `parentId` as comparable keys, in the writer's column order. */
