@@ -217,9 +217,9 @@ export class SqliteStore implements Store {
 
   /**
    * A savepoint per item, so that one failing item rolls back alone and fails its own caller.
-   * Each is one statement: savepoints of one name stack, ROLLBACK TO undoes the newest of the
-   * name, and COMMIT releases them all, so a RELEASE per item (half the batch's control
-   * statements) buys nothing. Nested transactions inside an item are savepoints above it.
+   * Released after each item: savepoints of one name left stacked until COMMIT would save the
+   * RELEASE statements, but keep SQLite's sub-journal growing through the batch, and measured
+   * no faster (bench/statements.ts, noisy on the shared machine).
    */
   private async runItems(batch: readonly { fn: () => Promise<unknown> }[], results: { ok: boolean; value: unknown }[]): Promise<void> {
     const parent = this.current()!;
@@ -229,9 +229,11 @@ export class SqliteStore implements Store {
       try {
         const value = await this.als.run(child, item.fn);
         await child.children;
+        this.run0('RELEASE item');
         results.push({ ok: true, value });
       } catch (err) {
         this.run0('ROLLBACK TO item');
+        this.run0('RELEASE item');
         results.push({ ok: false, value: err });
       } finally {
         child.open = false;
