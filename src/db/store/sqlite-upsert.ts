@@ -38,6 +38,11 @@ interface Compiled {
 }
 
 function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; params: unknown[] } }): Compiled {
+  const q = planOf(query);
+  return { stmt: sqlite.prepare(q.sql), plan: q.plan };
+}
+
+function planOf(query: { toSQL(): { sql: string; params: unknown[] } }): { sql: string; plan: Compiled['plan'] } {
   const q = query.toSQL();
   const plan = q.params.map((p): [number, string] | { value: unknown } => {
     // drizzle wraps a value bound to a column in a Param (value + the column's encoder).
@@ -48,7 +53,7 @@ function compile(sqlite: Database.Database, query: { toSQL(): { sql: string; par
     }
     return { value: p instanceof Param ? p.encoder.mapToDriverValue(v) : v };
   });
-  return { stmt: sqlite.prepare(q.sql), plan };
+  return { sql: q.sql, plan };
 }
 
 function args(c: Compiled, rows: readonly AnyRow[]): unknown[] {
@@ -61,6 +66,57 @@ function args(c: Compiled, rows: readonly AnyRow[]): unknown[] {
 }
 
 const slot = (row: number, col: string) => sql.placeholder(`${row}:${col}`);
+
+type Step = Compiled['plan'][number];
+
+/**
+ * The n-row forms of one multi-row statement, from drizzle's 1- and 2-row compilations: the
+ * 2-row text must be the 1-row text with its row tuple repeated (checked, else drizzle builds each
+ * size). drizzle's compile per row count was 3 % of a full sync's CPU (pages end at any size).
+ */
+export class MultiRow {
+  private readonly byCount = new Map<number, Compiled>();
+  /** Undefined when drizzle's texts did not fit the pattern (each size is then compiled by drizzle). */
+  readonly template: { head: string; tuple: string; tail: string; before: Step[]; row: Step[]; after: Step[] } | undefined;
+
+  constructor(
+    private readonly sqlite: Database.Database,
+    private readonly build: (n: number) => { toSQL(): { sql: string; params: unknown[] } },
+    /** Statements returning one column, read as plain values. */
+    private readonly pluck = false,
+  ) {
+    const one = planOf(build(1)), two = planOf(build(2));
+    const k = two.plan.length - one.plan.length;
+    let cut = 0;
+    while (cut < one.sql.length && one.sql[cut] === two.sql[cut]) cut++;
+    const tupleLength = two.sql.length - one.sql.length - 2;
+    const tuple = two.sql.slice(cut + 2, cut + 2 + tupleLength);
+    const head = one.sql.slice(0, cut - tupleLength), tail = one.sql.slice(cut);
+    const a = head.split('?').length - 1;
+    const t = { head, tuple, tail, before: one.plan.slice(0, a), row: one.plan.slice(a, a + k), after: one.plan.slice(a + k) };
+    const same = (x: Step[], y: Step[]) => x.length === y.length && x.every((p, i) => JSON.stringify(p) === JSON.stringify(y[i]));
+    const ok = k > 0 && tupleLength > 0 && one.sql.slice(cut - tupleLength, cut) === tuple && two.sql === `${head}${tuple}, ${tuple}${tail}` && same(expand(t, 2), two.plan);
+    this.template = ok ? t : undefined;
+  }
+
+  for(n: number): Compiled {
+    let c = this.byCount.get(n);
+    if (!c) {
+      const t = this.template;
+      if (t) c = { stmt: this.sqlite.prepare(`${t.head}${Array.from({ length: n }, () => t.tuple).join(', ')}${t.tail}`), plan: expand(t, n) };
+      else c = compile(this.sqlite, this.build(n));
+      if (this.pluck) c.stmt.pluck();
+      this.byCount.set(n, c);
+    }
+    return c;
+  }
+}
+
+function expand(t: { before: Step[]; row: Step[]; after: Step[] }, n: number): Step[] {
+  const plan = [...t.before];
+  for (let i = 0; i < n; i++) for (const p of t.row) plan.push(Array.isArray(p) ? [p[0] + i, p[1]] : p);
+  return plan.concat(t.after);
+}
 
 /** `n` rows of placeholders for `columns`, as drizzle's insert().values() takes them. */
 function valueSlots(n: number, columns: readonly string[]): Record<string, unknown>[] {
@@ -108,9 +164,10 @@ class Columns {
  * columns of its first row. Synchronous: call inside a transaction.
  */
 export class EntityUpserter<T extends SQLiteTable> {
-  private readonly inserts = new Map<number, Compiled>();
-  private update: Compiled | undefined;
-  private adopt: Compiled | undefined;
+  private inserts: MultiRow | undefined;
+  private updates: MultiRow | undefined;
+  private readonly stubs = new Map<number, Database.Statement>();
+  private set: Record<string, unknown> | undefined;
   private chunk = 1;
   private readonly columns: Columns;
   private readonly table: SQLiteTable & { id: SQLiteColumn; raw: SQLiteColumn };
@@ -128,26 +185,45 @@ export class EntityUpserter<T extends SQLiteTable> {
     this.columns = new Columns(table);
   }
 
-  /** Builds the statements from the first row's columns (once). */
+  /** The assignments of a changed row, from the first row's columns (once). */
   private prepare(columns: readonly string[]): void {
-    if (this.update) return;
+    if (this.set) return;
     this.chunk = rowsPerStatement(columns);
+    const cols = getTableColumns(this.table);
     const set: Record<string, unknown> = {};
-    for (const c of columns) if (c !== 'id') set[c] = slot(0, c);
+    for (const c of columns) if (c !== 'id') set[c] = sql.raw(`excluded."${cols[c]!.name}"`);
     Object.assign(set, this.opts.onChange ?? {});
-    const where = (cond: SQL) => this.db.update(this.table).set(set).where(and(eq(this.table.id, slot(0, 'id')), cond));
-    this.update = compile(this.sqlite, where(sql`${this.table.raw} IS NOT ${slot(0, 'raw')}`));
-    if (this.opts.adoptStubs) this.adopt = compile(this.sqlite, where(sql`${this.table.raw} IS NULL`));
+    this.set = set;
   }
 
   private insertFor(n: number, columns: readonly string[]): Compiled {
-    let c = this.inserts.get(n);
-    if (!c) {
-      c = compile(this.sqlite, this.db.insert(this.table).values(valueSlots(n, columns)).onConflictDoNothing().returning({ id: this.table.id }));
-      c.stmt.pluck();
-      this.inserts.set(n, c);
+    this.inserts ??= new MultiRow(this.sqlite, (k) => this.db.insert(this.table).values(valueSlots(k, columns)).onConflictDoNothing().returning({ id: this.table.id }), true);
+    return this.inserts.for(n);
+  }
+
+  /**
+   * The existing rows of a batch in one statement, not one UPDATE each: an upsert whose conflict
+   * branch writes only the rows whose `raw` differs, returning their ids.
+   */
+  private updateFor(n: number, columns: readonly string[]): Compiled {
+    const where = sql`${this.table.raw} IS DISTINCT FROM ${sql.raw(`excluded."${this.table.raw.name}"`)}`;
+    this.updates ??= new MultiRow(
+      this.sqlite,
+      (k) => this.db.insert(this.table).values(valueSlots(k, columns)).onConflictDoUpdate({ target: this.table.id, set: this.set!, where }).returning({ id: this.table.id }),
+      true,
+    );
+    return this.updates.for(n);
+  }
+
+  /** Which of `ids` are another stream's stubs (raw NULL): SQLite's RETURNING cannot tell. */
+  private stubsAmong(ids: readonly string[]): Set<string> {
+    let s = this.stubs.get(ids.length);
+    if (!s) {
+      const t = getTableConfig(this.table).name;
+      s = this.sqlite.prepare(`SELECT "id" FROM "${t}" WHERE "raw" IS NULL AND "id" IN (${ids.map(() => '?').join(', ')})`).pluck();
+      this.stubs.set(ids.length, s);
     }
-    return c;
+    return new Set(s.all(...ids) as string[]);
   }
 
   upsert(rows: readonly InsertRow<T>[]): UpsertResult {
@@ -167,16 +243,16 @@ export class EntityUpserter<T extends SQLiteTable> {
       if (written) for (const id of insertedIds) written(id);
       if (insertedIds.length === part.length) continue;
       const inserted = new Set(insertedIds);
-      for (const row of part) {
-        if (inserted.has(row.id as string)) continue;
-        if (this.adopt && this.adopt.stmt.run(args(this.adopt, [row])).changes > 0) result.inserted++;
-        else if (this.update!.stmt.run(args(this.update!, [row])).changes > 0) result.updated++;
-        else {
-          result.unchanged++;
-          continue;
-        }
-        written?.(row.id as string);
+      const rest = part.filter((row) => !inserted.has(row.id as string));
+      const stubs = this.opts.adoptStubs ? this.stubsAmong(rest.map((row) => row.id as string)) : undefined;
+      const up = this.updateFor(rest.length, columns);
+      const changed = up.stmt.all(args(up, rest)) as string[];
+      for (const id of changed) {
+        if (stubs?.has(id)) result.inserted++;
+        else result.updated++;
+        written?.(id);
       }
+      result.unchanged += rest.length - changed.length;
     }
     return result;
   }
@@ -236,7 +312,7 @@ function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
  */
 export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> & string> {
   private readonly del: Compiled;
-  private readonly inserts = new Map<number, Compiled>();
+  private inserts: MultiRow | undefined;
   private current: { stmt: Database.Statement; columns: readonly string[] } | undefined;
   private any: Database.Statement | undefined;
   private readonly columns: Columns;
@@ -255,13 +331,9 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
   }
 
   private insertFor(n: number, columns: readonly string[]): Compiled {
-    let c = this.inserts.get(n);
-    if (!c) {
-      const table: SQLiteTable = this.table;
-      c = compile(this.sqlite, this.db.insert(table).values(valueSlots(n, columns)).onConflictDoNothing());
-      this.inserts.set(n, c);
-    }
-    return c;
+    const table: SQLiteTable = this.table;
+    this.inserts ??= new MultiRow(this.sqlite, (k) => this.db.insert(table).values(valueSlots(k, columns)).onConflictDoNothing());
+    return this.inserts.for(n);
   }
 
   /** The stored child rows of `parentId` as comparable keys, in the writer's column order. */
@@ -292,7 +364,8 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
       want.sort();
       if (have.every((k, i) => k === want[i])) return false;
     }
-    this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
+    // Nothing stored (every parent of a first full sync): no DELETE for nothing (as pg-writers.ts).
+    if (have.length > 0) this.del.stmt.run(args(this.del, [{ [this.parentColumn]: parentId }]));
     if (full.length === 0) return true;
     this.write(full, columns!);
     return true;

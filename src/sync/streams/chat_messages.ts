@@ -53,7 +53,13 @@ const stream: StreamDef = {
     const mirrored = async (id: string) => Number((await count.get({ id }))?.n ?? 0);
     const liveIds = store.prepare<{ id: string }>(sql`SELECT id FROM chat_messages WHERE channel_id = ${p('id')} AND deleted_at IS NULL`);
     const channelLmt = store.prepare<{ lmt: string | null }>(sql`SELECT last_message_time AS lmt FROM communication_channels WHERE id = ${p('id')}`);
-    const done = store.prepare(sql`UPDATE communication_channels SET messages_synced_lmt = ${p('lmt')}, messages_synced_at = ${p('at')} WHERE id = ${p('id')}`);
+    const doneSql = sql`UPDATE communication_channels SET messages_synced_lmt = ${p('lmt')}, messages_synced_at = ${p('at')} WHERE id = ${p('id')}`;
+    const done = store.prepare(doneSql);
+    // After a complete full pass the cursor's UPDATE also counts the channel's live messages
+    // (RETURNING a subquery: SQLite ≥ 3.35 and PostgreSQL), one statement a channel, not two.
+    const doneCounting = store.prepare<{ n: number }>(
+      sql`${doneSql} RETURNING (SELECT count(*) FROM chat_messages m WHERE m.channel_id = communication_channels.id AND m.deleted_at IS NULL) AS n`,
+    );
     const undelete = await undeleter(ctx, 'chat_messages');
     const removeProvisional = store.prepare(sql`DELETE FROM chat_messages WHERE id = ${p('id')}`);
     const channels = new SoftDeletes(ctx, s, 'communication_channels', 'chat history');
@@ -92,8 +98,9 @@ const stream: StreamDef = {
         let pass: PassOutcome;
         try {
           pass = await syncChannel(ctx, s, ch.id, ch.hwm, (items) => writePage(ch.id, items));
-          const n = await mirrored(ch.id);
-          if (!pass.full && pass.totalCount !== null && n !== pass.totalCount) {
+          // Only an incremental pass is checked against totalCount: a full pass read every page.
+          const n = !pass.full && pass.totalCount !== null ? await mirrored(ch.id) : null;
+          if (n !== null && n !== pass.totalCount) {
             s.log.info({ channelId: ch.id, mirrored: n, totalCount: pass.totalCount }, 'message count disagrees; full pass of the channel');
             pass = await syncChannel(ctx, s, ch.id, null, (items) => writePage(ch.id, items));
           }
@@ -112,9 +119,12 @@ const stream: StreamDef = {
           );
           return;
         }
+        const retire = pass.full && pass.complete;
         await store.batched(async () => {
+          const cursor = { lmt: ch.lmt, at: new Date().toISOString(), id: ch.id };
+          const live = retire ? Number((await doneCounting.get(cursor))?.n ?? 0) : (await done.run(cursor), 0);
           // A full pass that saw the whole history, unchanged, may retire messages the API no longer has.
-          if (pass.full && pass.complete && (await mirrored(ch.id)) > pass.seen.size) {
+          if (retire && live > pass.seen.size) {
             for (const { id } of await liveIds.all({ id: ch.id })) {
               if (pass.seen.has(id)) continue;
               // A sent message's stand-in (src/writes/reflect.ts) is ours, not the API's: the real
@@ -123,7 +133,6 @@ const stream: StreamDef = {
               else messages.stage(id, 'not in a complete pass of its channel');
             }
           }
-          await done.run({ lmt: ch.lmt, at: new Date().toISOString(), id: ch.id });
         });
       },
     }, s.upstream);
