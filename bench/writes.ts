@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startWriteQueue } from '../jobs/writes.js';
 import { loadConfig } from '../src/config.js';
 import { openMirror } from '../src/db/connection.js';
@@ -192,4 +193,18 @@ export async function benchWrites(
 
 async function cleanup(url: string, prefix: string): Promise<void> {
   await deletePrefix(url, prefix);
+}
+
+// `npx tsx bench/writes.ts [runs] [auto|local|redis]`: this bench alone, without the whole suite.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const runs = Number(process.argv[2]) || 1;
+  const limiter = (process.argv[3] ?? 'auto') as 'auto' | 'local' | 'redis';
+  for (let i = 0; i < runs; i++) {
+    const r = await benchWrites({ limiter });
+    const per = r.perSecond.join(' ');
+    console.log(
+      `writes ${r.limiter}: ${r.writesPerSecond.toFixed(1)}/s of ${r.simRateLimit}/s = ${r.ratio.toFixed(3)}, 429s ${(r.share429 * 100).toFixed(2)} %, ` +
+        `first write ${r.firstWriteMs} ms, steady ${r.steadyRatio.toFixed(3)}, learned ${r.learnedRate?.toFixed(1)} (ceiling ${r.learnedCeiling?.toFixed(1)}) | ${per}`,
+    );
+  }
 }

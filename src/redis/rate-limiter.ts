@@ -3,6 +3,7 @@ import { errorMessage } from '../errors.js';
 import { AimdController, parseAimdState, type AimdState, type LearnedRate, type RateLimitSnapshot } from '../leeloo/aimd.js';
 import { AUTO_TOLERANCE_MS, SerialGate, sleep, TokenBucketRateLimiter, type RateLimiter } from '../leeloo/rate-limit.js';
 import type { Logger } from '../log.js';
+import { INIT, PENALIZE, RESERVE, SENT, UPDATE } from './rate-limiter-lua.js';
 
 /*
  * One API budget for every worker process that shares the Redis, so adding workers never adds
@@ -17,90 +18,11 @@ import type { Logger } from '../log.js';
  * at most once per interval whatever the number of workers.
  */
 
-// KEYS[1] tat, KEYS[2] pause-until, KEYS[3] (auto mode) the shared rate. ARGV[1] interval ms,
-// ARGV[2] tolerance ms, ARGV[3] (auto mode) the tolerance in ms (as AutoRateLimiter's).
-// Returns {kind, ms, rate} as strings (Lua numbers would be truncated to integers):
-//   kind 0: a permit is reserved, send after `ms`; kind 1: paused, ask again after `ms`.
-const RESERVE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local rate = ''
-if KEYS[3] then
-  rate = redis.call('GET', KEYS[3]) or ''
-  local r = tonumber(rate)
-  if r and r > 0 then
-    interval = 1000 / r
-    tolerance = math.min(tonumber(ARGV[3]), 2 * interval)
-  end
-end
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return {'1', tostring(paused - now), rate} end
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(tat, now)
-local newTat = start + interval
-redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now + tolerance) + 1000)
-if KEYS[4] then
-  -- Permits per 10 ms of release time, so a 429 can be told what every process sent before it.
-  local slot = math.floor(math.max(now, start - tolerance) / 10)
-  redis.call('HINCRBY', KEYS[4], slot, 1)
-  redis.call('HDEL', KEYS[4], slot - 300)
-  redis.call('PEXPIRE', KEYS[4], 5000)
-end
-return {'0', tostring(start - tolerance - now), rate}
-`;
-
-// KEYS[1] the permit counts of RESERVE. ARGV[1] how long ago the refused request was sent (ms).
-// Returns the permits released by all processes in the second before it, as a string.
-const SENT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local last = math.floor((now - tonumber(ARGV[1])) / 10) - 1
-local n = 0
-for slot = last - 99, last do n = n + tonumber(redis.call('HGET', KEYS[1], slot) or '0') end
-return tostring(n)
-`;
-
-// KEYS[1] AIMD state (JSON), KEYS[2] rate. ARGV[1] initial JSON, ARGV[2] its rate, ARGV[3] ttl ms.
-// The first process to arrive seeds the shared state; later ones (and restarts) adopt it.
-const INIT = `
-local cur = redis.call('GET', KEYS[1])
-if cur then return cur end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return ARGV[1]
-`;
-
-// KEYS as INIT. ARGV[1] the JSON the change was computed from, ARGV[2] new JSON, ARGV[3] its
-// rate, ARGV[4] ttl ms. Returns {1, new} when applied, {0, current} when another process changed
-// it first (or it vanished: then it is written, a Redis flush must not stop learning).
-const UPDATE = `
-local cur = redis.call('GET', KEYS[1])
-if cur and cur ~= ARGV[1] then return {'0', cur} end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
-return {'1', ARGV[2]}
-`;
+/** How far back a late ask may take a missed slot (RESERVE, auto mode; at most 3 intervals). */
+const CATCH_UP_MS = 100;
 
 /** The learned rate outlives quiet weeks, not forever (the API's limit may change meanwhile). */
 const STATE_TTL_MS = 30 * 24 * 3600 * 1000;
-
-// KEYS[1] tat, KEYS[2] pause-until. ARGV[1] pause ms, ARGV[2] tolerance ms.
-// Pushes the pause end and the next permit past it, so the restart is paced, not a burst.
-const PENALIZE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local untilMs = now + tonumber(ARGV[1])
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if untilMs > paused then
-  redis.call('SET', KEYS[2], tostring(untilMs), 'PX', math.ceil(tonumber(ARGV[1])) + 1000)
-end
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local newTat = math.max(tat, untilMs + tonumber(ARGV[2]))
-redis.call('SET', KEYS[1], tostring(newTat), 'PX', math.ceil(newTat - now) + 1000)
-return 1
-`;
 
 export interface RedisRateLimiterOptions {
   /**
@@ -274,7 +196,7 @@ export class RedisRateLimiter implements RateLimiter {
       const asked = performance.now();
       try {
         const [k, m, r] = (this.controller
-          ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS)
+          ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS, CATCH_UP_MS)
           : await this.opts.redis.eval(RESERVE, 2, ...this.keys, this.interval, this.tolerance)) as [string, string, string];
         kind = Number(k);
         ms = Number(m);
