@@ -1,18 +1,19 @@
 /**
- * `enqueue` and `outbox`: exit codes, output, one-line errors that name the option. Only SQLite is
- * touched (no Redis, no API). Commands run in-process with process.exit trapped (a child process
+ * `enqueue` and `outbox`: exit codes, output, one-line errors that name the option, on both
+ * backends. Only the database is touched (no Redis, no API). Commands run in-process with process.exit trapped (a child process
  * per command costs a second of tsx start-up each); one run goes through a real child process.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openMirror } from '../../src/db/connection.js';
+import { sql } from 'drizzle-orm';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { openStore } from '../../src/db/store/index.js';
 import { usageExits } from '../../src/cli/common.js';
 import { enqueueCommand } from '../../src/cli/enqueue.js';
 import { outboxCommand } from '../../src/cli/outbox.js';
 import { outputOf } from '../helpers/cli.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, useBackendDb } from '../helpers/backends.js';
 
 const ENTRY = fileURLToPath(new URL('./cli-entry.ts', import.meta.url));
 
@@ -26,13 +27,13 @@ const O = '5e2825e081fbca000d8596e4';
 const C = '5e42be688d4fff000cafe5cc';
 const VIP = '595f5d522a934035decc093d';
 
-describe('enqueue and outbox commands', () => {
-  const db = tempDbPath();
+describe.each(BACKENDS)('enqueue and outbox commands (%s)', (backend) => {
+  const db = useBackendDb(backend);
 
   function spawnCli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return outputOf(
       spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], {
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.path, LOG_LEVEL: 'silent' },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: db.url, LOG_LEVEL: 'silent' },
         stdio: ['ignore', 'pipe', 'pipe'],
       }),
     );
@@ -47,7 +48,7 @@ describe('enqueue and outbox commands', () => {
     const exit = vi.spyOn(process, 'exit').mockImplementation((code?: string | number | null) => {
       throw new Exit(Number(code ?? 0));
     });
-    process.env.DATABASE_URL = db.path;
+    process.env.DATABASE_URL = db.url;
     const program = new Command('leeloo-sync');
     program.configureOutput({ writeOut: (s) => (stdout += s), writeErr: (s) => (stderr += s) });
     program.addCommand(enqueueCommand());
@@ -65,21 +66,17 @@ describe('enqueue and outbox commands', () => {
     }
     return { code, stdout, stderr };
   }
-  const rows = () => {
-    const m = openMirror(db.path);
-    try {
-      return m.sqlite.prepare('SELECT id, kind, target_id, payload, status FROM outbound_writes ORDER BY id').all() as { id: number; kind: string; target_id: string; payload: string; status: string }[];
-    } finally {
-      m.close();
-    }
-  };
+  const rows = () => db.rows<{ id: number; kind: string; target_id: string; payload: string; status: string }>('SELECT id, kind, target_id, payload, status FROM outbound_writes ORDER BY id');
 
-  beforeAll(() => {
-    const m = openMirror(db.path);
-    m.sqlite.prepare("INSERT INTO tags (id, name, raw, synced_at) VALUES (?, 'vip', '{}', '2024-01-01T00:00:00.000Z')").run(VIP);
-    m.close();
+  beforeAll(async () => {
+    // Opening the store migrates the empty database, as the commands' own open would.
+    const store = await openStore(db.url);
+    try {
+      await store.run(sql`INSERT INTO tags (id, name, raw, synced_at) VALUES (${VIP}, 'vip', '{}', '2024-01-01T00:00:00.000Z')`);
+    } finally {
+      await store.close();
+    }
   });
-  afterAll(() => db.cleanup());
 
   it('refuses bad input with exit code 2 and the option it came from, storing nothing', async () => {
     const cases: [string[], RegExp][] = [
@@ -103,7 +100,7 @@ describe('enqueue and outbox commands', () => {
       expect(r.stderr).toMatch(cases[i]![1]);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     });
-    expect(rows()).toEqual([]);
+    expect(await rows()).toEqual([]);
   });
 
   it('enqueues each request as a pending row; outbox lists, shows, cancels and retries', async () => {
@@ -118,7 +115,7 @@ describe('enqueue and outbox commands', () => {
     const dup = await cli('enqueue', 'send-message', '--channel', C, '--text', 'hi', '--idempotency-key', 'promo-1');
     expect(dup).toMatchObject({ code: 2, stderr: expect.stringMatching(/--idempotency-key: "promo-1" was already used by write #3 \(pending\)/) });
 
-    expect(rows().map((r) => [r.kind, r.target_id, JSON.parse(r.payload), r.status])).toEqual([
+    expect((await rows()).map((r) => [r.kind, r.target_id, JSON.parse(r.payload), r.status])).toEqual([
       ['add-tag', P, { tag_id: VIP }, 'pending'],
       ['update-order', O, { status: 'RESOLVED', price: 100, currency: 'USD' }, 'pending'],
       ['send-template', C, { template_id: O, variables: { name: 'Ann', code: 'A=1' } }, 'pending'],

@@ -3,38 +3,41 @@
  * logic: permanent errors, ambiguity, verification after an interrupted attempt, 429 accounting,
  * attempt limits, rows inserted by SQL.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Mirror } from '../../src/db/connection.js';
 import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
 import type { Simulator } from '../../src/sim/index.js';
 import { deliver, type DeliveryOutcome } from '../../src/writes/deliver.js';
 import { enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
-import { simEnv, tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, useBackendDb } from '../helpers/backends.js';
+import { simEnv } from '../helpers/mirror.js';
 import { requests, syncedCompany, type Fixtures } from './fixtures.js';
 
 const ADD_TAG = 'PUT /api/v2/people/:id/add-tag';
 const SEND = 'POST /api/v2/messages/send-message';
 const opts = { maxAttempts: 4, backoff: { baseMs: 1000, maxMs: 8000 } };
 
-describe('deliver', () => {
+describe.each(BACKENDS)('deliver (%s)', (backend) => {
   let sim: Simulator;
-  let mirror: Mirror;
   let store: Store;
   let client: LeelooClient;
   let fx: Fixtures;
-  const db = tempDbPath();
+  const db = useBackendDb(backend);
+  /** A row inserted by SQL, as a SQL user would, bypassing enqueueWrite's checks. */
+  const ins = async (kind: string, target: string, payload: string) =>
+    Number((await store.get<{ id: number }>(sql`INSERT INTO outbound_writes (kind, target_id, payload) VALUES (${kind}, ${target}, ${payload}) RETURNING id`))!.id);
+  const tagsOf = async (person: string) => (await store.all<{ tag: string }>(sql`SELECT tag FROM person_tags WHERE person_id = ${person} ORDER BY tag`)).map((r) => r.tag);
 
   beforeAll(async () => {
-    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 21, people: 60 }, ['tags', 'people', 'communication_channels', 'orders']));
-    client = createClientFromEnv(simEnv(sim, db.path), { logger: silentLogger });
+    ({ sim, store, fx } = await syncedCompany(db.url, { seed: 21, people: 60 }, ['tags', 'people', 'communication_channels', 'orders']));
+    client = createClientFromEnv(simEnv(sim, db.url), { logger: silentLogger });
   });
   afterAll(async () => {
-    await client.close();
-    mirror.close();
-    await sim.close();
-    db.cleanup();
+    await client?.close();
+    await store?.close();
+    await sim?.close();
   });
   beforeEach(() => sim.setKnobs({ faultRate: 0, faultKinds: ['5xx', '429', 'truncated', 'drop', 'slow'] }));
 
@@ -76,7 +79,7 @@ describe('deliver', () => {
     await retryWrite(store, row.id);
     expect(await deliver(store, client, row.id, opts)).toMatchObject({ outcome: 'succeeded', verified: false });
     expect(requests(sim, SEND) - before).toBe(2);
-    const local = mirror.sqlite.prepare('SELECT channel_id, text, type FROM chat_messages WHERE id = ?').get(`outbox-${row.id}`);
+    const local = await store.get(sql`SELECT channel_id, text, type FROM chat_messages WHERE id = ${`outbox-${row.id}`}`);
     expect(local).toEqual({ channel_id: channel, text: 'are you still interested?', type: 'YOUR_MESSAGE' });
   });
 
@@ -114,7 +117,7 @@ describe('deliver', () => {
     const comment = await enqueueWrite(store, { kind: 'add-comment', target: p!.person, payload: { text: 'note' } });
     // What a SIGKILL right after the request left looks like: the request applied, the row in flight.
     await client.addTag(p!.person, p!.tag.id);
-    mirror.sqlite.prepare("UPDATE outbound_writes SET attempts = 1, inflight_at = '2020-01-01T00:00:00.000Z dead' WHERE id IN (?, ?)").run(tagRow.id, comment.id);
+    await store.run(sql`UPDATE outbound_writes SET attempts = 1, inflight_at = '2020-01-01T00:00:00.000Z dead' WHERE id IN (${tagRow.id}, ${comment.id})`);
     const tagsBefore = requests(sim, ADD_TAG);
     const commentsBefore = requests(sim, 'PUT /api/v2/people/:id/add-comment');
     expect(await deliver(store, client, tagRow.id, opts)).toMatchObject({ outcome: 'succeeded', verified: true });
@@ -123,7 +126,7 @@ describe('deliver', () => {
     expect(requests(sim, 'PUT /api/v2/people/:id/add-comment')).toBe(commentsBefore);
     expect(await getWrite(store, comment.id)).toMatchObject({ status: 'ambiguous', attempts: 1, inflight_at: null });
     // The mirror shows the tag, as it would for a sent one.
-    expect(mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? AND tag = ?').get(p!.person, p!.tag.name)).toBeDefined();
+    expect(await tagsOf(p!.person)).toContain(p!.tag.name);
   });
 
   it('a 429 waits for Retry-After and does not count as an attempt', async () => {
@@ -150,30 +153,27 @@ describe('deliver', () => {
 
   it("a SQL row cannot carry the worker's internal fields: tag_name is refused, and the name always comes from the mirror", async () => {
     const [p] = fx.missingTagPairs(1);
-    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
-    const tagsOf = () => mirror.sqlite.prepare('SELECT tag FROM person_tags WHERE person_id = ? ORDER BY tag').pluck().all(p!.person) as string[];
     const before = requests(sim, ADD_TAG);
-    const injected = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id, tag_name: 'injected-name' })));
+    const injected = await ins('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id, tag_name: 'injected-name' }));
     expect(await deliver(store, client, injected, opts)).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/^tag_name: is not a field of this operation \(its fields: tag, tag_id\)$/) });
     expect(requests(sim, ADD_TAG)).toBe(before);
-    expect(tagsOf()).not.toContain('injected-name');
+    expect(await tagsOf(p!.person)).not.toContain('injected-name');
 
-    const byId = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id })));
+    const byId = await ins('add-tag', p!.person, JSON.stringify({ tag_id: p!.tag.id }));
     expect(await deliver(store, client, byId, opts)).toMatchObject({ outcome: 'succeeded' });
-    expect(tagsOf()).toContain(p!.tag.name);
-    expect(tagsOf()).not.toContain('injected-name');
+    expect(await tagsOf(p!.person)).toContain(p!.tag.name);
+    expect(await tagsOf(p!.person)).not.toContain('injected-name');
     // What enqueueWrite stores carries no internal field either.
     const row = await enqueueWrite(store, { kind: 'remove-tag', target: p!.person, payload: { tag: p!.tag.name } });
     expect(JSON.parse(row.payload)).toEqual({ tag_id: p!.tag.id });
   });
 
   it('an oversized SQL row ends failed naming the field and its limit, and is never sent', async () => {
-    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
     const all = () => Object.values(sim.requestCounts()).reduce((a, n) => a + n, 0);
     const before = all();
-    const huge = Number(ins.get('add-comment', fx.people[0]!.id, JSON.stringify({ text: 'x'.repeat(20 * 1024 * 1024) })));
-    const long = Number(ins.get('send-message', fx.channels[0]!.id, JSON.stringify({ text: 'é'.repeat(4097) })));
-    const nested = Number(ins.get('send-template', fx.channels[0]!.id, JSON.stringify({ template_id: fx.people[0]!.id, variables: { name: { first: 'Ann' } } })));
+    const huge = await ins('add-comment', fx.people[0]!.id, JSON.stringify({ text: 'x'.repeat(20 * 1024 * 1024) }));
+    const long = await ins('send-message', fx.channels[0]!.id, JSON.stringify({ text: 'é'.repeat(4097) }));
+    const nested = await ins('send-template', fx.channels[0]!.id, JSON.stringify({ template_id: fx.people[0]!.id, variables: { name: { first: 'Ann' } } }));
     const d = await deliver(store, client, huge, opts);
     expect(d).toMatchObject({ outcome: 'failed', error: 'text: must be at most 10000 characters (got 20971520)' });
     expect(await getWrite(store, huge)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'text: must be at most 10000 characters (got 20971520)' });
@@ -183,24 +183,26 @@ describe('deliver', () => {
   });
 
   it('rows inserted by SQL with bad input end failed with the message, without a request; cancelled rows are skipped', async () => {
-    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
-    const bad = [
-      [ins.get('add-tag', fx.people[0]!.id, '{"tag":"no such tag"}'), /^tag: unknown tag "no such tag"/],
-      [ins.get('update-order', fx.manualOrders[0]!.id, '{"status":"PAID"}'), /^status: must be RESOLVED or REJECTED/],
-      [ins.get('send-message', 'not-an-id', '{"text":"x"}'), /^channel \(target_id\): must be a 24-hex id/],
-      [ins.get('update-person', fx.people[0]!.id, '{"phone":"0669991876"}'), /^phone: must be "\+" followed by/],
-      [ins.get('add-comment', fx.people[0]!.id, 'not json'), /^payload: is not valid JSON/],
-      [ins.get('tag-person', fx.people[0]!.id, '{}'), /^kind: unknown operation "tag-person"/],
-    ] as const;
+    const bad: [number, RegExp][] = [
+      [await ins('add-tag', fx.people[0]!.id, '{"tag":"no such tag"}'), /^tag: unknown tag "no such tag"/],
+      [await ins('update-order', fx.manualOrders[0]!.id, '{"status":"PAID"}'), /^status: must be RESOLVED or REJECTED/],
+      [await ins('send-message', 'not-an-id', '{"text":"x"}'), /^channel \(target_id\): must be a 24-hex id/],
+      [await ins('update-person', fx.people[0]!.id, '{"phone":"0669991876"}'), /^phone: must be "\+" followed by/],
+      [await ins('tag-person', fx.people[0]!.id, '{}'), /^kind: unknown operation "tag-person"/],
+    ];
+    // A payload that is not JSON: SQLite stores the text and the worker refuses it; PostgreSQL's
+    // jsonb column refuses it at the INSERT (docs/schema.md: jsonb vs JSON text).
+    if (backend === 'sqlite') bad.push([await ins('add-comment', fx.people[0]!.id, 'not json'), /^payload: is not valid JSON/]);
+    else await expect(ins('add-comment', fx.people[0]!.id, 'not json')).rejects.toThrow(/invalid input syntax for type json/);
     const total = () => Object.entries(sim.requestCounts()).filter(([k]) => !k.startsWith('GET')).reduce((a, [, n]) => a + n, 0);
     const before = total();
     for (const [id, msg] of bad) {
-      const d = await deliver(store, client, Number(id), opts);
+      const d = await deliver(store, client, id, opts);
       expect(d).toMatchObject({ outcome: 'failed', error: expect.stringMatching(msg) });
-      expect(await getWrite(store, Number(id))).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringMatching(msg) });
+      expect(await getWrite(store, id)).toMatchObject({ status: 'failed', attempts: 0, last_error: expect.stringMatching(msg) });
     }
-    const cancelled = Number(ins.get('send-message', fx.channels[0]!.id, '{"text":"never"}'));
-    mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'cancelled' WHERE id = ?").run(cancelled);
+    const cancelled = await ins('send-message', fx.channels[0]!.id, '{"text":"never"}');
+    await store.run(sql`UPDATE outbound_writes SET status = 'cancelled' WHERE id = ${cancelled}`);
     expect(await deliver(store, client, cancelled, opts)).toEqual({ outcome: 'skipped', status: 'cancelled' });
     expect(total()).toBe(before);
   });

@@ -1,9 +1,8 @@
 import { expect } from 'vitest';
-import type { Mirror } from '../../src/db/connection.js';
-import type { SqliteStore } from '../../src/db/store/sqlite.js';
+import type { Store } from '../../src/db/store/types.js';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import type { SyncOptions } from '../../src/sync/engine.js';
-import { failures, syncWith } from '../helpers/mirror.js';
+import { failures, syncStore } from '../helpers/mirror.js';
 
 type Obj = Record<string, unknown>;
 
@@ -59,17 +58,17 @@ export function requests(sim: Simulator, key: string): number {
 export type Fixtures = ReturnType<typeof simFixtures>;
 
 /**
- * A simulated company, a mirror at `dbPath` synced from it (`streams`, or all of them), and the
- * entities to aim writes at. `store` (what the outbox speaks to) shares `mirror`'s connection,
- * which the tests read and change with raw SQL, as a SQL user would.
+ * A simulated company, a mirror at `databaseUrl` (a SQLite path or a postgres:// URL) synced from
+ * it (`streams`, or all of them), and the entities to aim writes at. `store` (what the outbox
+ * speaks to) stays open: the tests read and change the mirror through it with SQL, as a SQL user would.
  */
 export async function syncedCompany(
-  dbPath: string,
+  databaseUrl: string,
   sim: Parameters<typeof startSimulator>[0],
   streams?: SyncOptions['streams'],
-): Promise<{ sim: Simulator; mirror: Mirror; store: SqliteStore; fx: Fixtures }> {
+): Promise<{ sim: Simulator; store: Store; fx: Fixtures }> {
   const started = await startSimulator(sim);
-  const r = await syncWith(started, dbPath, streams ? { streams } : {});
+  const r = await syncStore(started, databaseUrl, streams ? { streams } : {});
   expect(failures(r.result)).toEqual([]);
-  return { sim: started, mirror: r.mirror, store: r.store, fx: simFixtures(started) };
+  return { sim: started, store: r.store, fx: simFixtures(started) };
 }

@@ -2,9 +2,9 @@
  * The whole write path against the simulator and a real Redis (REDIS_URL, a key prefix of this
  * file's own): outbox → relay → BullMQ → deliver → API → mirror.
  */
+import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIdOf, startWriteQueue, type WriteQueueHandle } from '../../jobs/writes.js';
-import type { Mirror } from '../../src/db/connection.js';
 import type { Store } from '../../src/db/store/types.js';
 import { createClientFromEnv, type ClientEvent, type LeelooClient } from '../../src/leeloo/client.js';
 import { silentLogger } from '../../src/log.js';
@@ -12,27 +12,27 @@ import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { cancelWrite, enqueueWrite, getWrite, retryWrite, type OutboxRow } from '../../src/writes/outbox.js';
 import type { WriteRequest } from '../../src/writes/validate.js';
 import { expectMirrorMatches } from '../helpers/expect-mirror.js';
-import { failures, simEnv, syncWith, tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, useBackendDb } from '../helpers/backends.js';
+import { failures, simEnv, syncStore } from '../helpers/mirror.js';
 import { requests, simFixtures, syncedCompany, type Fixtures } from './fixtures.js';
 import { REDIS_URL, cleanPrefix, uniquePrefix, waitFinal, waitFor } from './helpers.js';
 
 type Obj = Record<string, unknown>;
 
-describe('write queue (BullMQ + simulator)', () => {
+describe.each(BACKENDS)('write queue (BullMQ + simulator, %s)', (backend) => {
   let sim: Simulator;
-  let mirror: Mirror;
   let store: Store;
   let client: LeelooClient;
   let h: WriteQueueHandle;
   let fx: Fixtures;
   const outcomes: string[] = [];
   const events: (ClientEvent & { at: number })[] = [];
-  const db = tempDbPath();
+  const db = useBackendDb(backend);
   const prefix = uniquePrefix('queue');
 
   beforeAll(async () => {
-    ({ sim, mirror, store, fx } = await syncedCompany(db.path, { seed: 31, people: 80 }));
-    const env = simEnv(sim, db.path, { WRITE_MAX_ATTEMPTS: '5' });
+    ({ sim, store, fx } = await syncedCompany(db.url, { seed: 31, people: 80 }));
+    const env = simEnv(sim, db.url, { WRITE_MAX_ATTEMPTS: '5' });
     client = createClientFromEnv(env, { logger: silentLogger, onEvent: (e) => events.push({ ...e, at: Date.now() }) });
     h = await startWriteQueue({
       connection: { url: REDIS_URL, maxRetriesPerRequest: null },
@@ -49,10 +49,9 @@ describe('write queue (BullMQ + simulator)', () => {
   afterAll(async () => {
     await h?.close();
     await client?.close();
-    mirror?.close();
+    await store?.close();
     await sim?.close();
     await cleanPrefix(REDIS_URL, prefix);
-    db.cleanup();
   });
 
   const run = async (req: WriteRequest): Promise<OutboxRow> => {
@@ -61,21 +60,21 @@ describe('write queue (BullMQ + simulator)', () => {
     expect(done, done.last_error ?? '').toMatchObject({ status: 'succeeded', attempts: 1 });
     return done;
   };
-  const q = (sql: string, ...p: unknown[]) => mirror.sqlite.prepare(sql).get(...p) as Obj | undefined;
+  const q = (query: SQL) => store.get<Obj>(query);
 
   it('every operation changes the simulated company, and the mirror shows it at once', async () => {
     const [p1, p2] = fx.people;
     const tag = fx.tags.find((t) => !p1!.tags.includes(t.name))!;
     await run({ kind: 'add-tag', target: p1!.id, payload: { tag: tag.name } });
     expect(fx.tagsOf(p1!.id)).toContain(tag.name);
-    expect(q('SELECT 1 AS y FROM person_tags WHERE person_id = ? AND tag = ?', p1!.id, tag.name)).toEqual({ y: 1 });
-    expect(JSON.parse(q('SELECT tags FROM people WHERE id = ?', p1!.id)!.tags as string)).toContain(tag.name);
+    expect(await q(sql`SELECT 1 AS y FROM person_tags WHERE person_id = ${p1!.id} AND tag = ${tag.name}`)).toEqual({ y: 1 });
+    expect(JSON.parse((await q(sql`SELECT tags FROM people WHERE id = ${p1!.id}`))!.tags as string)).toContain(tag.name);
 
     const tagged = fx.people.find((p) => p.tags.length > 0)!;
     const gone = tagged.tags[0]!;
     await run({ kind: 'remove-tag', target: tagged.id, payload: { tag: gone } });
     expect(fx.tagsOf(tagged.id)).not.toContain(gone);
-    expect(q('SELECT 1 FROM person_tags WHERE person_id = ? AND tag = ?', tagged.id, gone)).toBeUndefined();
+    expect(await q(sql`SELECT 1 FROM person_tags WHERE person_id = ${tagged.id} AND tag = ${gone}`)).toBeUndefined();
 
     const comment = await run({ kind: 'add-comment', target: p2!.id, payload: { text: 'Asked for a discount; call back Monday' } });
     const stored = sim.store.comments(p2!.id).at(-1)!;
@@ -86,15 +85,15 @@ describe('write queue (BullMQ + simulator)', () => {
     const d2 = (sim.store.personDetail(p2!.id) as { data: Obj }).data;
     expect(d2).toMatchObject({ phone: '+380669991876', email: 'new@example.com' });
     expect(d2.custom_fields).toContainEqual({ type: 'KEYWORD', name: 'city', value: 'Lviv' });
-    expect(q('SELECT phone, email FROM people WHERE id = ?', p2!.id)).toEqual({ phone: '+380669991876', email: 'new@example.com' });
-    expect(q("SELECT type, value FROM custom_fields WHERE person_id = ? AND name = 'city'", p2!.id)).toEqual({ type: 'KEYWORD', value: 'Lviv' });
+    expect(await q(sql`SELECT phone, email FROM people WHERE id = ${p2!.id}`)).toEqual({ phone: '+380669991876', email: 'new@example.com' });
+    expect(await q(sql`SELECT type, value FROM custom_fields WHERE person_id = ${p2!.id} AND name = 'city'`)).toEqual({ type: 'KEYWORD', value: 'Lviv' });
 
     const lgt = fx.leadgentools[0]!;
     const created = await run({ kind: 'create-person', target: lgt.id, payload: { name: 'Feliks', email: 'feliks@example.com', phone: '+380953066789' } });
     const answer = JSON.parse(created.api_response!) as { id: string; person_id: string };
     expect((sim.store.personDetail(answer.person_id) as { data: Obj }).data).toMatchObject({ name: 'Feliks', email: 'feliks@example.com' });
-    expect(q('SELECT name, email, phone FROM people WHERE id = ?', answer.person_id)).toEqual({ name: 'Feliks', email: 'feliks@example.com', phone: '+380953066789' });
-    expect(q('SELECT person_id, source FROM communication_channels WHERE id = ?', answer.id)).toEqual({ person_id: answer.person_id, source: 'MANUAL' });
+    expect(await q(sql`SELECT name, email, phone FROM people WHERE id = ${answer.person_id}`)).toEqual({ name: 'Feliks', email: 'feliks@example.com', phone: '+380953066789' });
+    expect(await q(sql`SELECT person_id, source FROM communication_channels WHERE id = ${answer.id}`)).toEqual({ person_id: answer.person_id, source: 'MANUAL' });
 
     const sms = fx.connections.find((c) => c.type === 'SMS') ?? fx.connections[0]!;
     await run({ kind: 'add-sms-connection', target: lgt.id, payload: { connection_id: sms.id, data: [{ name: 'Olena', phone: '+380667772233' }], tags: [tag.name] } });
@@ -105,23 +104,23 @@ describe('write queue (BullMQ + simulator)', () => {
     const order = fx.manualOrders.find((o) => o.status === 'OPENED') ?? fx.manualOrders[0]!;
     await run({ kind: 'update-order', target: order.id, payload: { status: 'RESOLVED', price: 100, currency: 'USD' } });
     expect(sim.store.orderDetail(order.id)).toMatchObject({ status: 'RESOLVED', price: 100, currency: 'USD' });
-    expect(q('SELECT status, price, currency FROM orders WHERE id = ?', order.id)).toEqual({ status: 'RESOLVED', price: 100, currency: 'USD' });
+    expect(await q(sql`SELECT status, price, currency FROM orders WHERE id = ${order.id}`)).toEqual({ status: 'RESOLVED', price: 100, currency: 'USD' });
 
     const newOrder = await run({ kind: 'create-order', target: p1!.id, payload: { offerId: fx.offers[0]!.id, paymentCreditsId: fx.paymentCredits[0]!.id } });
     const oid = (JSON.parse(newOrder.api_response!) as { id: string }).id;
     expect(sim.store.orderDetail(oid)).toMatchObject({ status: 'OPENED', paymentMethod: 'MANUAL' });
-    expect(q('SELECT person_id, status FROM orders WHERE id = ?', oid)).toEqual({ person_id: p1!.id, status: 'OPENED' });
+    expect(await q(sql`SELECT person_id, status FROM orders WHERE id = ${oid}`)).toEqual({ person_id: p1!.id, status: 'OPENED' });
 
     const channel = fx.channels[3]!.id;
     const msg = await run({ kind: 'send-message', target: channel, payload: { text: 'Your order has shipped' } });
     expect(sim.store.chatMessages(channel)![0]).toMatchObject({ text: 'Your order has shipped', type: 'YOUR_MESSAGE' });
-    expect(q('SELECT channel_id, text, type FROM chat_messages WHERE id = ?', `outbox-${msg.id}`)).toEqual({ channel_id: channel, text: 'Your order has shipped', type: 'YOUR_MESSAGE' });
+    expect(await q(sql`SELECT channel_id, text, type FROM chat_messages WHERE id = ${`outbox-${msg.id}`}`)).toEqual({ channel_id: channel, text: 'Your order has shipped', type: 'YOUR_MESSAGE' });
 
     const tpl = await run({ kind: 'send-template', target: channel, payload: { template_id: fx.templates[0]!.id, variables: { name: 'Ann' } } });
     const newest = sim.store.chatMessages(channel)![0]!;
     expect(newest.type).toBe('YOUR_MESSAGE');
     expect(newest.text).not.toBe('Your order has shipped');
-    expect(q('SELECT channel_id, type FROM chat_messages WHERE id = ?', `outbox-${tpl.id}`)).toEqual({ channel_id: channel, type: 'YOUR_MESSAGE' });
+    expect(await q(sql`SELECT channel_id, type FROM chat_messages WHERE id = ${`outbox-${tpl.id}`}`)).toEqual({ channel_id: channel, type: 'YOUR_MESSAGE' });
 
     const tunnel = fx.leadgentools[0]!.tunnelId;
     const sub = fx.channels[5]!;
@@ -129,7 +128,7 @@ describe('write queue (BullMQ + simulator)', () => {
     expect((sim.store.personDetail(sub.person_id) as { data: { subscribeHistory: Obj[] } }).data.subscribeHistory).toContainEqual(
       expect.objectContaining({ tunnelId: tunnel, accountId: sub.id }),
     );
-    expect(q('SELECT details_synced_at FROM people WHERE id = ?', sub.person_id)).toEqual({ details_synced_at: null });
+    expect(await q(sql`SELECT details_synced_at FROM people WHERE id = ${sub.person_id}`)).toEqual({ details_synced_at: null });
 
     await run({ kind: 'create-traffic-source', target: lgt.id, payload: { name: 'CRM import', description: 'from leeloo-sync' } });
     expect(sim.store.trafficSources(lgt.id)).toContainEqual(expect.objectContaining({ name: 'CRM import', description: 'from leeloo-sync' }));
@@ -139,13 +138,13 @@ describe('write queue (BullMQ + simulator)', () => {
     // The next ordinary sync agrees with what the writes put in the mirror (tag and contact changes
     // do not move lastMessageTime, so the sync alone would not have seen them), and replaces the
     // provisional chat rows with the real messages.
-    const again = await syncWith(sim, db.path);
+    const again = await syncStore(sim, db.url);
     try {
       expect(failures(again.result)).toEqual([]);
-      expectMirrorMatches(again.mirror.sqlite, sim);
-      expect(q("SELECT count(*) AS n FROM chat_messages WHERE id LIKE 'outbox-%'")).toEqual({ n: 0 });
+      await expectMirrorMatches(again.store, sim);
+      expect(await q(sql`SELECT count(*) AS n FROM chat_messages WHERE id LIKE 'outbox-%'`)).toEqual({ n: 0 });
     } finally {
-      again.mirror.close();
+      await again.store.close();
     }
   });
 
@@ -191,7 +190,7 @@ describe('write queue (BullMQ + simulator)', () => {
 
       // Redis lost the job of a queued row: reconciliation queues it again.
       const lost = await enqueueWrite(store, { kind: 'add-tag', target: b!.person, payload: { tag: b!.tag.name } });
-      mirror.sqlite.prepare("UPDATE outbound_writes SET status = 'queued' WHERE id = ?").run(lost.id);
+      await store.run(sql`UPDATE outbound_writes SET status = 'queued' WHERE id = ${lost.id}`);
       expect(await h.reconcile()).toBe(1);
       expect(await h.queue.getJobState(jobIdOf(lost.id))).toBe('waiting');
     } finally {
@@ -228,9 +227,10 @@ describe('write queue (BullMQ + simulator)', () => {
 
   it('a row inserted by plain SQL is delivered; one with bad input ends failed without a request', async () => {
     const [p] = fx.missingTagPairs(1);
-    const ins = mirror.sqlite.prepare('INSERT INTO outbound_writes (kind, target_id, payload) VALUES (?, ?, ?) RETURNING id').pluck();
-    const good = Number(ins.get('add-tag', p!.person, JSON.stringify({ tag: p!.tag.name })));
-    const bad = Number(ins.get('update-order', fx.manualOrders[0]!.id, '{"status":"DONE"}'));
+    const ins = async (kind: string, target: string, payload: string) =>
+      Number((await store.get<{ id: number }>(sql`INSERT INTO outbound_writes (kind, target_id, payload) VALUES (${kind}, ${target}, ${payload}) RETURNING id`))!.id);
+    const good = await ins('add-tag', p!.person, JSON.stringify({ tag: p!.tag.name }));
+    const bad = await ins('update-order', fx.manualOrders[0]!.id, '{"status":"DONE"}');
     const orderPosts = requests(sim, 'POST /api/v2/orders/:id');
     expect(await waitFinal(store, good)).toMatchObject({ status: 'succeeded' });
     expect(await waitFinal(store, bad)).toMatchObject({ status: 'failed', attempts: 0, last_error: 'status: must be RESOLVED or REJECTED' });
@@ -239,17 +239,16 @@ describe('write queue (BullMQ + simulator)', () => {
   });
 });
 
-describe('createWritesModule in the worker runtime', () => {
+describe.each(BACKENDS)('createWritesModule in the worker runtime (%s)', (backend) => {
+  const db = useBackendDb(backend);
   it('delivers, counts writes by kind and outcome in /metrics, and stops with the worker', async () => {
     const { startWorker } = await import('../../jobs/runtime.js');
     const { createWritesModule } = await import('../../jobs/writes.js');
     const sim = await startSimulator({ seed: 33, people: 30 });
-    const db = tempDbPath();
     const prefix = uniquePrefix('module');
-    const r = await syncWith(sim, db.path, { streams: ['tags', 'people'] });
-    const { mirror, store } = r;
+    const { store } = await syncStore(sim, db.url, { streams: ['tags', 'people'] });
     try {
-      const env = simEnv(sim, db.path, { REDIS_URL, REDIS_PREFIX: prefix });
+      const env = simEnv(sim, db.url, { REDIS_URL, REDIS_PREFIX: prefix });
       const rt = await startWorker({ env, logger: silentLogger, modules: [createWritesModule], dashboard: false, tuning: { lockMs: 2000 } });
       try {
         await rt.ready;
@@ -268,10 +267,9 @@ describe('createWritesModule in the worker runtime', () => {
         expect(await rt.close(10_000)).toEqual({ graceful: true });
       }
     } finally {
-      mirror.close();
+      await store.close();
       await sim.close();
       await cleanPrefix(REDIS_URL, prefix);
-      db.cleanup();
     }
   });
 });

@@ -10,7 +10,7 @@ import type { Store } from '../../src/db/store/types.js';
 import { silentLogger } from '../../src/log.js';
 import { cancelWrite, enqueueWrite, getWrite, retryWrite } from '../../src/writes/outbox.js';
 import { OutboxRelay, type JobPresence, type WriteQueue } from '../../src/writes/relay.js';
-import { tempDbPath } from '../helpers/mirror.js';
+import { BACKENDS, useBackendDb } from '../helpers/backends.js';
 
 const PERSON = '5b3f543bb2737000133d25b0';
 
@@ -41,8 +41,8 @@ class FakeQueue implements WriteQueue {
   }
 }
 
-describe('OutboxRelay', () => {
-  const db = tempDbPath();
+describe.each(BACKENDS)('OutboxRelay (%s)', (backend) => {
+  const db = useBackendDb(backend);
   let store: Store;
   let queue: FakeQueue;
   let relay: OutboxRelay;
@@ -51,14 +51,14 @@ describe('OutboxRelay', () => {
   const statuses = (ids: number[]) => Promise.all(ids.map(status));
 
   beforeEach(async () => {
-    store = await openStore(db.path);
+    store = await openStore(db.url);
     await store.run(sql`DELETE FROM outbound_writes`);
     queue = new FakeQueue();
     relay = new OutboxRelay({ store, queue, logger: silentLogger, batch: 2 });
   });
   afterEach(async () => {
-    await relay.stop();
-    await store.close();
+    await relay?.stop();
+    await store?.close();
   });
 
   it('claims every pending row (queued) and gives it one job, in batches', async () => {
