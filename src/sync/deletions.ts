@@ -136,6 +136,9 @@ export class SoftDeletes {
     const reasons = new Map<string, number>();
     let marked = 0;
     await store.transaction(async () => {
+      // From zero on every try: PostgreSQL runs a transaction again after a deadlock (store/types.ts).
+      marked = 0;
+      reasons.clear();
       for (const [id, why] of this.staged) {
         const n = await mark.run({ at, id });
         marked += n;

@@ -31,15 +31,18 @@ export async function runFullList<T>(ctx: SyncContext, s: StreamRun, spec: FullL
   let startOffset = saved?.offset ?? 0;
   let knownTotal = saved?.totalCount ?? null;
   const seen = new Set<string>();
-  const commit = (items: T[], nextOffset: number, firstTotal: number | null) =>
-    ctx.store.transaction(async () => {
-      const r = await spec.writePage(items);
+  const commit = async (items: T[], nextOffset: number, firstTotal: number | null) => {
+    const r = await ctx.store.transaction(async () => {
+      const written = await spec.writePage(items);
       if (spec.resumable) await ctx.state.put(s.name, '', null, { offset: nextOffset, totalCount: firstTotal } satisfies ListState);
-      // Counted once the page's writes succeeded (a failed transaction counts nothing).
-      for (const item of items) seen.add(spec.idOf(item));
-      s.counters.rowsInserted += r.inserted;
-      s.counters.rowsUpdated += r.updated;
+      return written;
     });
+    // Counted once the page committed: a failed transaction counts nothing, and one PostgreSQL
+    // ran again after a deadlock (store/types.ts) counts once.
+    for (const item of items) seen.add(spec.idOf(item));
+    s.counters.rowsInserted += r.inserted;
+    s.counters.rowsUpdated += r.updated;
+  };
   for (let pass = 1; ; pass++) {
     const resumed = startOffset > 0;
     const r = await pagedPass(ctx, s, { fetchPage: spec.fetchPage, idOf: spec.idOf, commit }, startOffset, knownTotal);

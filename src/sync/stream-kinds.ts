@@ -3,7 +3,7 @@ import type { LeelooClient } from '../leeloo/client.js';
 import type { Page, PageRequest } from '../leeloo/endpoints.js';
 import { sql } from 'drizzle-orm';
 import type { EntityWriter, InsertRow } from '../db/store/types.js';
-import type { StreamDef, StreamRun, SyncContext } from './context.js';
+import { newCounters, type StreamDef, type StreamRun, type SyncContext } from './context.js';
 import { runFullList } from './fulllist.js';
 import { forEachConcurrent } from './pool.js';
 import { pruneMissing } from './prune.js';
@@ -41,14 +41,16 @@ export function snapshotStream<I extends { id: string }, T extends SQLiteTable>(
       const items = await s.call(() => def.fetch(ctx.client, ctx.signal));
       s.counters.pages++;
       s.counters.windows++;
-      await ctx.store.transaction(async () => {
-        const r = await upsertRows(up, def.map, items);
-        s.counters.rowsInserted += r.inserted;
-        s.counters.rowsUpdated += r.updated;
-        ctx.progress.total(s.name, items.length);
-        ctx.progress.tick(s.name, items.length);
+      // Counted once committed: PostgreSQL runs a transaction again after a deadlock (store/types.ts).
+      const r = await ctx.store.transaction(async () => {
+        const written = await upsertRows(up, def.map, items);
         await pruneMissing(ctx.store, tableName(def.table), 'id', items.map((i) => i.id));
+        return written;
       });
+      s.counters.rowsInserted += r.inserted;
+      s.counters.rowsUpdated += r.updated;
+      ctx.progress.total(s.name, items.length);
+      ctx.progress.tick(s.name, items.length);
     },
   };
 }
@@ -101,7 +103,15 @@ export function perParentStream<P extends { id: string }, R, W>(def: {
       await forEachConcurrent(parents, ctx.pool.size, async (parent) => {
         const result = await s.call(() => def.fetch(ctx.client, parent, ctx.signal));
         s.counters.pages++;
-        const ids = await ctx.store.transaction(() => def.write(w, s, parent, result, new Date().toISOString()));
+        // The write counts into a tally of its own, added once committed: PostgreSQL runs a
+        // transaction again after a deadlock (store/types.ts), which must not count twice.
+        const tally = { ...s, counters: newCounters() };
+        const ids = await ctx.store.transaction(() => {
+          tally.counters = newCounters();
+          return def.write(w, tally, parent, result, new Date().toISOString());
+        });
+        s.counters.rowsInserted += tally.counters.rowsInserted;
+        s.counters.rowsUpdated += tally.counters.rowsUpdated;
         for (const id of ids) kept.add(id);
         ctx.progress.tick(s.name, 1);
       });

@@ -207,13 +207,16 @@ async function scanWindow<T>(
     totalCount,
     format: mode.format,
   });
-  const commit = (items: T[], nextOffset: number, firstTotal: number | null) =>
-    ctx.store.transaction(async () => {
-      const r = await spec.writePage(items);
+  const commit = async (items: T[], nextOffset: number, firstTotal: number | null) => {
+    // Counted once committed: PostgreSQL runs a transaction again after a deadlock (store/types.ts).
+    const r = await ctx.store.transaction(async () => {
+      const written = await spec.writePage(items);
       await ctx.state.put(s.name, partition, window.from.toISOString(), { current: cursorOf(nextOffset, firstTotal) } satisfies WindowedState);
-      s.counters.rowsInserted += r.inserted;
-      s.counters.rowsUpdated += r.updated;
+      return written;
     });
+    s.counters.rowsInserted += r.inserted;
+    s.counters.rowsUpdated += r.updated;
+  };
 
   let lastEarlyEnd: string | null = null;
   for (let pass = 1; ; pass++) {

@@ -17,7 +17,9 @@
  * async continuation) joins the transaction, and calls from elsewhere wait for it to end (SQLite:
  * one connection) or run on another connection (PostgreSQL: the pool). Inside a transaction await
  * only store calls: never an API request, a timer or Redis; a transaction holds SQLite's only
- * writer, or a pooled PostgreSQL connection, for as long as it lasts.
+ * writer, or a pooled PostgreSQL connection, for as long as it lasts. PostgreSQL runs `fn` (or a
+ * whole batch) again after a deadlock or serialization failure, so `fn` keeps its effects in the
+ * database: counters and progress are added from what it returns, once it has committed.
  */
 import type { SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';

@@ -65,17 +65,20 @@ const stream: StreamDef = {
     const channels = new SoftDeletes(ctx, s, 'communication_channels', 'chat history');
     const messages = new SoftDeletes(ctx, s, 'chat_messages');
     const notFound = new Set<string>();
-    const writePage = (channelId: string, items: ChatMessage[]) =>
-      store.batched(async () => {
+    const writePage = async (channelId: string, items: ChatMessage[]) => {
+      // Counted once committed: PostgreSQL runs a batch again after a deadlock (store/types.ts).
+      const r = await store.batched(async () => {
         const now = new Date().toISOString();
-        const r = await up.upsert(items.map((m) => toMessageRow(channelId, m, now)));
+        const written = await up.upsert(items.map((m) => toMessageRow(channelId, m, now)));
         for (const m of items) {
           messages.listed(m.id);
-          if ((await undelete(m.id)) > 0) r.updated++;
+          if ((await undelete(m.id)) > 0) written.updated++;
         }
-        s.counters.rowsInserted += r.inserted;
-        s.counters.rowsUpdated += r.updated;
+        return written;
       });
+      s.counters.rowsInserted += r.inserted;
+      s.counters.rowsUpdated += r.updated;
+    };
     // A deletion's second look: as wide as the date findings require (dateguard.ts lookupFilter).
     const channelList = lastMessageList(ctx, (f, req) => ctx.client.channelsPage(f, req));
 
