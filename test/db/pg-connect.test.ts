@@ -1,8 +1,8 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPgMirror } from '../../src/db/pg.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestDatabase, createTestRole, pgUrl } from '../helpers/pg.js';
+import { fakePgServer } from '../helpers/pg-fake-server.js';
 import { freePort } from '../helpers/redis.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -31,48 +31,11 @@ async function refusalOf(url: string, password = PASSWORD): Promise<string> {
   return msg;
 }
 
-/**
- * A server that speaks just enough of the PostgreSQL protocol to ask for a password and refuse
- * it: the local cluster trusts 127.0.0.1 (pg_hba.conf), so it never checks a password, and
- * changing the shared cluster's pg_hba for one test is not ours to do.
- */
-async function fakeServer(refuse: { code: string; message: string }): Promise<{ port: number; passwordsSeen: string[]; server: Server }> {
-  const passwordsSeen: string[] = [];
-  const server = createServer((sock: Socket) => {
-    let buf = Buffer.alloc(0);
-    let started = false;
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (!started && buf.length >= 8) {
-        const len = buf.readInt32BE(0);
-        if (buf.length < len) return;
-        buf = buf.subarray(len);
-        started = true;
-        const auth = Buffer.alloc(9);
-        auth.write('R', 0);
-        auth.writeInt32BE(8, 1);
-        auth.writeInt32BE(3, 5); // AuthenticationCleartextPassword
-        sock.write(auth);
-      }
-      if (started && buf.length >= 5 && buf[0] === 0x70) {
-        const len = buf.readInt32BE(1);
-        if (buf.length < len + 1) return;
-        passwordsSeen.push(buf.subarray(5, len).toString('utf8').replace(/\0$/, ''));
-        const fields = Buffer.concat([
-          ...[['S', 'FATAL'], ['V', 'FATAL'], ['C', refuse.code], ['M', refuse.message]].map(([k, v]) => Buffer.from(`${k}${v}\0`, 'utf8')),
-          Buffer.from([0]),
-        ]);
-        const head = Buffer.alloc(5);
-        head.write('E', 0);
-        head.writeInt32BE(fields.length + 4, 1);
-        sock.end(Buffer.concat([head, fields]));
-      }
-    });
-    sock.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { port: (server.address() as { port: number }).port, passwordsSeen, server };
+/** The helper's fake server, closed after the test. */
+async function fakeServer(refuse: { code: string; message: string }) {
+  const fake = await fakePgServer(refuse);
+  cleanup.push(() => fake.close());
+  return fake;
 }
 
 describe('openPgMirror refuses an unusable DATABASE_URL in one line, without the password', () => {
