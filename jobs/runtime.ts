@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
-import { sql } from 'drizzle-orm';
 import type { Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
@@ -15,6 +14,7 @@ import { createRedis, withTimeout } from '../src/redis/connection.js';
 import { StreamLocks } from '../src/redis/lock.js';
 import { sharedRateLimiter } from '../src/redis/rate-limiter.js';
 import { loadLearnedRate } from '../src/sync/rate-limit-finding.js';
+import { lastSuccess } from '../src/sync/run-log.js';
 import { queueBoard } from './board.js';
 import { DEFAULT_TUNING, type ModuleContext, type QueueModule, type QueueModuleFactory, type WorkerTuning } from './module.js';
 import { createSyncModule } from './sync.js';
@@ -66,14 +66,6 @@ function throttledErrorLog(logger: Logger, what: string) {
     }
     logger.warn({ err: msg }, `${what} error`);
   };
-}
-
-/** When each stream last succeeded (ISO), through a Store: the /metrics scrape on PostgreSQL. */
-async function lastSuccessThrough(store: Store): Promise<Record<string, string>> {
-  const rows = await store.all<{ stream: string; at: string }>(
-    sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
 }
 
 /** The worker process: queues, workers, schedulers, shared rate limit, dashboard and metrics. */
@@ -149,7 +141,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
       return out;
     },
     // Bounded too: a PostgreSQL server that stopped answering must not hang the scrape.
-    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccessThrough(scrapeStore), 1000, 'last success') : lastSuccessByStream(mirrorPath)),
+    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccess(scrapeStore), 1000, 'last success') : lastSuccessByStream(mirrorPath)),
     rateLimit: () => ctx.rateLimiter.snapshot?.(),
   });
   if (env.LEELOO_RATE_LIMIT === 'auto') {

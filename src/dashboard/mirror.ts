@@ -2,12 +2,11 @@ import { existsSync } from 'node:fs';
 import { is, sql } from 'drizzle-orm';
 import { getTableConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { readStatusFrom, type MirrorStatus } from '../cli/status-read.js';
-import { openMirror } from '../db/connection.js';
 import { databaseKind, parseDatabaseUrl } from '../db/location.js';
 import * as schema from '../db/schema.js';
 import type { Store } from '../db/store/types.js';
 import { redact, redactDeep } from '../secrets.js';
-import { lastSuccess, lastSuccessByStream as lastSuccessOf } from '../sync/run-log.js';
+import { lastSuccess } from '../sync/run-log.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
@@ -34,13 +33,14 @@ export function mirrorAbsence(databaseUrl: string): string | undefined {
 }
 
 /** When each stream last succeeded, from a SQLite file (the worker's metrics read it on every scrape). */
-export function lastSuccessByStream(path: string): Record<string, string> {
+export async function lastSuccessByStream(path: string): Promise<Record<string, string>> {
   if (!existsSync(path)) return {};
-  const m = openMirror(path, { migrate: false, readonly: true });
+  const { openStore } = await import('../db/store/index.js');
+  const store = await openStore(path, { migrate: false, readonly: true });
   try {
-    return lastSuccessOf(m.sqlite);
+    return await lastSuccess(store);
   } finally {
-    m.close();
+    await store.close();
   }
 }
 

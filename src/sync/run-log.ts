@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import type { Prepared, Store } from '../db/store/types.js';
 import type { StreamCounters } from './context.js';
@@ -67,19 +66,10 @@ export async function lastRuns(store: Pick<Store, 'all'>, perStream: number): Pr
   return rows.sort((x, y) => cmp(x.stream, y.stream));
 }
 
-/** When each stream last succeeded (ISO), through a Store: the dashboard's mirror page. */
+/** When each stream last succeeded (ISO): the dashboard's mirror page and the worker's /metrics. */
 export async function lastSuccess(store: Pick<Store, 'all'>): Promise<Record<string, string>> {
   const rows = await store.all<{ stream: string; at: string }>(
     sql`SELECT stream, max(finished_at) AS "at" FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`,
   );
-  return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
-}
-
-// Synchronous over a SQLite file: the worker's /metrics asks for it on every scrape, synchronously.
-/** When each stream last succeeded. */
-export function lastSuccessByStream(sqlite: Database.Database): Record<string, string> {
-  const rows = sqlite
-    .prepare(`SELECT stream, max(finished_at) AS at FROM sync_runs WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY stream`)
-    .all() as { stream: string; at: string }[];
   return Object.fromEntries(rows.map((r) => [r.stream, r.at]));
 }
