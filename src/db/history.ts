@@ -5,7 +5,6 @@
  * disagrees with the mirror. An unchanged status or tag set writes nothing: one indexed SELECT of
  * the open rows per order or person.
  */
-import type Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import type { Prepared, Store } from './store/types.js';
 
@@ -79,70 +78,6 @@ export class StoreHistory {
 }
 
 /**
- * The same history, synchronous over better-sqlite3, for the write-back's reflection
- * (src/writes/reflect.ts) until it moves to the Store.
- */
-export class History {
-  private readonly openStatus: Database.Statement<[string], { status: string | null; validFrom: string }>;
-  private readonly closeStatus: Database.Statement<[string, string]>;
-  private readonly insertStatus: Database.Statement<[string, string | null, string]>;
-  private readonly openTags: Database.Statement<[string], { tag: string; validFrom: string }>;
-  private readonly closeTag: Database.Statement<[string, string, string]>;
-  private readonly insertTag: Database.Statement<[string, string, string]>;
-  private readonly closeTags: Database.Statement<[string, string]>;
-
-  constructor(sqlite: Database.Database) {
-    this.openStatus = sqlite.prepare('SELECT status, valid_from AS validFrom FROM order_status_history WHERE order_id = ? AND valid_to IS NULL');
-    this.closeStatus = sqlite.prepare('UPDATE order_status_history SET valid_to = ? WHERE order_id = ? AND valid_to IS NULL');
-    this.insertStatus = sqlite.prepare('INSERT INTO order_status_history (order_id, status, valid_from, valid_to) VALUES (?, ?, ?, NULL)');
-    this.openTags = sqlite.prepare('SELECT tag, valid_from AS validFrom FROM person_tag_history WHERE person_id = ? AND valid_to IS NULL');
-    this.closeTag = sqlite.prepare('UPDATE person_tag_history SET valid_to = ? WHERE person_id = ? AND tag = ? AND valid_to IS NULL');
-    this.insertTag = sqlite.prepare('INSERT INTO person_tag_history (person_id, tag, valid_from, valid_to) VALUES (?, ?, ?, NULL)');
-    this.closeTags = sqlite.prepare('UPDATE person_tag_history SET valid_to = ? WHERE person_id = ? AND valid_to IS NULL');
-  }
-
-  /** The order's status as of `at`: closes the open interval and opens one when it differs. */
-  recordOrderStatus(orderId: string, status: string | null, at: string): void {
-    const open = this.openStatus.all(orderId);
-    if (open.length === 1 && open[0]!.status === status) return;
-    let start = at;
-    if (open.length > 0) {
-      for (const o of open) start = notBefore(start, o.validFrom);
-      this.closeStatus.run(start, orderId);
-    }
-    this.insertStatus.run(orderId, status, start);
-  }
-
-  /** The person's whole tag set as of `at`: closes the intervals of removed tags, opens added ones. */
-  recordPersonTags(personId: string, tags: readonly string[], at: string): void {
-    const open = this.openTags.all(personId);
-    const want = new Set(tags);
-    const have = new Map<string, string>();
-    for (const o of open) have.set(o.tag, o.validFrom);
-    for (const [tag, from] of have) if (!want.has(tag)) this.closeTag.run(notBefore(at, from), personId, tag);
-    for (const tag of want) if (!have.has(tag)) this.insertTag.run(personId, tag, at);
-  }
-
-  /** The order is gone (soft delete): its open interval ends; a reappearance opens a new one. */
-  closeOrder(orderId: string, at: string): void {
-    const open = this.openStatus.all(orderId);
-    if (open.length === 0) return;
-    let end = at;
-    for (const o of open) end = notBefore(end, o.validFrom);
-    this.closeStatus.run(end, orderId);
-  }
-
-  /** The person is gone (soft delete): every open tag interval ends. */
-  closePerson(personId: string, at: string): void {
-    const open = this.openTags.all(personId);
-    if (open.length === 0) return;
-    let end = at;
-    for (const o of open) end = notBefore(end, o.validFrom);
-    this.closeTags.run(end, personId);
-  }
-}
-
-/**
  * A mirror made before the history tables existed: its live rows get their current interval,
  * from when they were last written (the closest to "first seen" it knows). Once, while the
  * table is empty; cheap otherwise.
@@ -160,16 +95,4 @@ export async function backfillHistory(store: Store, table: 'orders' | 'people'):
     if ((await store.get(sql`SELECT 1 AS one FROM ${history} LIMIT 1`)) !== undefined) return;
     await store.run(insert);
   });
-}
-
-const cache = new WeakMap<Database.Database, History>();
-
-/** One set of prepared statements per connection. */
-export function historyOf(sqlite: Database.Database): History {
-  let h = cache.get(sqlite);
-  if (!h) {
-    h = new History(sqlite);
-    cache.set(sqlite, h);
-  }
-  return h;
 }

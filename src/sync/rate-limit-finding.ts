@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import type { Store } from '../db/store/types.js';
 import type { LearnedRate, RateLimitSnapshot } from '../leeloo/aimd.js';
@@ -20,17 +19,6 @@ export async function loadLearnedRate(store: Pick<Store, 'get'>): Promise<(Learn
     f = await store.get<LearnedRow>(sql`SELECT value, checked_at FROM api_findings WHERE name = ${RATE_LIMIT_FINDING}`);
   } catch {
     return null; // a mirror from before api_findings: nothing learned yet
-  }
-  return parseLearned(f);
-}
-
-/** loadLearnedRate, synchronous over SQLite, for status (its move to the store is separate work). */
-export function readLearnedRate(sqlite: Database.Database): (LearnedRate & { checkedAt: string }) | null {
-  let f: LearnedRow | undefined;
-  try {
-    f = sqlite.prepare<[string], LearnedRow>('SELECT value, checked_at FROM api_findings WHERE name = ?').get(RATE_LIMIT_FINDING);
-  } catch {
-    return null;
   }
   return parseLearned(f);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { backfillHistory, historyOf, StoreHistory } from '../../src/db/history.js';
+import { backfillHistory, StoreHistory } from '../../src/db/history.js';
 import type { Mirror } from '../../src/db/connection.js';
 import { SqliteStore } from '../../src/db/store/sqlite.js';
 import { tags } from '../../src/db/schema.js';
@@ -8,13 +8,9 @@ import { EntityUpserter } from '../../src/db/store/sqlite-upsert.js';
 
 const T = (n: number) => `2026-01-0${n}T00:00:00.000Z`;
 
-// The sync writes through the Store; the write-back's reflection still uses the synchronous one.
-const impls = {
-  store: (m: Mirror) => new StoreHistory(new SqliteStore(m)),
-  sqlite: (m: Mirror) => historyOf(m.sqlite),
-};
+const make = (m: Mirror) => new StoreHistory(new SqliteStore(m));
 
-describe.each(Object.entries(impls))('History (%s)', (_, make) => {
+describe('History', () => {
   it('order status: no write when unchanged, close-and-open at the change time otherwise, never going back in time', async () => {
     const m = openMirror(':memory:');
     const h = make(m);
@@ -60,11 +56,6 @@ describe.each(Object.entries(impls))('History (%s)', (_, make) => {
 });
 
 describe('History', () => {
-  it('historyOf keeps one set of statements per connection', () => {
-    const m = openMirror(':memory:');
-    expect(historyOf(m.sqlite)).toBe(historyOf(m.sqlite));
-  });
-
   it('backfills a mirror made before the tables, once', async () => {
     const m = openMirror(':memory:');
     m.sqlite.prepare("INSERT INTO orders (id, status, raw, synced_at) VALUES ('o1', 'OPENED', '{}', ?), ('o2', 'X', '{}', ?)").run(T(1), T(1));

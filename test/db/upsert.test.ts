@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openMirror } from '../../src/db/connection.js';
-import { deleteMissing } from '../../src/db/prune.js';
+import { SqliteStore } from '../../src/db/store/sqlite.js';
+import { pruneMissing } from '../../src/sync/prune.js';
 import { people, personTags, tags } from '../../src/db/schema.js';
 import { ChildReplacer, EntityUpserter, SQLITE_MAX_VARIABLES } from '../../src/db/store/sqlite-upsert.js';
 
@@ -47,7 +48,7 @@ describe('EntityUpserter', () => {
   });
 });
 
-describe('ChildReplacer and deleteMissing', () => {
+describe('ChildReplacer and pruneMissing', () => {
   it('replaces a parent’s children exactly', () => {
     const m = openMirror(':memory:');
     const r = new ChildReplacer(m.db, personTags, 'personId');
@@ -73,11 +74,12 @@ describe('ChildReplacer and deleteMissing', () => {
     expect(m.sqlite.prepare('SELECT count(*) FROM person_tags').pluck().get()).toBe(0);
   });
 
-  it('deletes exactly the rows not kept', () => {
+  it('deletes exactly the rows not kept', async () => {
     const m = openMirror(':memory:');
     const up = new EntityUpserter(m.db, tags);
     up.upsert(['a', 'b', 'c'].map((id) => ({ id, name: id, raw: id, syncedAt: 'x' })));
-    expect(deleteMissing(m.sqlite, 'tags', 'id', new Set(['a', 'c']))).toBe(1);
+    const store = new SqliteStore(m);
+    expect(await store.transaction(() => pruneMissing(store, 'tags', 'id', new Set(['a', 'c'])))).toBe(1);
     expect(m.sqlite.prepare('SELECT id FROM tags ORDER BY id').all()).toEqual([{ id: 'a' }, { id: 'c' }]);
   });
 });

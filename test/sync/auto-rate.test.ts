@@ -8,7 +8,7 @@ import { syncOnce } from '../../src/cli/sync.js';
 import { countClientEvent } from '../../src/sync/context.js';
 import { runSync } from '../../src/sync/engine.js';
 import { FindingsStore } from '../../src/sync/findings.js';
-import { RATE_LIMIT_FINDING, readLearnedRate } from '../../src/sync/rate-limit-finding.js';
+import { loadLearnedRate, RATE_LIMIT_FINDING } from '../../src/sync/rate-limit-finding.js';
 import { readStatus } from '../../src/cli/status-read.js';
 import { memoryLogger } from '../worker/helpers.js';
 import { loadConfig } from '../../src/config.js';
@@ -71,7 +71,7 @@ describe('LEELOO_RATE_LIMIT=auto', () => {
     const ok = answers.filter((a) => a.at > from && a.at <= to && a.status < 300).length;
     expect(ok / ((to - from) / 1000)).toBeGreaterThanOrEqual(0.85 * LIMIT);
 
-    const stored = readLearnedRate(mirror.sqlite);
+    const stored = await loadLearnedRate(new SqliteStore(mirror));
     expect(stored).not.toBeNull();
     expect(stored!.ceiling!).toBeGreaterThan(LIMIT * 0.85);
     expect(stored!.ceiling!).toBeLessThan(LIMIT * 1.1);

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL store's writers (the semantics of src/db/upsert.ts). They are given the SQLite
+ * The PostgreSQL store's writers (the semantics of src/db/store/sqlite-upsert.ts). They are given the SQLite
  * tables of schema.ts and write the schema-pg.ts table of the same name, by the same column keys;
  * values go through schema-pg's column encoders (jsonb text without `\u0000`, ISO times, 0/1 as
  * booleans). Statements are built once per row count and run as named prepared statements.
