@@ -9,6 +9,7 @@ import { PgTable, type PgColumn } from 'drizzle-orm/pg-core';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type pg from 'pg';
 import * as pgSchema from '../schema-pg.js';
+import { dedupeById, rowsPerStatement, type AnyRow } from './rows.js';
 import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, UpsertResult } from './types.js';
 
 /** What the writers need of the store: a statement on the current transaction (or the pool). */
@@ -22,10 +23,6 @@ export interface PgExec {
 
 /** A Bind message carries at most 65535 parameters. */
 const PG_MAX_PARAMETERS = 65_535;
-const MAX_ROWS_PER_STATEMENT = 500;
-
-/** Rows are read by column key only inside this module. */
-type AnyRow = Readonly<Record<string, unknown>>;
 
 const PG_TABLES = new Map<string, PgTable>();
 for (const v of Object.values(pgSchema)) if (is(v, PgTable)) PG_TABLES.set(getTableName(v), v);
@@ -82,8 +79,6 @@ class Columns {
   }
 }
 
-const rowsPerStatement = (columns: number) => Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(PG_MAX_PARAMETERS / columns)));
-
 /** `($1, $2), ($3, $4), …` for `n` rows of `width` columns. */
 function valuesList(n: number, width: number): string {
   const rows: string[] = [];
@@ -98,14 +93,6 @@ function flatten(rows: readonly AnyRow[], cols: readonly Col[]): unknown[] {
   return out;
 }
 
-function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
-  const ids = new Set<unknown>();
-  for (const r of rows) ids.add(r.id);
-  if (ids.size === rows.length) return rows;
-  const last = new Map<unknown, AnyRow>();
-  for (const r of rows) last.set(r.id, r);
-  return [...last.values()];
-}
 
 const byId = (a: AnyRow, b: AnyRow) => {
   const x = String(a.id);
@@ -187,7 +174,7 @@ export class PgEntityWriter<T extends SQLiteTable> implements EntityWriter<T> {
     // statement may not touch a row twice.
     // Sorted by id: concurrent upserts then lock shared rows in one order, and cannot deadlock on them.
     const unique = [...dedupeById(rows as readonly AnyRow[])].sort(byId);
-    const chunk = rowsPerStatement(cols.length);
+    const chunk = rowsPerStatement(cols.length, PG_MAX_PARAMETERS);
     const write = async () => {
       for (let start = 0; start < unique.length; start += chunk) {
         const part = unique.length <= chunk ? unique : unique.slice(start, start + chunk);
@@ -323,7 +310,7 @@ export class PgChildWriter<T extends SQLiteTable, P extends keyof InsertRow<T> &
       if (stored.length === wanted.size && stored.every((s) => wanted.has(key(own.map((_, i) => s[`c${i}`]))))) return false;
       // Nothing stored (every parent of a first full sync): no DELETE round trip for nothing.
       if (stored.length > 0) await this.exec.query(this.del, [parentValue], this.delName);
-      const chunk = rowsPerStatement(cols.length);
+      const chunk = rowsPerStatement(cols.length, PG_MAX_PARAMETERS);
       for (let start = 0; start < full.length; start += chunk) {
         const part = full.slice(start, start + chunk);
         const s = inserts.for(part.length);

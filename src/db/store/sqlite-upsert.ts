@@ -7,13 +7,11 @@ import { and, eq, getTableColumns, Param, Placeholder, sql, type SQL } from 'dri
 import type { SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { getTableConfig } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../connection.js';
+import { dedupeById, rowsPerStatement, type AnyRow } from './rows.js';
 import type { InsertRow, UpsertResult } from './types.js';
 
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER since 3.32. */
 export const SQLITE_MAX_VARIABLES = 32_766;
-const MAX_ROWS_PER_STATEMENT = 500;
-/** Rows are read by column name only inside this module. */
-type AnyRow = Readonly<Record<string, unknown>>;
 
 export interface EntityUpserterOptions {
   /** Extra assignments applied only when an existing row's `raw` changed (e.g. mark details due). */
@@ -127,7 +125,7 @@ function valueSlots(n: number, columns: readonly string[]): Record<string, unkno
   });
 }
 
-const rowsPerStatement = (columns: readonly string[]) => Math.max(1, Math.min(MAX_ROWS_PER_STATEMENT, Math.floor(SQLITE_MAX_VARIABLES / columns.length)));
+const chunkFor = (columns: readonly string[]) => rowsPerStatement(columns.length, SQLITE_MAX_VARIABLES);
 
 const clientOf = (db: Db) => (db as unknown as { $client: Database.Database }).$client;
 
@@ -188,7 +186,7 @@ export class EntityUpserter<T extends SQLiteTable> {
   /** The assignments of a changed row, from the first row's columns (once). */
   private prepare(columns: readonly string[]): void {
     if (this.set) return;
-    this.chunk = rowsPerStatement(columns);
+    this.chunk = chunkFor(columns);
     const cols = getTableColumns(this.table);
     const set: Record<string, unknown> = {};
     for (const c of columns) if (c !== 'id') set[c] = sql.raw(`excluded."${cols[c]!.name}"`);
@@ -231,8 +229,6 @@ export class EntityUpserter<T extends SQLiteTable> {
     const columns = this.columns.of(rows[0], ['id', 'raw']);
     if (!columns) return result;
     this.prepare(columns);
-    // Rows repeated within one batch (offset paging over live data can return a row twice):
-    // the last occurrence wins, as it would with one statement per row.
     const unique = dedupeById(rows);
     for (let start = 0; start < unique.length; start += this.chunk) {
       const part = unique.length <= this.chunk ? unique : unique.slice(start, start + this.chunk);
@@ -294,14 +290,6 @@ export class GuardedUpdate<T extends SQLiteTable> {
   }
 }
 
-function dedupeById(rows: readonly AnyRow[]): readonly AnyRow[] {
-  const ids = new Set<unknown>();
-  for (const r of rows) ids.add(r.id);
-  if (ids.size === rows.length) return rows;
-  const last = new Map<unknown, AnyRow>();
-  for (const r of rows) last.set(r.id, r);
-  return [...last.values()];
-}
 
 /**
  * Replaces the child rows of a set of parents (a person's tags, custom fields, …): the API always
@@ -372,7 +360,7 @@ export class ChildReplacer<T extends SQLiteTable, P extends keyof InsertRow<T> &
   }
 
   private write(full: readonly AnyRow[], columns: readonly string[]): void {
-    const chunk = rowsPerStatement(columns);
+    const chunk = chunkFor(columns);
     for (let start = 0; start < full.length; start += chunk) {
       const part = full.slice(start, start + chunk);
       const ins = this.insertFor(part.length, columns);
