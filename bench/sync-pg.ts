@@ -9,7 +9,6 @@
  * Runs alone with `npx tsx bench/sync-pg.ts [people] [rounds]` (default 500 people, 2 rounds);
  * PGURL picks the server (default: the local one, as the superuser).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,9 +16,9 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { startSimProcess } from './sim-process.js';
+import { ADMIN_URL, scratchDatabase } from './pg-scratch.js';
 import { runChild, type ChildRun } from './sync.js';
 
-const ADMIN_URL = process.env.PGURL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** The mirror's synced tables, whose row counts must agree between the backends. */
 const TABLES = [
@@ -43,16 +42,6 @@ const TABLES = [
   'accounts',
   'sync_state',
 ] as const;
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 function sqliteCounts(path: string): Record<string, number> {
   const db = new Database(path, { readonly: true });
@@ -120,7 +109,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
   const rounds = opts.rounds ?? 2;
   const sim = await startSimProcess(['--people', String(people), '--latency', String(latencyMs), '--seed', '42']);
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-pg-'));
-  const databases: string[] = [];
+  const databases: { drop(): Promise<void> }[] = [];
   const base = { LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, LEELOO_RATE_LIMIT: '100000', LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) };
   const best = (runs: ChildRun[], k: keyof Pick<ChildRun, 'ms'>) => runs.reduce((a, r) => (r[k] < a[k] ? r : a));
   try {
@@ -137,16 +126,13 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
       if (expected && JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error('two SQLite syncs of the same company disagree');
       expected = counts;
 
-      const name = `leeloo_bench_${randomBytes(6).toString('hex')}`;
-      await admin(`CREATE DATABASE ${name}`);
-      databases.push(name);
-      const u = new URL(ADMIN_URL);
-      u.pathname = `/${name}`;
-      post.push(await runChild({ ...base, DATABASE_URL: u.toString() }));
-      const got = await pgCounts(u.toString());
+      const scratch = await scratchDatabase();
+      databases.push(scratch);
+      post.push(await runChild({ ...base, DATABASE_URL: scratch.url }));
+      const got = await pgCounts(scratch.url);
       const differ = TABLES.filter((t) => got[t] !== expected![t]);
       if (differ.length > 0) throw new Error(`PostgreSQL and SQLite mirrors differ: ${differ.map((t) => `${t} ${got[t]} vs ${expected![t]}`).join(', ')}`);
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await scratch.drop();
       databases.pop();
     }
     const l = best(lite, 'ms');
@@ -171,7 +157,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
   } finally {
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
-    for (const name of databases) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    for (const d of databases) await d.drop().catch(() => {});
   }
 }
 

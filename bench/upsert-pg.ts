@@ -4,42 +4,14 @@
  * both sides; and the re-upsert of the same, unchanged rows against the same baseline.
  * Runs alone with `npx tsx bench/upsert-pg.ts [rows]`; PGURL picks the server (default: the local one).
  */
-import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { people } from '../src/db/schema.js';
 import { openPgStore } from '../src/db/store/pg.js';
-
-const ADMIN_URL = process.env.PGURL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
-function rows(n: number) {
-  const syncedAt = new Date().toISOString();
-  return Array.from({ length: n }, (_, i) => {
-    const id = (0x5e000000 + i).toString(16).padStart(8, '0') + String(i).padStart(16, '0');
-    const item = {
-      id,
-      name: `Person ${i}`,
-      email: `p${i}@example.com`,
-      phone: `+38097${String(i).padStart(7, '0')}`,
-      tags: ['VIP "gold"', 'Клиент, опт'],
-      accounts: [{ account_id: id, connection_id: '65cf48536d81f496d4f9a673', connection_status: 'OK', from: 'TELEGRAM' }],
-      lastMessageTime: new Date(1_600_000_000_000 + i * 1000).toISOString(),
-    };
-    return { id, name: item.name, email: item.email, phone: item.phone, tags: JSON.stringify(item.tags), lastMessageTime: item.lastMessageTime, raw: JSON.stringify(item), syncedAt };
-  });
-}
+import { scratchDatabase } from './pg-scratch.js';
+import { personRows } from './upsert.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: ADMIN_URL });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 export interface PgUpsertBench {
   rows: number;
@@ -52,14 +24,11 @@ export interface PgUpsertBench {
 }
 
 export async function benchUpsertPg(n = 50_000, page = 100, rounds = 3): Promise<PgUpsertBench> {
-  const data = rows(n);
+  const data = personRows(n);
   const pages: (typeof data)[] = [];
   for (let i = 0; i < data.length; i += page) pages.push(data.slice(i, i + page));
-  const name = `leeloo_bench_${randomBytes(6).toString('hex')}`;
-  await admin(`CREATE DATABASE ${name}`);
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  const url = u.toString();
+  const scratch = await scratchDatabase();
+  const url = scratch.url;
   const store = await openPgStore(url, { poolSize: 2 });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -108,7 +77,7 @@ export async function benchUpsertPg(n = 50_000, page = 100, rounds = 3): Promise
   } finally {
     await client.end();
     await store.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 

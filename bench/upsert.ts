@@ -4,7 +4,8 @@ import { people } from '../src/db/schema.js';
 import { EntityUpserter } from '../src/db/store/sqlite-upsert.js';
 
 
-function rows(n: number) {
+/** `n` people rows as the mirror stores them (list item JSON in raw), shared by the SQLite and PostgreSQL upsert benches. */
+export function personRows(n: number) {
   return Array.from({ length: n }, (_, i) => {
     const id = (0x5e000000 + i).toString(16).padStart(8, '0') + '0000000000000000'.slice(0, 16 - String(i).length) + String(i);
     const item = {
@@ -31,7 +32,7 @@ function rows(n: number) {
 
 /** rows/s of the mirror's upsert vs raw prepared single-row inserts, same rows, same page transactions. */
 export function benchUpsert(n = 50_000, page = 100): { mirrorRowsPerSec: number; rawRowsPerSec: number; ratio: number } {
-  const data = rows(n);
+  const data = personRows(n);
   const runRaw = () => {
     const db = new Database(':memory:');
     db.exec(`CREATE TABLE people (id TEXT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, gender TEXT, locale TEXT, profile_image TEXT,
