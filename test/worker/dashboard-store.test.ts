@@ -2,7 +2,7 @@
  * The dashboard keeps one read-only store for all its requests (src/dashboard/store.ts), opened
  * at the first request that finds a mirror and closed with the dashboard, on both backends.
  */
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDashboard, type Dashboard } from '../../src/dashboard/app.js';
 import { dashboardStore } from '../../src/dashboard/store.js';
@@ -32,7 +32,6 @@ describe('dashboardStore', () => {
         return s as unknown as Store;
       };
       // A file must exist for SQLite (mirrorAbsence); the fake opener never reads it.
-      const { writeFileSync } = await import('node:fs');
       writeFileSync(db.path, '');
       const d = dashboardStore(db.path, open);
       expect(made).toHaveLength(0);
@@ -49,7 +48,7 @@ describe('dashboardStore', () => {
     }
   });
 
-  it('a failed open is not kept (the next request tries again); no file means no open; a file removed closes the store', async () => {
+  it('a failed open is not kept (the next request tries again); no file means no open; a file replaced is opened again; a file removed closes the store', async () => {
     const db = tempDbPath('ls-dstore-');
     let opens = 0;
     const stores: ReturnType<typeof fakeStore>[] = [];
@@ -63,16 +62,25 @@ describe('dashboardStore', () => {
     const d = dashboardStore(db.path, open);
     expect(await d.get()).toEqual({ absent: db.path });
     expect(opens).toBe(0);
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(db.path, '');
     await expect(d.get()).rejects.toThrow('no mirror yet');
     expect('store' in (await d.get())).toBe(true);
     expect(opens).toBe(2);
+    // Another file moved into place (a restore): the handle would keep reading the old one.
+    const next = `${db.path}.restored`;
+    writeFileSync(next, '');
+    renameSync(next, db.path);
+    const reopened = await d.get();
+    expect(opens).toBe(3);
+    expect(stores[0]!.closed).toBe(1);
+    expect(reopened).toEqual({ store: stores[1] });
+    expect(await d.get()).toEqual({ store: stores[1] });
     db.cleanup();
     expect(await d.get()).toEqual({ absent: db.path });
-    expect(stores[0]!.closed).toBe(1);
+    expect(stores[1]!.closed).toBe(1);
     await d.close();
-    expect(stores[0]!.closed).toBe(1);
+    expect(stores[1]!.closed).toBe(1);
+    expect(opens).toBe(3);
   });
 });
 
