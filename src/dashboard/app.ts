@@ -9,6 +9,7 @@ import { basicAuth, dashboardAccess } from './auth.js';
 import { hostGuard, sameOriginGuard } from './guard.js';
 import { readMirrorOverview, renderMirrorPage } from './mirror.js';
 import { readReportPage } from './reports.js';
+import { dashboardStore, type DashboardStore } from './store.js';
 
 export interface DashboardOptions {
   env: Pick<Env, 'DASHBOARD_HOST' | 'DASHBOARD_PORT' | 'DASHBOARD_USER' | 'DASHBOARD_PASSWORD'> & Partial<Pick<Env, 'DASHBOARD_ALLOWED_HOSTS'>>;
@@ -28,7 +29,8 @@ export interface Dashboard {
 
 export const QUEUES_PATH = '/queues';
 
-export function dashboardApp(opts: DashboardOptions): express.Express {
+/** The app; `mirror` is the one read-only store its requests share (startDashboard closes it). */
+export function dashboardApp(opts: DashboardOptions, mirror: DashboardStore): express.Express {
   // Throws for a non-loopback address without credentials; checked again here so no caller can forget.
   const creds = dashboardAccess(opts.env);
   const app = express();
@@ -39,21 +41,21 @@ export function dashboardApp(opts: DashboardOptions): express.Express {
   app.get('/', (_req, res) => res.redirect(302, '/mirror'));
   app.get('/mirror', async (_req, res) => {
     try {
-      res.type('html').send(renderMirrorPage(await readMirrorOverview(opts.mirrorPath), { queues: `${QUEUES_PATH}/`, metrics: '/metrics', json: '/mirror.json' }));
+      res.type('html').send(renderMirrorPage(await readMirrorOverview(mirror), { queues: `${QUEUES_PATH}/`, metrics: '/metrics', json: '/mirror.json' }));
     } catch (err) {
       res.status(503).type('text/plain').send(`mirror unavailable: ${errorMessage(err)}\n`);
     }
   });
   app.get('/mirror.json', async (_req, res) => {
     try {
-      res.json(await readMirrorOverview(opts.mirrorPath));
+      res.json(await readMirrorOverview(mirror));
     } catch (err) {
       res.status(503).json({ error: errorMessage(err) });
     }
   });
   app.get('/reports', async (req, res) => {
     try {
-      res.type('html').send(await readReportPage(opts.mirrorPath, typeof req.query.range === 'string' ? req.query.range : undefined));
+      res.type('html').send(await readReportPage(mirror, typeof req.query.range === 'string' ? req.query.range : undefined));
     } catch (err) {
       res.status(503).type('text/plain').send(`reports unavailable: ${errorMessage(err)}\n`);
     }
@@ -73,7 +75,8 @@ export function dashboardApp(opts: DashboardOptions): express.Express {
 
 /** Serves the dashboard on DASHBOARD_HOST:DASHBOARD_PORT (port 0: any free port). */
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
-  const app = dashboardApp(opts);
+  const mirror = dashboardStore(opts.mirrorPath);
+  const app = dashboardApp(opts, mirror);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.env.DASHBOARD_PORT, opts.env.DASHBOARD_HOST, (err?: Error) => {
       if (err) reject(err);
@@ -95,6 +98,6 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      })),
+      }).then(() => mirror.close())),
   };
 }

@@ -7,6 +7,7 @@ import * as schema from '../db/schema.js';
 import type { Store } from '../db/store/types.js';
 import { redact, redactDeep } from '../secrets.js';
 import { lastSuccess } from '../sync/run-log.js';
+import type { DashboardStore } from './store.js';
 
 /** What the dashboard's mirror page shows: cursors, last runs, rows per table. */
 export interface MirrorOverview {
@@ -63,20 +64,15 @@ export async function rowCounts(store: Pick<Store, 'get'>): Promise<Record<strin
   return out;
 }
 
-/** The overview of the mirror `databaseUrl` names (a SQLite path or a postgres:// URL), read-only. */
-export async function readMirrorOverview(databaseUrl: string, runsPerStream = 3): Promise<MirrorOverview> {
-  const absent = mirrorAbsence(databaseUrl);
-  if (absent !== undefined) return { path: absent, exists: false, cursors: [], lastRuns: [], rowCounts: {}, lastSuccess: {} };
-  const { openStore } = await import('../db/store/index.js');
-  const store = await openStore(databaseUrl, { migrate: false, readonly: true });
-  try {
-    const status = await readStatusFrom(store, runsPerStream);
-    // The last fence before the browser: run errors and cursors come from the database, which
-    // anyone may have written to (and an older version may have stored unredacted).
-    return redactDeep({ path: store.location, exists: true, ...status, rowCounts: await rowCounts(store), lastSuccess: await lastSuccess(store) });
-  } finally {
-    await store.close();
-  }
+/** The overview of the dashboard's mirror (its read-only store, src/dashboard/store.ts). */
+export async function readMirrorOverview(mirror: DashboardStore, runsPerStream = 3): Promise<MirrorOverview> {
+  const got = await mirror.get();
+  if ('absent' in got) return { path: got.absent, exists: false, cursors: [], lastRuns: [], rowCounts: {}, lastSuccess: {} };
+  const { store } = got;
+  const status = await readStatusFrom(store, runsPerStream);
+  // The last fence before the browser: run errors and cursors come from the database, which
+  // anyone may have written to (and an older version may have stored unredacted).
+  return redactDeep({ path: store.location, exists: true, ...status, rowCounts: await rowCounts(store), lastSuccess: await lastSuccess(store) });
 }
 
 const esc = (v: unknown): string =>

@@ -14,6 +14,16 @@ const DAY_MS = 86_400_000;
 const TIMESTAMP =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i;
 
+/**
+ * The years a timestamp may have. The API's dates are 20xx (docs/leeloo-api.md, "Dates"); a year
+ * below 1000 is a "zero date" placeholder (0001-01-01) or a typo, a kind of sentinel like
+ * NOT_DEFINED ("Missing values"), so it reads as null rather than as a time. Years past 9999
+ * would print as `+010000-…`, which no longer sorts as text beside the mirror's other times.
+ * Checked on the parsed year before Date.UTC, which would read 0-99 as 1900-1999.
+ */
+const MIN_YEAR = 1000;
+const MAX_YEAR = 9999;
+
 /** Positions of the separators of `YYYY-MM-DDTHH:mm:ss.sssZ`; every other position is a digit. */
 const SEPARATORS: Readonly<Record<number, number>> = { 4: 45, 7: 45, 10: 84, 13: 58, 16: 58, 19: 46, 23: 90 };
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -25,8 +35,8 @@ function two(s: string, i: number): number {
 
 /**
  * Whether `s` already is a valid canonical timestamp, checked by character codes: a regular
- * expression plus a Date round trip cost 3 % of a full sync's CPU here. Years below 1000 are
- * left to the full parse (Date.UTC reads 0-99 as 1900-1999, which this check would not).
+ * expression plus a Date round trip cost 3 % of a full sync's CPU here. Years below MIN_YEAR are
+ * left to the full parse, which refuses them.
  */
 function isCanonical(s: string): boolean {
   if (s.length !== 24) return false;
@@ -38,9 +48,17 @@ function isCanonical(s: string): boolean {
   const year = two(s, 0) * 100 + two(s, 2);
   const month = two(s, 5);
   const day = two(s, 8);
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || two(s, 11) > 23 || two(s, 14) > 59 || two(s, 17) > 59) return false;
+  if (year < MIN_YEAR || month < 1 || month > 12 || day < 1 || two(s, 11) > 23 || two(s, 14) > 59 || two(s, 17) > 59) return false;
   const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= DAYS[month - 1]! + (leap ? 1 : 0);
+}
+
+/** `t` (ms since the epoch) as canonical ISO text, or null when invalid or outside MIN_YEAR..MAX_YEAR. */
+function isoWithinYears(t: number): string | null {
+  if (!Number.isFinite(t)) return null;
+  const d = new Date(t);
+  const year = d.getUTCFullYear();
+  return Number.isNaN(year) || year < MIN_YEAR || year > MAX_YEAR ? null : d.toISOString();
 }
 
 /** Any API timestamp form as full ISO-8601 UTC (`YYYY-MM-DDTHH:mm:ss.sssZ`), or null. */
@@ -48,12 +66,8 @@ export function normalizeTimestamp(value: unknown): string | null {
   // Most list timestamps already are canonical, and a valid one is its own answer. Anything
   // else takes the full parse.
   if (typeof value === 'string' && isCanonical(value)) return value;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return null;
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? null : d.toISOString();
-  }
+  if (value instanceof Date) return isoWithinYears(value.getTime());
+  if (typeof value === 'number') return isoWithinYears(value);
   if (typeof value !== 'string' || isSentinel(value)) return null;
   const m = TIMESTAMP.exec(value.trim());
   if (!m) return null;
@@ -64,7 +78,7 @@ export function normalizeTimestamp(value: unknown): string | null {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+  if (year < MIN_YEAR || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
   const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
   let t = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Reject 2021-02-30 and the like instead of letting Date roll them over.
@@ -79,8 +93,8 @@ export function normalizeTimestamp(value: unknown): string | null {
     if (offH > 23 || offM > 59) return null;
     t -= sign * (offH * 60 + offM) * 60_000;
   }
-  const out = new Date(t);
-  return Number.isNaN(out.getTime()) ? null : out.toISOString();
+  // An offset can carry 1000-01-01T00:30+01:00 below MIN_YEAR (or 9999-12-31 past MAX_YEAR).
+  return isoWithinYears(t);
 }
 
 function assertValid(d: Date, field: string): void {

@@ -37,6 +37,12 @@ export interface EnqueueOptions {
 }
 
 const now = () => new Date().toISOString();
+/**
+ * An error text as last_error keeps it: redacted, and without U+0000 (PostgreSQL's text refuses
+ * it, and an error quoting what the API answered may hold one; failing there would leave the
+ * attempt's outcome unrecorded).
+ */
+const errorText = (s: string) => redact(s).replaceAll('\u0000', '\ufffd');
 /** The status lists are constants of statuses.ts, never input: inlined, so every statement stays one text. */
 const inList = (s: readonly string[]) => sql.raw(s.map((x) => `'${x}'`).join(', '));
 const p = (name: string) => sql.placeholder(name);
@@ -296,7 +302,7 @@ export function finishAttempt(
       token,
       status,
       // Redacted: an answer may echo the token back, and these columns are read by anyone.
-      error: detail.error === undefined ? null : redact(detail.error),
+      error: detail.error === undefined ? null : errorText(detail.error),
       response: detail.response === undefined ? null : JSON.stringify(redactDeep(detail.response)),
       now: now(),
     });
@@ -307,7 +313,7 @@ export function finishAttempt(
 
 /** Gives an open row a final status without sending anything (bad input, attempts used up). */
 export async function closeWithoutAttempt(store: Store, id: number, prev: string | null, status: 'failed' | 'dead' | 'ambiguous', error: string): Promise<boolean> {
-  return (await stmts(store).close.run({ id, prev, status, error: redact(error), now: now() })) > 0;
+  return (await stmts(store).close.run({ id, prev, status, error: errorText(error), now: now() })) > 0;
 }
 
 /**
@@ -316,5 +322,5 @@ export async function closeWithoutAttempt(store: Store, id: number, prev: string
  * before processing (429) and does not count as an attempt.
  */
 export async function retryAttemptLater(store: Store, id: number, token: string, error: string, o: { unknown: boolean; refund: boolean }): Promise<boolean> {
-  return (await stmts(store).retryLater.run({ id, token, keep: o.unknown ? 1 : 0, refund: o.refund ? 1 : 0, error: redact(error), now: now() })) > 0;
+  return (await stmts(store).retryLater.run({ id, token, keep: o.unknown ? 1 : 0, refund: o.refund ? 1 : 0, error: errorText(error), now: now() })) > 0;
 }

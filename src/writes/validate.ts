@@ -201,6 +201,8 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
   }
   if (body === undefined || body === null) body = {};
   if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('payload', 'must be a JSON object');
+  const nul = nulPath(body, '');
+  if (nul !== undefined) throw new ValidationError(nul, NUL_DETAIL);
   const parsed = schemas[kind].safeParse(body);
   if (!parsed.success) throw toValidationError(parsed.error.issues, Object.keys(schemas[kind].shape));
   const p = parsed.data as Record<string, unknown>;
@@ -238,6 +240,35 @@ export function normalizeWrite(kind: unknown, target: unknown, payload: unknown,
 export function storedPayload(w: NormalizedWrite): unknown {
   if (w.kind === 'add-tag' || w.kind === 'remove-tag') return { tag_id: w.payload.tag_id };
   return w.payload;
+}
+
+/**
+ * A payload string (or key) holding U+0000 is refused on both backends: PostgreSQL can store NUL
+ * neither in jsonb (the outbox's payload column) nor in text (the mirror rows a reflection
+ * writes), so such a write would fail at the INSERT or, worse, after the API applied it; no
+ * Leeloo field needs a NUL. The same rule on SQLite keeps a mirror movable between backends.
+ */
+const NUL_DETAIL = 'contains a NUL character (\\u0000), which the outbox cannot store on PostgreSQL; remove it';
+
+/** The field (`text`, `custom_fields[0].value`) of the first string holding U+0000 (its object's, for a key; `payload` at the top), or undefined. */
+function nulPath(v: unknown, path: string): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : undefined;
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) {
+      const at = nulPath(x, `${path}[${i}]`);
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  }
+  if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const key = path === '' ? k : `${path}.${k}`;
+      if (k.includes('\u0000')) return path === '' ? 'payload' : path;
+      const at = nulPath(x, key);
+      if (at !== undefined) return at;
+    }
+  }
+  return undefined;
 }
 
 function toValidationError(issues: readonly z.core.$ZodIssue[], fields: string[]): ValidationError {

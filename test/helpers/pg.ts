@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { liveProbe, staleDatabases, testDatabaseName, type DatabaseSeen } from './pg-sweep.js';
 
 /**
  * The PostgreSQL server the suite uses: PGURL, or the local cluster (.ci/run starts it) as the
@@ -36,9 +37,46 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database `leeloo_test_<random>`; `drop()` removes it (and any session still in it). */
+/**
+ * Drops the test databases killed runs left behind (test/helpers/pg-sweep.ts decides which), and
+ * returns their names. Without FORCE: a database someone connected to after all stays. Dropping
+ * is best effort; a database another sweeper dropped first is simply gone.
+ */
+export async function sweepStaleTestDatabases(): Promise<string[]> {
+  const { rows } = await adminQuery(
+    `SELECT d.datname AS name,
+            (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)::int AS connections,
+            (pg_stat_file('base/' || d.oid || '/PG_VERSION', true)).modification AS created
+       FROM pg_database d WHERE d.datname LIKE 'leeloo\\_test\\_%'`,
+  );
+  const seen: DatabaseSeen[] = rows.map((r: { name: string; connections: number; created: Date | null }) => ({
+    name: r.name,
+    connections: r.connections,
+    ...(r.created ? { createdAt: r.created.getTime() } : {}),
+  }));
+  const dropped: string[] = [];
+  for (const name of staleDatabases(seen, liveProbe())) {
+    try {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
+      dropped.push(name);
+    } catch {
+      // In use after all (someone connected since the look): it stays.
+    }
+  }
+  return dropped;
+}
+
+/** One sweep per test process, before its first database: killed runs' leftovers do not pile up. */
+let swept: Promise<unknown> | undefined;
+
+/**
+ * A fresh, empty database `leeloo_test_<host>_<pid>_<start>_<random>` (the name says who made
+ * it, so a later run can tell it is stale: pg-sweep.ts); `drop()` removes it (and any session still in it).
+ */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `leeloo_test_${randomBytes(6).toString('hex')}`;
+  swept ??= sweepStaleTestDatabases().catch(() => []);
+  await swept;
+  const name = testDatabaseName();
   await adminQuery(`CREATE DATABASE ${name}`);
   return {
     name,

@@ -34,6 +34,39 @@ describe('normalizeTimestamp', () => {
     expect(normalizeTimestamp('0099-05-01T00:00:00.000Z')).toBe(normalizeTimestamp('0099-05-01T00:00:00Z'));
   });
 
+  // The API's dates are 20xx; a year below 1000 is a "zero date" sentinel (0001-01-01) or a typo,
+  // never a time the mirror should keep, so every form of it reads as null, the same as NOT_DEFINED.
+  // Before this rule 0000-0099 were null only by accident (Date.UTC maps them to 1900-1999 and
+  // the roll-over check refused the result) and 0100-0999 were kept.
+  it.each([
+    '0001-01-01T00:00:00.000Z',
+    '0001-01-01T00:00:00Z',
+    '0000-01-01',
+    '0020-06-15 10:00',
+    '0099-12-31T23:59:59.999Z',
+    '0100-01-01T00:00:00.000Z',
+    '0500-05-01T00:00:00Z',
+    '0999-12-31T23:59:59.999Z',
+    '1000-01-01T00:30:00+01:00',
+  ])('year below 1000 %j → null', (input) => {
+    expect(normalizeTimestamp(input)).toBeNull();
+  });
+
+  it('years 1000-9999 are kept, and so is the first instant of 1000', () => {
+    expect(normalizeTimestamp('1000-01-01T00:00:00.000Z')).toBe('1000-01-01T00:00:00.000Z');
+    expect(normalizeTimestamp('1000-01-01 00:00')).toBe('1000-01-01T00:00:00.000Z');
+    expect(normalizeTimestamp('9999-12-31T23:59:59.999Z')).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('numbers and Dates outside years 1000-9999 read as null (the mirror keeps 4-digit years: its text times sort as text)', () => {
+    expect(normalizeTimestamp(new Date('0001-01-01T00:00:00Z').getTime())).toBeNull();
+    expect(normalizeTimestamp(new Date('0500-01-01T00:00:00Z'))).toBeNull();
+    expect(normalizeTimestamp(Date.UTC(999, 11, 31, 23, 59, 59, 999))).toBeNull();
+    expect(normalizeTimestamp(Date.UTC(10000, 0, 1))).toBeNull();
+    expect(normalizeTimestamp(new Date(Date.UTC(10000, 0, 1)))).toBeNull();
+    expect(normalizeTimestamp(Date.UTC(1000, 0, 1))).toBe('1000-01-01T00:00:00.000Z');
+  });
+
   it('the fast path agrees with the full parse on every day of leap and common years, and on the edges of the clock', () => {
     // A leading space is trimmed by the full parse and skips the fast path: the two readings side by side.
     const days: string[] = [];

@@ -12,7 +12,7 @@ import type { Simulator } from '../../src/sim/index.js';
 import { deliver } from '../../src/writes/deliver.js';
 import { enqueueWrite } from '../../src/writes/outbox.js';
 import { BACKENDS, useBackendDb, type ReadRows } from '../helpers/backends.js';
-import { syncMatching, syncPassing } from '../helpers/expect-mirror.js';
+import { expectMirrorMatches, syncMatching, syncPassing } from '../helpers/expect-mirror.js';
 import { simEnv } from '../helpers/mirror.js';
 import { useSimulator } from '../helpers/sim.js';
 import { syncedCompany, type Fixtures } from '../writes/fixtures.js';
@@ -116,17 +116,33 @@ describe.each(BACKENDS)('change history through syncs (%s)', (backend) => {
 
   it('order changes and tag edits over incremental and reconcile runs close and open intervals, contiguous and agreeing with the mirror', { timeout: 60_000 }, async () => {
     const changedOrders = new Set<string>();
+    /** People whose tags a reconcile found changed: edited since the last reconcile, and not back as they were. */
     const editedPeople = new Set<string>();
+    const tagsNow = () => new Map(([...sim.store.peopleList()] as { id: string; tags: string[] }[]).map((p) => [p.id, [...new Set(p.tags)].sort().join('\n')]));
+    let tagsAtReconcile = tagsNow();
+    const pending = new Set<string>();
     for (let round = 0; round < 4; round++) {
       const report = sim.activity({ messages: 6, newPeople: 2, orderChanges: 6, newOrders: 2 });
       for (const id of report.changedOrderIds) changedOrders.add(id);
       const edits = sim.silentEdits({ share: 0.06, kinds: ['tag'] }) as { tag?: string[] };
-      for (const id of edits.tag ?? []) editedPeople.add(id);
+      for (const id of edits.tag ?? []) pending.add(id);
       const reconcile = round % 2 === 1;
-      // Silent edits are invisible to an incremental run: only reconcile must match the simulator.
-      await (reconcile ? syncMatching : syncPassing)(sim, db.url, reconcile ? { reconcile: true } : {}, async ({ rows }) => {
+      if (reconcile) {
+        // An add and a remove of the same tag between two reconciles cancel: no run saw a change.
+        const now = tagsNow();
+        for (const id of pending) if (now.get(id) !== tagsAtReconcile.get(id)) editedPeople.add(id);
+        pending.clear();
+        tagsAtReconcile = now;
+      }
+      // Silent edits are invisible to an incremental run: only reconcile must match the simulator,
+      // in its list fields. Not in every detail: two silent tag edits of one person that cancel
+      // leave the list item as it was and move only the detail's updated_at, which only the
+      // rolling detail re-read catches, runs later (test/sync/rolling-details.test.ts; seed 37
+      // with 80 people draws such a person).
+      await syncPassing(sim, db.url, reconcile ? { reconcile: true } : {}, async ({ rows }) => {
         await checkOrders(rows);
         await checkTags(rows);
+        if (reconcile) await expectMirrorMatches(rows, sim, { details: false });
       });
     }
     await syncPassing(sim, db.url, {}, async ({ rows }) => {
