@@ -2,8 +2,9 @@
  * The communication_channels rows a list page of people knows of (a person's `accounts`), as
  * stubs: only person_id, source, connection_id and connection_status, which the channel list
  * lacks (leeloo-api.md); the channel stream owns the rest of the row. One multi-row upsert a
- * page, in id order, not one statement a channel: 2,780 statements of a 2,000-people sync, and on
- * PostgreSQL per-channel upserts in arrival order deadlocked against the channel stream's pages.
+ * page, in id order, not one statement a channel: 2,780 statements of a 2,000-people sync; and on
+ * PostgreSQL, single-row upserts in arrival order were seen deadlocking against the channel
+ * stream's pages, which lock rows in id order too.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { Prepared, Store } from '../../db/store/types.js';
