@@ -2,7 +2,7 @@
  * CPU per request of two builds of the sync, alternated against one simulator, so that the
  * shared machine's load falls on both alike. Each tree's compiled dist/ (`npm run build` in
  * each first) runs a full sync into a fresh SQLite file, in its own process. Not part of `npm run bench`.
- * Usage: npx tsx bench/cpu-ab.ts OTHER_TREE [people=2000] [rounds=2]
+ * Usage: npx tsx bench/cpu-ab.ts OTHER_TREE [people=2000] [rounds=2]   (AB_LATENCY=ms: simulator latency)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +17,7 @@ const people = Number(process.argv[3] ?? 2000);
 const rounds = Number(process.argv[4] ?? 2);
 const trees = { this: fileURLToPath(new URL('..', import.meta.url)), other: resolve(other) };
 
-const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
+const sim = await startSimProcess([...(process.env.AB_LATENCY ? ['--latency', process.env.AB_LATENCY] : []), '--people', String(people), '--seed', '42']);
 const dir = mkdtempSync(join(tmpdir(), 'ls-ab-'));
 try {
   for (let round = 1; round <= rounds; round++) {

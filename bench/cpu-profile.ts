@@ -2,7 +2,7 @@
  * `node --cpu-prof` of one full sync (the child process only) against the simulator in its own
  * process, then a summary of the profile by function and by module. Not part of `npm run bench`.
  * Runs the compiled dist/ (`npm run build` first).
- * Usage: npx tsx bench/cpu-profile.ts [people=2000] [outDir=/tmp]
+ * Usage: npx tsx bench/cpu-profile.ts [people=2000] [outDir=/tmp]   (AB_LATENCY=ms: simulator latency)
  *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
  */
 import { spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ if (process.argv[2]?.endsWith('.cpuprofile')) {
 // Before the simulator starts: a bad outDir must not leave it running.
 const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
 const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
-const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
+const sim = await startSimProcess([...(process.env.AB_LATENCY ? ['--latency', process.env.AB_LATENCY] : []), '--people', String(people), '--seed', '42']);
 try {
   const out = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CHILD], {

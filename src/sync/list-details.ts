@@ -45,6 +45,8 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
    * is false when the stored row was already this item (nothing was written).
    */
   afterListRow?(w: W, item: L, syncedAt: string, changed: boolean): Promise<void>;
+  /** Per list page, after its rows' afterListRow, in the page's transaction: what is one statement a page. */
+  afterListPage?(w: W, items: readonly L[], syncedAt: string): Promise<void>;
   detail(client: LeelooClient, id: string, signal: AbortSignal): Promise<D>;
   /** The detail columns; written only while the list row is the one the detail was read for. */
   toDetailRow(detail: D, syncedAt: string): Partial<InsertRow<T>>;
@@ -105,6 +107,7 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
           }
           await def.afterListRow?.(w, i, now, changed);
         }
+        await def.afterListPage?.(w, items, now);
         return r;
       };
       const l = def.list;

@@ -88,6 +88,25 @@ describe('SqliteStore transactions', () => {
     expect(await ids(s)).toEqual(['a', 'c']);
   });
 
+  it('batched: a batch that succeeds whole runs no savepoint per item; one with a failing item runs again item by item', async () => {
+    const s = open({ maxBatch: 3, maxDelayMs: 60_000 });
+    const texts: string[] = [];
+    const prepare = s.mirror.sqlite.prepare.bind(s.mirror.sqlite);
+    s.mirror.sqlite.prepare = ((text: string) => (texts.push(text), prepare(text))) as typeof s.mirror.sqlite.prepare;
+    const runs: string[] = [];
+    const item = (id: string) => s.batched(async () => (runs.push(id), s.run(tag(id))));
+    expect(await Promise.all([item('a'), item('b'), item('c')])).toEqual([1, 1, 1]);
+    expect(texts.filter((t) => t.includes('SAVEPOINT'))).toEqual([]);
+    expect(runs).toEqual(['a', 'b', 'c']);
+    runs.length = 0;
+    const results = await Promise.allSettled([item('d'), item('a'), item('e')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The first pass stopped at the failing item and was rolled back; the second isolated it.
+    expect(runs).toEqual(['d', 'a', 'd', 'a', 'e']);
+    expect(texts.some((t) => t.startsWith('SAVEPOINT'))).toBe(true);
+    expect(await ids(s)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('batched flushes after the delay when the batch is not full', async () => {
     const s = open({ maxBatch: 64, maxDelayMs: 5 });
     expect(await Promise.all([s.batched(async () => 1), s.batched(async () => 2)])).toEqual([1, 2]);

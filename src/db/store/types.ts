@@ -98,8 +98,10 @@ export interface Store {
   transaction<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * Group commit: `fn` runs in a transaction shared with the other calls queued within a few
-   * milliseconds (up to a batch size), each in its own savepoint, so one failing `fn` rolls back
-   * alone and rejects only its own caller; a commit per API answer was most of the sync's CPU time.
+   * milliseconds (up to a batch size); one failing `fn` rolls back alone and rejects only its own
+   * caller (a savepoint per item; SQLite takes them only when a batch run whole has failed). A
+   * batch may run more than once, so `fn` counts nothing outside the database until it returns.
+   * A commit per API answer was most of the sync's CPU time.
    */
   batched<T>(fn: () => Promise<T>): Promise<T>;
 

@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { backfillHistory, StoreHistory } from '../../db/history.js';
 import { customFields, people, personContactedUsers, personTags, subscriptions } from '../../db/schema.js';
 import type { InsertRow } from '../../db/store/types.js';
@@ -7,6 +6,7 @@ import type { SyncContext } from '../context.js';
 import { listWithDetails } from '../list-details.js';
 import { array, json, rawJson, str, ts } from '../map.js';
 import { markOldestDetailsDue } from '../reconcile.js';
+import { channelStubWriter } from './channel-stubs.js';
 import { readUnreachable } from '../unreachable.js';
 
 export const toPersonRow = (p: PersonListItem, syncedAt: string): InsertRow<typeof people> => ({
@@ -68,23 +68,13 @@ const contactedRows = (d: PersonDetail) => [...new Set(array(d.links?.contactedU
 async function setup(ctx: SyncContext) {
   const { store } = ctx;
   await backfillHistory(store, 'people');
-  const p = (name: string) => sql.placeholder(name);
   return {
     history: new StoreHistory(store),
     tags: store.children(personTags, 'personId'),
     fields: store.children(customFields, 'personId'),
     subs: store.children(subscriptions, 'personId'),
     contacted: store.children(personContactedUsers, 'personId'),
-    // A person's `accounts` carry connection_id/connection_status, which the channel list lacks.
-    // Only those columns are written here; the channel stream owns the rest of the row.
-    channelStub: store.prepare(
-      sql`INSERT INTO communication_channels (id, person_id, source, connection_id, connection_status, synced_at)
-       VALUES (${p('id')}, ${p('person')}, ${p('source')}, ${p('connId')}, ${p('connStatus')}, ${p('at')})
-       ON CONFLICT (id) DO UPDATE SET person_id = excluded.person_id, connection_id = excluded.connection_id, connection_status = excluded.connection_status,
-         source = coalesce(communication_channels.source, excluded.source)
-       WHERE communication_channels.person_id IS DISTINCT FROM excluded.person_id OR communication_channels.connection_id IS DISTINCT FROM excluded.connection_id
-         OR communication_channels.connection_status IS DISTINCT FROM excluded.connection_status`,
-    ),
+    channelStubs: channelStubWriter(store),
   };
 }
 
@@ -102,13 +92,19 @@ export default listWithDetails({
   },
   setup,
   toListRow: toPersonRow,
-  async afterListRow(w, p, syncedAt) {
-    const names = tagNames(p.tags);
-    await w.tags.replace(p.id, tagRows(names));
-    await w.history.recordPersonTags(p.id, names, syncedAt);
-    for (const a of array(p.accounts)) {
-      await w.channelStub.run({ id: a.account_id, person: p.id, source: str(a.from), connId: str(a.connection_id), connStatus: str(a.connection_status), at: syncedAt });
-    }
+  async afterListRow(w, p) {
+    await w.tags.replace(p.id, tagRows(tagNames(p.tags)));
+  },
+  async afterListPage(w, items, syncedAt) {
+    await w.history.recordPersonTagsOfPage(
+      items.map((p) => ({ personId: p.id, tags: tagNames(p.tags) })),
+      syncedAt,
+    );
+    await w.channelStubs(
+      items.flatMap((p) =>
+        array(p.accounts).map((a) => ({ id: a.account_id, personId: p.id, source: str(a.from), connectionId: str(a.connection_id), connectionStatus: str(a.connection_status), syncedAt })),
+      ),
+    );
   },
   detail: async (c, id, signal) => (await c.getPerson(id, undefined, { signal })).person,
   toDetailRow: toPersonDetailRow,
