@@ -42,12 +42,13 @@ try {
   });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as { cpuMs: number; requests: number; ms: number };
   const simCpu = sim.cpuMs() - simCpuBefore;
+  const connections = await sim.connections();
   // The simulator writes its profile when it exits.
   await sim.stop();
   stopped = true;
   const file = join(profDir, readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!);
   console.log(`${people} people: ${r.requests} requests, ${Math.round(r.ms)} ms wall, sync ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request`);
-  console.log(`simulator${profileSim ? ' (profiled)' : ''}: ${Math.round(simCpu)} ms CPU during the sync, ${(simCpu / r.requests).toFixed(3)} ms CPU/request`);
+  console.log(`simulator${profileSim ? ' (profiled)' : ''}: ${Math.round(simCpu)} ms CPU during the sync, ${(simCpu / r.requests).toFixed(3)} ms CPU/request, ${connections} connections accepted`);
   console.log(`profile (${profileSim ? 'simulator' : 'sync'}): ${file}`);
   summarise(file);
 } finally {

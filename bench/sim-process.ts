@@ -14,6 +14,8 @@ export interface SimProcess {
   record(file: string, every: number): Promise<void>;
   /** Ends the recording; how many answers it wrote. */
   stopRecording(): Promise<number>;
+  /** Connections the simulator accepted since it started. */
+  connections(): Promise<number>;
   /** CPU (user + system) the simulator process has used so far, ms; from /proc (Linux only). */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -71,6 +73,7 @@ export async function startSimProcess(args: string[], opts: { nodeArgs?: string[
     },
     stopRecording: async () => ((await ctl('POST', 'record', {})) as { written: number }).written,
     cpuMs: () => procCpuMs(child.pid!),
+    connections: async () => ((await ctl('GET', 'health')) as { connections: number }).connections,
     activity: async (a) => (await ctl('POST', 'activity', a)) as never,
     stop: () =>
       new Promise((resolve) => {

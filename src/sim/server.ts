@@ -45,6 +45,8 @@ export class SimServer {
   private readonly tricksRng: Rng;
   private readonly notFoundRng: Rng;
   private readonly sockets = new Set<Socket>();
+  /** Connections accepted since start: shows whether clients keep theirs alive. */
+  private accepted = 0;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closing = false;
   /** `POST /__sim/record`: every n-th 2xx API answer body goes to a file, for the bench's CPU floor. */
@@ -68,6 +70,7 @@ export class SimServer {
     });
     this.http.on('connection', (s: Socket) => {
       this.sockets.add(s);
+      this.accepted++;
       s.on('close', () => this.sockets.delete(s));
     });
   }
@@ -248,7 +251,7 @@ export class SimServer {
       case 'POST record':
         return this.record(body);
       case 'GET health':
-        return { ok: true, people: this.w.people.length, channels: this.w.channels.length };
+        return { ok: true, people: this.w.people.length, channels: this.w.channels.length, connections: this.accepted };
       case 'GET counts':
         return { counts: this.requestCounts(), rateLimited: this.limited };
       case 'POST reset-counts':
