@@ -3,7 +3,8 @@
  * process, then a summary of the profile by function and by module. Not part of `npm run bench`.
  * Runs the compiled dist/ (`npm run build` first). With `--sim` the simulator's process is the one
  * profiled instead (the sync child runs unprofiled), and its CPU per request is printed.
- * Usage: npx tsx bench/cpu-profile.ts [--sim] [people=2000] [outDir=/tmp]
+ * `--latency=MS` gives every answer that delay (the simulator's --latency).
+ * Usage: npx tsx bench/cpu-profile.ts [--sim] [--latency=MS] [people=2000] [outDir=/tmp]
  *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
  */
 import { spawn } from 'node:child_process';
@@ -15,7 +16,8 @@ import { startSimProcess } from './sim-process.js';
 
 const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 const profileSim = process.argv.includes('--sim');
-const argv = process.argv.slice(2).filter((a) => a !== '--sim');
+const latency = Number(process.argv.find((a) => a.startsWith('--latency='))?.slice('--latency='.length) ?? 0);
+const argv = process.argv.slice(2).filter((a) => a !== '--sim' && !a.startsWith('--latency='));
 const people = Number(argv[0] ?? 2000);
 const outDir = argv[1] ?? '/tmp';
 
@@ -27,7 +29,7 @@ if (argv[0]?.endsWith('.cpuprofile')) {
 const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
 const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
 const prof = ['--cpu-prof', '--cpu-prof-dir', profDir];
-const sim = await startSimProcess(['--people', String(people), '--seed', '42'], { nodeArgs: profileSim ? prof : [] });
+const sim = await startSimProcess(['--people', String(people), '--seed', '42', '--latency', String(latency)], { nodeArgs: profileSim ? prof : [] });
 let stopped = false;
 try {
   const simCpuBefore = sim.cpuMs();
