@@ -263,6 +263,7 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
+    this.inFlight.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }

@@ -10,6 +10,14 @@ export class DeadlineExceeded extends Error {
   }
 }
 
+/** Signals kept listened to while nothing of theirs is in flight (a sync passes one signal to all its calls). */
+const IDLE_SIGNALS = 16;
+
+interface SignalWatch {
+  watched: Set<Watched>;
+  onAbort: () => void;
+}
+
 export interface Watched {
   readonly ex: Abortable;
   /** performance.now() past which the request is ended. */
@@ -29,14 +37,16 @@ export interface Watched {
  *
  * Every request of a transport has the same timeout, so deadlines come in the order requests
  * start: one timer, armed for the oldest request still in flight, serves them all. Each signal
- * gets one listener, the first time a request carries it, that ends that signal's requests.
+ * gets one listener, the first time a request carries it, that ends that signal's requests; it
+ * stays while the signal is among the last few used, and close() removes them all.
  */
 export class InFlight {
   private queue: Watched[] = [];
   private head = 0;
   private pending = 0;
   private timer: NodeJS.Timeout | null = null;
-  private readonly bySignal = new WeakMap<AbortSignal, Set<Watched>>();
+  /** Signals with their listener, oldest first; idle ones past IDLE_SIGNALS are let go. */
+  private readonly signals = new Map<AbortSignal, SignalWatch>();
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -52,24 +62,48 @@ export class InFlight {
     this.pending++;
     if (this.timer === null) this.arm(this.timeoutMs);
     if (signal) {
-      let set = this.bySignal.get(signal);
-      if (!set) {
-        const watched = (set = new Set());
-        this.bySignal.set(signal, watched);
-        signal.addEventListener('abort', () => {
+      let sw = this.signals.get(signal);
+      if (!sw) {
+        const watched = new Set<Watched>();
+        const onAbort = () => {
+          this.signals.delete(signal);
           for (const x of watched) x.ex.abort(signal.reason);
-        }, { once: true });
+        };
+        sw = { watched, onAbort };
+        this.signals.set(signal, sw);
+        signal.addEventListener('abort', onAbort, { once: true });
       }
-      set.add(w);
+      sw.watched.add(w);
+      // After the add: the new signal has a request in flight, so it is never the one let go.
+      if (this.signals.size > IDLE_SIGNALS) this.letGo(IDLE_SIGNALS);
     }
     return w;
+  }
+
+  /** Removes every listener (the transport is closing). */
+  close(): void {
+    this.letGo(0);
+  }
+
+  /**
+   * Removes the listeners of signals with nothing in flight, oldest first, until at most `keep`
+   * signals are held: a caller that passes a new signal per call, or a process-wide one to many
+   * short-lived transports, leaves no listener behind.
+   */
+  private letGo(keep: number): void {
+    for (const [signal, sw] of this.signals) {
+      if (this.signals.size <= keep) return;
+      if (sw.watched.size > 0) continue;
+      signal.removeEventListener('abort', sw.onAbort);
+      this.signals.delete(signal);
+    }
   }
 
   done(w: Watched): void {
     if (w.done) return;
     w.done = true;
     this.pending--;
-    if (w.signal) this.bySignal.get(w.signal)?.delete(w);
+    if (w.signal) this.signals.get(w.signal)?.watched.delete(w);
     if (this.pending === 0) {
       // Nothing in flight: no timer keeps the process alive, and the queue starts over.
       if (this.timer !== null) clearTimeout(this.timer);

@@ -92,3 +92,37 @@ describe('InFlight: one timer and one listener per signal for all requests', () 
     for (const w of held) f.done(w);
   });
 });
+
+describe('InFlight leaves no listener behind', () => {
+  it('lets go of idle signals past the last few, keeps those in flight, and close() removes the rest', () => {
+    const f = new InFlight(10_000);
+    const busy = new AbortController();
+    const held = f.add(new Probe(), busy.signal);
+    const signals = Array.from({ length: 40 }, () => new AbortController().signal);
+    for (const s of signals) f.done(f.add(new Probe(), s));
+    const listening = signals.filter((s) => getEventListeners(s, 'abort').length > 0);
+    expect(listening.length).toBeLessThanOrEqual(16);
+    expect(getEventListeners(signals[0]!, 'abort')).toHaveLength(0);
+    expect(getEventListeners(signals.at(-1)!, 'abort')).toHaveLength(1);
+    // In flight: never let go, so its abort still ends the request.
+    expect(getEventListeners(busy.signal, 'abort')).toHaveLength(1);
+    f.done(held);
+    f.close();
+    expect([busy.signal, ...signals].every((s) => getEventListeners(s, 'abort').length === 0)).toBe(true);
+  });
+});
+
+describe('InFlight with many signals in flight at once', () => {
+  it('still ends a request whose signal arrives when more than the kept number are busy', () => {
+    const f = new InFlight(10_000);
+    const busy = Array.from({ length: 20 }, () => new AbortController());
+    const held = busy.map((ac) => f.add(new Probe(), ac.signal));
+    const last = new AbortController();
+    const probe = new Probe();
+    const w = f.add(probe, last.signal);
+    last.abort(new Error('stop'));
+    expect(probe.reason?.message).toBe('stop');
+    for (const x of [...held, w]) f.done(x);
+    f.close();
+  });
+});
