@@ -1,8 +1,10 @@
 /**
  * `node --cpu-prof` of one full sync (the child process only) against the simulator in its own
  * process, then a summary of the profile by function and by module. Not part of `npm run bench`.
- * Runs the compiled dist/ (`npm run build` first).
- * Usage: npx tsx bench/cpu-profile.ts [people=2000] [outDir=/tmp]   (AB_LATENCY=ms: simulator latency)
+ * Runs the compiled dist/ (`npm run build` first). With `--sim` the simulator's process is the one
+ * profiled instead (the sync child runs unprofiled), and its CPU per request is printed.
+ * `--latency=MS` gives every answer that delay (the simulator's --latency).
+ * Usage: npx tsx bench/cpu-profile.ts [--sim] [--latency=MS] [people=2000] [outDir=/tmp]
  *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
  */
 import { spawn } from 'node:child_process';
@@ -13,20 +15,27 @@ import { fileURLToPath } from 'node:url';
 import { startSimProcess } from './sim-process.js';
 
 const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
-const people = Number(process.argv[2] ?? 2000);
-const outDir = process.argv[3] ?? '/tmp';
+const profileSim = process.argv.includes('--sim');
+// AB_LATENCY (as bench/cpu-ab.ts reads it) is the default of --latency.
+const latency = Number(process.argv.find((a) => a.startsWith('--latency='))?.slice('--latency='.length) ?? process.env.AB_LATENCY ?? 0);
+const argv = process.argv.slice(2).filter((a) => a !== '--sim' && !a.startsWith('--latency='));
+const people = Number(argv[0] ?? 2000);
+const outDir = argv[1] ?? '/tmp';
 
-if (process.argv[2]?.endsWith('.cpuprofile')) {
-  summarise(process.argv[2]);
+if (argv[0]?.endsWith('.cpuprofile')) {
+  summarise(argv[0]);
   process.exit(0);
 }
 // Before the simulator starts: a bad outDir must not leave it running.
 const profDir = mkdtempSync(join(outDir, 'cpuprof-'));
 const dir = mkdtempSync(join(tmpdir(), 'ls-prof-'));
-const sim = await startSimProcess([...(process.env.AB_LATENCY ? ['--latency', process.env.AB_LATENCY] : []), '--people', String(people), '--seed', '42']);
+const prof = ['--cpu-prof', '--cpu-prof-dir', profDir];
+const sim = await startSimProcess(['--people', String(people), '--seed', '42', '--latency', String(latency)], { nodeArgs: profileSim ? prof : [] });
+let stopped = false;
 try {
+  const simCpuBefore = sim.cpuMs();
   const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, CHILD], {
+    const child = spawn(process.execPath, [...(profileSim ? [] : prof), CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: join(dir, 'p.db'), LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -35,12 +44,18 @@ try {
     child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}: ${s}`))));
   });
   const r = JSON.parse(out.trim().split('\n').at(-1)!) as { cpuMs: number; requests: number; ms: number };
+  const simCpu = sim.cpuMs() - simCpuBefore;
+  const connections = await sim.connections();
+  // The simulator writes its profile when it exits.
+  await sim.stop();
+  stopped = true;
   const file = join(profDir, readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!);
-  console.log(`${people} people: ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request`);
-  console.log(`profile: ${file}`);
+  console.log(`${people} people: ${r.requests} requests, ${Math.round(r.ms)} ms wall, sync ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request`);
+  console.log(`simulator${profileSim ? ' (profiled)' : ''}: ${Math.round(simCpu)} ms CPU during the sync, ${(simCpu / r.requests).toFixed(3)} ms CPU/request, ${connections} connections accepted`);
+  console.log(`profile (${profileSim ? 'simulator' : 'sync'}): ${file}`);
   summarise(file);
 } finally {
-  await sim.stop();
+  if (!stopped) await sim.stop();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -28,6 +28,8 @@ export interface ScaleBench {
   cpuPerRequestMs: number;
   floor: Floor;
   cpuVsFloor: number;
+  /** The simulator process's CPU over the sync ÷ requests (from /proc; it shares the cores). */
+  simCpuPerRequestMs: number;
 }
 
 /** About this many answers are recorded for the CPU floor, evenly spread over the run. */
@@ -42,6 +44,7 @@ export async function benchScale(opts: { people: number; latencyMs: number; conc
   try {
     // A full sync takes about 3 requests a person.
     await sim.record(join(dir, 'answers.txt'), Math.max(1, Math.round((3 * people) / FLOOR_SAMPLE)));
+    const simCpuBefore = sim.cpuMs();
     const run = await runChild({
       LEELOO_API_URL: sim.url,
       LEELOO_API_TOKEN: sim.token,
@@ -50,6 +53,7 @@ export async function benchScale(opts: { people: number; latencyMs: number; conc
       LEELOO_PAGE_SIZE: String(pageSize),
       SYNC_CONCURRENCY: String(concurrency),
     });
+    const simCpuMs = sim.cpuMs() - simCpuBefore;
     await sim.stopRecording();
     const minimal = minimalFullRequests(shapeOf(dbPath, pageSize), pageSize);
     const floorMs = (minimal * latencyMs) / concurrency;
@@ -70,6 +74,7 @@ export async function benchScale(opts: { people: number; latencyMs: number; conc
       cpuPerRequestMs,
       floor,
       cpuVsFloor: cpuPerRequestMs / floor.msPerRequest,
+      simCpuPerRequestMs: simCpuMs / run.requests,
     };
   } finally {
     await sim.stop();

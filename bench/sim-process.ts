@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../bin/leeloo-sync.js', import.meta.url));
@@ -13,12 +14,28 @@ export interface SimProcess {
   record(file: string, every: number): Promise<void>;
   /** Ends the recording; how many answers it wrote. */
   stopRecording(): Promise<number>;
+  /** Connections the simulator accepted since it started. */
+  connections(): Promise<number>;
+  /** CPU (user + system) the simulator process has used so far, ms; from /proc (Linux only). */
+  cpuMs(): number;
   stop(): Promise<void>;
 }
 
-/** The simulator in its own process (`leeloo-sync sim`), driven through its /__sim/ control routes. */
-export async function startSimProcess(args: string[]): Promise<SimProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'sim', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** utime + stime of a process from /proc/<pid>/stat, in ms (fields 14 and 15, after the `(comm)`). */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // f[0] is field 3 (state): utime is field 14, stime field 15, in clock ticks (100 a second on Linux).
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+}
+
+/**
+ * The simulator in its own process (`leeloo-sync sim`), driven through its /__sim/ control routes.
+ * `opts.nodeArgs` go to node before the script (e.g. `--cpu-prof`); `opts.bin` runs another
+ * tree's CLI (bench/sim-ab.ts compares two builds of the simulator).
+ */
+export async function startSimProcess(args: string[], opts: { nodeArgs?: string[]; bin?: string } = {}): Promise<SimProcess> {
+  const child: ChildProcess = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.bin ?? BIN, 'sim', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`simulator did not start: ${out}`)), 120_000);
@@ -55,6 +72,8 @@ export async function startSimProcess(args: string[]): Promise<SimProcess> {
       await ctl('POST', 'record', { file, every });
     },
     stopRecording: async () => ((await ctl('POST', 'record', {})) as { written: number }).written,
+    cpuMs: () => procCpuMs(child.pid!),
+    connections: async () => ((await ctl('GET', 'health')) as { connections: number }).connections,
     activity: async (a) => (await ctl('POST', 'activity', a)) as never,
     stop: () =>
       new Promise((resolve) => {

@@ -2,6 +2,7 @@ import { Agent, FormData, type Dispatcher } from 'undici';
 import { ApiError, ConfigError, type ApiErrorKind } from '../errors.js';
 import { HEADER_SAFE, redact, registerSecret } from '../secrets.js';
 import { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS } from '../defaults.js';
+import { InFlight } from './in-flight.js';
 import { parseRetryAfter } from './retry.js';
 
 export { DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS };
@@ -58,12 +59,6 @@ const NOT_SENT_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
-class TimeoutSignal extends Error {
-  constructor() {
-    super('request timed out');
-  }
-}
-
 /**
  * One HTTP exchange with the Leeloo API, turned into a parsed envelope or an ApiError. No
  * retries here (see client.ts). Everything that leaves this module in an error is scrubbed of
@@ -79,6 +74,7 @@ export class HttpTransport {
   /** The same for every request (undici does not change the object it is given). */
   private readonly headers: Readonly<Record<string, string>>;
   private readonly target: Target;
+  private readonly inFlight: InFlight;
 
   constructor(opts: HttpTransportOptions) {
     // The client appends /api/v2/…; tolerate `https://host/` and `https://host//`.
@@ -92,6 +88,7 @@ export class HttpTransport {
     this.target = targetOf(this.baseUrl);
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.inFlight = new InFlight(this.timeoutMs);
     if (opts.dispatcher) {
       this.dispatcher = opts.dispatcher;
       this.ownsDispatcher = false;
@@ -126,14 +123,9 @@ export class HttpTransport {
     // undici's dispatch API with a handler that collects the body itself: request() would wrap
     // every answer in a Readable stream, an AsyncResource and an AbortSignal.any, which cost
     // more CPU than parsing the body (bench/cpu-profile.ts, docs/benchmarks.md "CPU per request").
-    let timedOut = false;
+    // The deadline and the caller's abort are watched for all requests at once (in-flight.ts).
     const ex = new Exchange(this.maxResponseBytes);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      ex.abort(new TimeoutSignal());
-    }, this.timeoutMs);
-    const onAbort = () => ex.abort(req.signal?.reason);
-    req.signal?.addEventListener('abort', onAbort, { once: true });
+    const watched = this.inFlight.add(ex, req.signal);
     try {
       if (this.target.error) throw this.target.error;
       // A bare dispatch follows no redirect: a 3xx comes back as is and fails below, so the
@@ -144,10 +136,9 @@ export class HttpTransport {
       if (err instanceof TooLarge) throw this.tooLarge(req, ex.status);
       if (err instanceof Redirect) throw this.redirectError(req, ex.status, ex.location);
       if (req.signal?.aborted) throw req.signal.reason;
-      throw this.transportError(req, err, timedOut);
+      throw this.transportError(req, err, watched.timedOut);
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onAbort);
+      this.inFlight.done(watched);
     }
     return this.interpret(req, ex.status, ex.text(), ex.retryAfter);
   }
@@ -272,6 +263,7 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
+    this.inFlight.close();
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
 }

@@ -1,4 +1,4 @@
-import { DAY } from './format.js';
+import { DAY, iso } from './format.js';
 import { messageId } from './ids.js';
 import type { Channel, CustomFieldJson, CustomFieldType, MessageJson, MessageType, Person, PersonExtras, SubscribeEntry } from './model.js';
 import { STREAM, rngFor } from './random.js';
@@ -43,7 +43,7 @@ function customValue(type: CustomFieldType, p: Person, r: number, now: number): 
     case 'PHONE':
       return `+380${String(Math.floor(r * 1e9)).padStart(9, '0')}`;
     case 'DATE':
-      return new Date(Math.floor(now - DAY - r * 3 * 365 * DAY)).toISOString();
+      return iso(Math.floor(now - DAY - r * 3 * 365 * DAY));
     case 'KEYWORD':
       return ['hello word', 'привет', 'оптовик', 'needs invoice, urgent', '"quoted"'][Math.floor(r * 5)] as string;
     case 'NUMBER':
@@ -85,7 +85,7 @@ function generateMessages(w: World, c: Channel): MessageJson[] {
       const k = rng.weighted([45, 35, contacts.length > 0 ? 15 : 0, 5]);
       type = (['FRIEND_MESSAGE', 'BOT_MESSAGE', 'YOUR_MESSAGE', 'SYSTEM_MESSAGE'] as const)[k] as MessageType;
     }
-    const at = new Date(t).toISOString();
+    const at = iso(t);
     const text =
       type === 'SYSTEM_MESSAGE' ? '' : rng.pick(type === 'FRIEND_MESSAGE' ? FRIEND_TEXTS : type === 'BOT_MESSAGE' ? BOT_TEXTS : YOUR_TEXTS);
     const m: MessageJson = {

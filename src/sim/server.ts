@@ -45,6 +45,8 @@ export class SimServer {
   private readonly tricksRng: Rng;
   private readonly notFoundRng: Rng;
   private readonly sockets = new Set<Socket>();
+  /** Connections accepted since start: shows whether clients keep theirs alive. */
+  private accepted = 0;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closing = false;
   /** `POST /__sim/record`: every n-th 2xx API answer body goes to a file, for the bench's CPU floor. */
@@ -68,6 +70,7 @@ export class SimServer {
     });
     this.http.on('connection', (s: Socket) => {
       this.sockets.add(s);
+      this.accepted++;
       s.on('close', () => this.sockets.delete(s));
     });
   }
@@ -160,12 +163,12 @@ export class SimServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const url = new URL(`http://sim.local${(req.url ?? '/').startsWith('/') ? '' : '/'}${req.url ?? ''}`);
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const { pathname, query } = splitTarget(req.url ?? '');
+    const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
     if (path.startsWith('/__sim/')) return this.control(req, res, method, path);
 
     const match = matchRoute(method, path);
-    const key = `${method} ${match ? match.route.template : '(unmatched)'}`;
+    const key = match ? match.key : `${method} (unmatched)`;
     this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
     const raw = await readBody(req).catch((e: unknown) => e);
 
@@ -182,7 +185,7 @@ export class SimServer {
     let result: Answer;
     try {
       if (raw instanceof Error || raw instanceof HttpFailure) throw raw;
-      result = await this.run(req, url, match, raw as Buffer, fault);
+      result = await this.run(req, query, match, raw as Buffer, fault);
     } catch (err) {
       result = err instanceof HttpFailure ? json(err.status, err.body) : json(500, { status: 0, error: { code: 'INTERNAL_ERROR', message: errorMessage(err) } });
     }
@@ -200,7 +203,7 @@ export class SimServer {
     return this.answer(res, result);
   }
 
-  private async run(req: IncomingMessage, url: URL, match: ReturnType<typeof matchRoute>, raw: Buffer, fault: Fault | null): Promise<Answer> {
+  private async run(req: IncomingMessage, query: URLSearchParams, match: ReturnType<typeof matchRoute>, raw: Buffer, fault: Fault | null): Promise<Answer> {
     const given = req.headers['x-leeloo-authtoken'];
     const token = Array.isArray(given) ? given[0] : given;
     if (!token) throw new HttpFailure(401, { status: 0, error: { fields: { authToken: 'REQUIRED' }, code: 'FORMAT_ERROR' } });
@@ -210,7 +213,7 @@ export class SimServer {
     const body: Body = route.write ? await parseBody(raw, req.headers['content-type']) : {};
     if (this.knobs.notFoundRate > 0 && DETAIL_ROUTES.has(route.template) && this.notFoundRng.chance(this.knobs.notFoundRate)) throw notFound();
     if (route.list && this.knobs.activityPerListRequest > 0) randomActivity(this.w, this.activityRng, this.knobs.activityPerListRequest);
-    const out = route.handle({ w: this.w, knobs: this.knobs, query: url.searchParams, params, body, rng: this.writeRng });
+    const out = route.handle({ w: this.w, knobs: this.knobs, query, params, body, rng: this.writeRng });
     if (route.write) {
       const entry: WriteLogEntry = { seq: this.log.length + 1, method: route.method, route: route.template, params: { ...params }, body, at: new Date().toISOString() };
       if (fault) entry.fault = fault.kind;
@@ -248,7 +251,7 @@ export class SimServer {
       case 'POST record':
         return this.record(body);
       case 'GET health':
-        return { ok: true, people: this.w.people.length, channels: this.w.channels.length };
+        return { ok: true, people: this.w.people.length, channels: this.w.channels.length, connections: this.accepted };
       case 'GET counts':
         return { counts: this.requestCounts(), rateLimited: this.limited };
       case 'POST reset-counts':
@@ -292,6 +295,25 @@ export class SimServer {
         return undefined;
     }
   }
+}
+
+/**
+ * A request target whose path is plain (letters, digits, `-`, `_`, `/`) and whose query is
+ * printable ASCII without `#`: what WHATWG URL parsing would give, without building a URL (its
+ * parse was the simulator's largest cost of its own per request). Dot segments, percent
+ * escapes in the path, fragments, control characters and anything else take the URL parser, so
+ * every answer stays byte for byte what it was (test/sim/answers-digest.test.ts).
+ */
+const PLAIN_PATH = /^\/[\w/-]*$/;
+const PLAIN_QUERY = /^[\x21-\x22\x24-\x7e]*$/;
+
+export function splitTarget(target: string): { pathname: string; query: URLSearchParams } {
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  const search = q < 0 ? '' : target.slice(q + 1);
+  if (PLAIN_PATH.test(path) && PLAIN_QUERY.test(search)) return { pathname: path, query: new URLSearchParams(search) };
+  const url = new URL(`http://sim.local${target.startsWith('/') ? '' : '/'}${target}`);
+  return { pathname: url.pathname, query: url.searchParams };
 }
 
 function stringList(v: unknown, name: string): string[] | undefined {

@@ -102,8 +102,11 @@ describe('counters and control routes', () => {
     expect((await fetch(`${sim.url}/__sim/reset-counts`, { method: 'POST' })).status).toBe(200);
     expect(sim.requestCounts()).toEqual({});
 
-    const health = await (await fetch(`${sim.url}/__sim/health`)).json();
+    const health = (await (await fetch(`${sim.url}/__sim/health`)).json()) as { connections: number };
     expect(health).toMatchObject({ ok: true, people: 20 });
+    // Every request of this test went over fetch's kept-alive connections, not one each.
+    expect(health.connections).toBeGreaterThan(0);
+    expect(health.connections).toBeLessThan(5);
 
     const knobs = await fetch(`${sim.url}/__sim/knobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pageCap: 4, latencyMs: 2 }) });
     expect(await knobs.json()).toMatchObject({ pageCap: 4, latencyMs: 2 });

@@ -36,8 +36,10 @@ export function chatPage(ctx: Ctx): unknown {
   const from = Math.min(n, offset);
   const to = Math.min(n, from + pageSize(ctx, limit));
   const newest = ctx.knobs.messagesOrder === 'newest';
+  // The history's own objects, not copies: a route's answer is serialised at once and never
+  // kept (server.ts), so nothing can change them through it.
   const data: MessageJson[] = [];
-  for (let i = from; i < to; i++) data.push(structuredClone(history[newest ? n - 1 - i : i] as MessageJson));
+  for (let i = from; i < to; i++) data.push(history[newest ? n - 1 - i : i] as MessageJson);
   return listAnswer(data, limit, offset, n, ctx.knobs.claimTotalCount);
 }
 

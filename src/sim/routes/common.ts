@@ -24,6 +24,7 @@ export interface Route {
   write?: boolean;
   /** List endpoints trigger the activityPerListRequest knob. */
   list?: boolean;
+  /** The answer's JSON value; serialised at once and dropped, so it may share objects with the world. */
   handle(ctx: Ctx): unknown;
 }
 
