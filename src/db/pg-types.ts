@@ -31,6 +31,50 @@ export function jsonbText(json: string): string {
   return json.replace(/(\\+)u0000/g, (m, bs: string) => (bs.length % 2 === 1 ? `${bs.slice(0, -1)}\\ufffd` : m));
 }
 
+/** Text as PostgreSQL's text accepts it: U+0000 becomes U+FFFD. Unchanged (no copy) without one. */
+export function nulFree(text: string): string {
+  return text.indexOf('\u0000') === -1 ? text : text.replaceAll('\u0000', '\ufffd');
+}
+
+/** A JSON object or array: what the mirror binds to jsonb. Called only on text holding `u0000`. */
+function isJsonDocument(v: string): boolean {
+  const c = v.charCodeAt(0);
+  if (c !== 0x7b && c !== 0x5b) return false; // { [
+  try {
+    JSON.parse(v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A statement's parameters as PostgreSQL accepts them: the one place every value the PG store
+ * binds (writers and raw SQL alike) passes through. The API may send U+0000 in any string (a
+ * name, a message, a tag); PostgreSQL refuses it in text and jsonb, which would fail the page's
+ * transaction, and with it the stream on every retry. So a string holding the character gets
+ * U+FFFD for it, and a JSON object or array holding the escape `\u0000` goes through jsonbText:
+ * that is how JSON text bound by raw SQL (sync_state.state, api_findings.value) reaches jsonb,
+ * and the writers' jsonb columns already did (idempotent). Both cases could only have failed as
+ * they were, except one: a text value that is itself a whole JSON document with the escape
+ * (6 characters, not a NUL) keeps it as `\ufffd`. SQLite stores what the API sent. The usual
+ * case (no NUL, no escape) costs one indexOf per string and copies nothing.
+ */
+export function pgParameters(values: unknown[]): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'string') continue;
+    let safe = v;
+    if (v.indexOf('\u0000') !== -1) safe = v.replaceAll('\u0000', '\ufffd');
+    else if (v.includes('u0000') && isJsonDocument(v)) safe = jsonbText(v);
+    if (safe === v) continue;
+    out ??= values.slice();
+    out[i] = safe;
+  }
+  return out ?? values;
+}
+
 /** timestamptz holding the mirror's ISO-8601 UTC strings. */
 export const isoTime = customType<{ data: string; driverData: string }>({
   dataType: () => 'timestamp with time zone',

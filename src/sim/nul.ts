@@ -11,8 +11,16 @@ import type { World } from './world.js';
  */
 
 const NUL = '\u0000';
-/** In the middle of the text, where a pasted control character would sit (not where trim() would drop it). */
-const withNul = (s: string) => (s.includes(NUL) ? s : `${s.slice(0, Math.ceil(s.length / 2))}${NUL}${s.slice(Math.ceil(s.length / 2))}`);
+/**
+ * In the middle of the text, where a pasted control character would sit (not where trim() would
+ * drop it), between code points: splitting an emoji's surrogate pair would send a lone surrogate.
+ */
+function withNul(s: string): string {
+  if (s.includes(NUL)) return s;
+  const chars = Array.from(s);
+  const half = Math.ceil(chars.length / 2);
+  return `${chars.slice(0, half).join('')}${NUL}${chars.slice(half).join('')}`;
+}
 
 export function nulStrings(w: World, rng: Rng, req: NulStringsRequest): NulStringsReport {
   const share = req.share;
