@@ -36,44 +36,33 @@ export function nulFree(text: string): string {
   return text.indexOf('\u0000') === -1 ? text : text.replaceAll('\u0000', '\ufffd');
 }
 
-/** A JSON object or array: what the mirror binds to jsonb. Called only on text holding `u0000`. */
-function isJsonDocument(v: string): boolean {
-  const c = v.charCodeAt(0);
-  if (c !== 0x7b && c !== 0x5b) return false; // { [
-  try {
-    JSON.parse(v);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * A statement's parameters as PostgreSQL accepts them: the one place every value the PG store
  * binds (writers and raw SQL alike) passes through. The API may send U+0000 in any string (a
- * name, a message, a tag); PostgreSQL refuses it in text and jsonb, which would fail the page's
- * transaction, and with it the stream on every retry. So a string holding the character gets
- * U+FFFD for it, and a JSON object or array holding the escape `\u0000` goes through jsonbText:
- * that is how JSON text bound by raw SQL (sync_state.state, api_findings.value) reaches jsonb,
- * and the writers' jsonb columns already did (idempotent). Both cases could only have failed as
- * they were, except one: a text value that is itself a whole JSON document with the escape
- * (6 characters, not a NUL) keeps it as `\ufffd`. SQLite stores what the API sent. The usual
- * case (no NUL, no escape) costs one indexOf per string and copies nothing.
+ * name, a message, a tag); PostgreSQL refuses it in any text-format parameter (text, jsonb, …),
+ * which would fail the page's transaction, and with it the stream on every retry. So a string
+ * holding the character gets U+FFFD for it: only values that could not have been stored change.
+ * The JSON escape `\u0000` is not a NUL and is left alone here: a text column keeps it (the
+ * outbox's `api_response`), and JSON bound to jsonb goes through jsonbText (the `jsonb` column
+ * type below; raw SQL through `jsonFor`). SQLite stores what the API sent. The usual case costs
+ * one indexOf per string and copies nothing.
  */
 export function pgParameters(values: unknown[]): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'string') continue;
-    let safe = v;
-    if (v.indexOf('\u0000') !== -1) safe = v.replaceAll('\u0000', '\ufffd');
-    else if (v.includes('u0000') && isJsonDocument(v)) safe = jsonbText(v);
-    if (safe === v) continue;
+    if (typeof v !== 'string' || v.indexOf('\u0000') === -1) continue;
     out ??= values.slice();
-    out[i] = safe;
+    out[i] = v.replaceAll('\u0000', '\ufffd');
   }
   return out ?? values;
 }
+
+/**
+ * JSON text for a jsonb column that raw SQL writes (sync_state.state, api_findings.value): on
+ * PostgreSQL through jsonbText, as the writers' `jsonb` column type does; on SQLite as it is.
+ */
+export const jsonFor = (dialect: 'sqlite' | 'postgres', json: string): string => (dialect === 'postgres' ? jsonbText(json) : json);
 
 /** timestamptz holding the mirror's ISO-8601 UTC strings. */
 export const isoTime = customType<{ data: string; driverData: string }>({
