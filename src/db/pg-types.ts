@@ -59,8 +59,9 @@ export function pgParameters(values: unknown[]): unknown[] {
 }
 
 /**
- * JSON text for a jsonb column that raw SQL writes (sync_state.state, api_findings.value): on
- * PostgreSQL through jsonbText, as the writers' `jsonb` column type does; on SQLite as it is.
+ * JSON text for a jsonb column that raw SQL writes (sync_state.state, api_findings.value,
+ * tunnels.detail_raw): on PostgreSQL through jsonbText, as the writers' `jsonb` column type does;
+ * on SQLite as it is.
  */
 export const jsonFor = (dialect: 'sqlite' | 'postgres', json: string): string => (dialect === 'postgres' ? jsonbText(json) : json);
 

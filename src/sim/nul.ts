@@ -6,7 +6,8 @@ import type { World } from './world.js';
 /**
  * API strings holding U+0000, which JSON carries (`\u0000`) and PostgreSQL stores in neither text
  * nor jsonb: chosen people get one in their name, in a custom field value and in a message text,
- * and one of their tags gets one in its name (in every person's list and in GET /tags). Nothing
+ * and one of their tags gets one in its name (in every person's list and in GET /tags), and so does
+ * the first tunnel's name. Nothing
  * moves updated_at or lastMessageTime: play it before a full sync, as data that was always there.
  */
 
@@ -27,7 +28,7 @@ export function nulStrings(w: World, rng: Rng, req: NulStringsRequest): NulStrin
   if (typeof share !== 'number' || !Number.isFinite(share) || share < 0 || share > 1) throw new Error(`share must be a number from 0 to 1 (got ${JSON.stringify(share)})`);
   const live = w.people.filter((p) => !p.deleted);
   const chosen = rng.sample(live, Math.round(share * live.length));
-  const report: NulStringsReport = { personIds: [], messageIds: [], tag: null };
+  const report: NulStringsReport = { personIds: [], messageIds: [], tag: null, tunnelId: null };
   for (const p of chosen) {
     p.name = withNul(p.name);
     const fields = materialiseExtras(w, p).customFields;
@@ -57,6 +58,12 @@ export function nulStrings(w: World, rng: Rng, req: NulStringsRequest): NulStrin
       for (const p of w.people) if (p.tags.includes(old)) p.tags = p.tags.map((t) => (t === old ? tag.name : t));
       report.tag = tag.name;
     }
+  }
+  // A tunnel's name: in the tunnel list, its detail and the people's subscribe histories.
+  const tunnel = w.tunnels[0];
+  if (tunnel) {
+    tunnel.name = withNul(tunnel.name);
+    report.tunnelId = tunnel.id;
   }
   return report;
 }

@@ -92,11 +92,12 @@ export interface NulStringsRequest {
   share: number;
 }
 
-/** What got a U+0000: the people (name, a custom field value), one message text of each that has one, one of their tags' names (null when they have none). */
+/** What got a U+0000: the people (name, a custom field value), one message text of each that has one, one of their tags' names (null when they have none), the first tunnel's name. */
 export interface NulStringsReport {
   personIds: string[];
   messageIds: string[];
   tag: string | null;
+  tunnelId: string | null;
 }
 
 export type DatePrecision = 'exact' | 'day' | 'day-start' | 'ignored';

@@ -84,10 +84,11 @@ describe('simulator: what an incremental sync cannot see', () => {
   it('nul-strings puts U+0000 into names, custom field values, message texts and a tag name, served as the JSON escape', async () => {
     const sim = await fresh.simulator({ seed: 4, people: 60, now: NOW });
     const before = [...sim.store.peopleList()];
-    const r = await fetch(`${sim.url}/__sim/nul-strings`, { method: 'POST', body: JSON.stringify({ share: 0.1 }) }).then((x) => x.json() as Promise<{ personIds: string[]; messageIds: string[]; tag: string | null }>);
+    const r = await fetch(`${sim.url}/__sim/nul-strings`, { method: 'POST', body: JSON.stringify({ share: 0.1 }) }).then((x) => x.json() as Promise<{ personIds: string[]; messageIds: string[]; tag: string | null; tunnelId: string | null }>);
     expect(r.personIds).toHaveLength(6);
     expect(r.messageIds.length).toBeGreaterThan(0);
     expect(r.tag).toContain('\u0000');
+    expect((await call(sim, 'GET', `/api/v2/tunnels/${r.tunnelId}`)).json.data.name).toContain('\u0000');
     const list = await call(sim, 'GET', `/api/v2/people${window}`);
     // The wire carries the escape (JSON.stringify writes U+0000 as \u0000), parsed back to the character.
     expect(list.text).toContain('\\u0000');

@@ -62,6 +62,10 @@ describe.each(BACKENDS)('U+0000 in API strings (%s)', (backend) => {
       ...fields.map((f) => ({ s: f.value })),
     ];
     expect(strings.filter((r) => r.s?.includes(gone))).toEqual([]);
+    // A tunnel's detail is written by raw SQL into jsonb (the leadgentools stream).
+    const tunnel = (await db.rows<{ name: string; detail_raw: string }>(`SELECT name, detail_raw FROM tunnels WHERE id = ${lit(played.tunnelId!)}`))[0]!;
+    expect(tunnel.name).toContain(held);
+    expect((JSON.parse(tunnel.detail_raw) as { name: string }).name).toBe(tunnel.name);
     const tagged = (q: string) => db.rows<{ n: number }>(q).then((r) => Number(r[0]!.n));
     const history = await tagged('SELECT count(*) AS n FROM person_tag_history');
     expect(history).toBeGreaterThan(0);
