@@ -6,6 +6,7 @@
  * the open rows per order or person.
  */
 import { sql } from 'drizzle-orm';
+import { nulFree } from './pg-types.js';
 import type { Prepared, Store } from './store/types.js';
 
 const p = (name: string) => sql.placeholder(name);
@@ -26,8 +27,11 @@ export class StoreHistory {
   private readonly insertTag: Prepared<never>;
   private readonly closeTags: Prepared<never>;
   private readonly openTagsOfMany: Prepared<{ personId: string; tag: string; validFrom: string }>;
+  /** A value as the store gives it back: PostgreSQL stores an API's U+0000 as U+FFFD (pg-types.ts pgParameters). */
+  private readonly stored: (v: string) => string;
 
   constructor(store: Store) {
+    this.stored = store.dialect === 'postgres' ? nulFree : (v) => v;
     this.openStatus = store.prepare(sql`SELECT status, valid_from AS "validFrom" FROM order_status_history WHERE order_id = ${p('id')} AND valid_to IS NULL`);
     this.closeStatus = store.prepare(sql`UPDATE order_status_history SET valid_to = ${p('at')} WHERE order_id = ${p('id')} AND valid_to IS NULL`);
     this.insertStatus = store.prepare(sql`INSERT INTO order_status_history (order_id, status, valid_from, valid_to) VALUES (${p('id')}, ${p('status')}, ${p('at')}, NULL)`);
@@ -45,7 +49,7 @@ export class StoreHistory {
   /** The order's status as of `at`: closes the open interval and opens one when it differs. */
   async recordOrderStatus(orderId: string, status: string | null, at: string): Promise<void> {
     const open = await this.openStatus.all({ id: orderId });
-    if (open.length === 1 && open[0]!.status === status) return;
+    if (open.length === 1 && open[0]!.status === (status === null ? null : this.stored(status))) return;
     let start = at;
     if (open.length > 0) {
       for (const o of open) start = notBefore(start, o.validFrom);
@@ -79,7 +83,7 @@ export class StoreHistory {
 
   /** Closes the intervals of removed tags, opens added ones. */
   private async applyTags(personId: string, tags: readonly string[], open: readonly { tag: string; validFrom: string }[], at: string): Promise<void> {
-    const want = new Set(tags);
+    const want = new Set(tags.map(this.stored));
     const have = new Map<string, string>();
     for (const o of open) have.set(o.tag, o.validFrom);
     for (const [tag, from] of have) if (!want.has(tag)) await this.closeTag.run({ at: notBefore(at, from), id: personId, tag });

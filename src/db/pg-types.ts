@@ -31,6 +31,40 @@ export function jsonbText(json: string): string {
   return json.replace(/(\\+)u0000/g, (m, bs: string) => (bs.length % 2 === 1 ? `${bs.slice(0, -1)}\\ufffd` : m));
 }
 
+/** Text as PostgreSQL's text accepts it: U+0000 becomes U+FFFD. Unchanged (no copy) without one. */
+export function nulFree(text: string): string {
+  return text.indexOf('\u0000') === -1 ? text : text.replaceAll('\u0000', '\ufffd');
+}
+
+/**
+ * A statement's parameters as PostgreSQL accepts them: the one place every value the PG store
+ * binds (writers and raw SQL alike) passes through. The API may send U+0000 in any string (a
+ * name, a message, a tag); PostgreSQL refuses it in any text-format parameter (text, jsonb, …),
+ * which would fail the page's transaction, and with it the stream on every retry. So a string
+ * holding the character gets U+FFFD for it: only values that could not have been stored change.
+ * The JSON escape `\u0000` is not a NUL and is left alone here: a text column keeps it (the
+ * outbox's `api_response`), and JSON bound to jsonb goes through jsonbText (the `jsonb` column
+ * type below; raw SQL through `jsonFor`). SQLite stores what the API sent. The usual case costs
+ * one indexOf per string and copies nothing.
+ */
+export function pgParameters(values: unknown[]): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'string' || v.indexOf('\u0000') === -1) continue;
+    out ??= values.slice();
+    out[i] = v.replaceAll('\u0000', '\ufffd');
+  }
+  return out ?? values;
+}
+
+/**
+ * JSON text for a jsonb column that raw SQL writes (sync_state.state, api_findings.value,
+ * tunnels.detail_raw): on PostgreSQL through jsonbText, as the writers' `jsonb` column type does;
+ * on SQLite as it is.
+ */
+export const jsonFor = (dialect: 'sqlite' | 'postgres', json: string): string => (dialect === 'postgres' ? jsonbText(json) : json);
+
 /** timestamptz holding the mirror's ISO-8601 UTC strings. */
 export const isoTime = customType<{ data: string; driverData: string }>({
   dataType: () => 'timestamp with time zone',

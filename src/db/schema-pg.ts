@@ -7,7 +7,8 @@
  * the JS values the SQLite columns hold: ISO-8601 UTC strings for times, JSON text for jsonb, 0/1
  * for booleans. Drizzle queries convert through them; raw SQL on the mirror's pool reads the same
  * shapes (pg.ts, MIRROR_TYPES), and its parameters need one conversion: JSON text bound to a jsonb
- * column goes through `jsonbText` (ISO strings and 0/1 are read by PostgreSQL as they are).
+ * column goes through `jsonbText` (pg-types.ts jsonFor; ISO strings and 0/1 are read by PostgreSQL as
+ * they are), and the PG store binds every string NUL-free (pg-types.ts pgParameters).
  */
 import { sql } from 'drizzle-orm';
 import { check, date, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';

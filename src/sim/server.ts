@@ -9,7 +9,8 @@ import { checkKnobs } from './knobs.js';
 import { STREAM, rngFor, type Rng } from './random.js';
 import { matchRoute } from './routes/index.js';
 import { deletePeople, restorePeople, silentEdits } from './tricks.js';
-import type { DeleteReport, DeleteRequest, SilentEditKind, SilentEditReport, SilentEditRequest, SimStore } from './types.js';
+import { nulStrings } from './nul.js';
+import type { DeleteReport, DeleteRequest, NulStringsReport, NulStringsRequest, SilentEditKind, SilentEditReport, SilentEditRequest, SimStore } from './types.js';
 import type { ActivityReport, ActivityRequest, SimKnobs, WriteLogEntry } from './types.js';
 import type { World } from './world.js';
 
@@ -89,6 +90,10 @@ export class SimServer {
 
   restorePeople(ids: string[]): DeleteReport {
     return restorePeople(this.w, ids);
+  }
+
+  nulStrings(r: NulStringsRequest): NulStringsReport {
+    return nulStrings(this.w, this.tricksRng, r);
   }
 
   requestCounts(): Record<string, number> {
@@ -279,6 +284,8 @@ export class SimServer {
         return this.deletePeople({ share: body.share as number | undefined, ids: stringList(body.ids, 'ids') });
       case 'POST restore-people':
         return this.restorePeople(stringList(body.ids, 'ids') ?? []);
+      case 'POST nul-strings':
+        return this.nulStrings({ share: body.share as number });
       case 'GET write-log':
         return this.writeLog();
       case 'GET store-counts':

@@ -87,6 +87,19 @@ export interface DeleteReport {
   channelIds: string[];
 }
 
+export interface NulStringsRequest {
+  /** Share (0..1) of the live people whose strings get a U+0000. */
+  share: number;
+}
+
+/** What got a U+0000: the people (name, a custom field value), one message text of each that has one, one of their tags' names (null when they have none), the first tunnel's name. */
+export interface NulStringsReport {
+  personIds: string[];
+  messageIds: string[];
+  tag: string | null;
+  tunnelId: string | null;
+}
+
 export type DatePrecision = 'exact' | 'day' | 'day-start' | 'ignored';
 export const DATE_PRECISIONS: readonly DatePrecision[] = ['exact', 'day', 'day-start', 'ignored'];
 
@@ -215,6 +228,8 @@ export interface Simulator {
   deletePeople(r: DeleteRequest): DeleteReport;
   /** Deleted people back as they were. */
   restorePeople(ids: string[]): DeleteReport;
+  /** U+0000 in API strings (names, custom field values, message texts, a tag name): see NulStringsRequest. */
+  nulStrings(r: NulStringsRequest): NulStringsReport;
   requestCounts(): Record<string, number>;
   rateLimitedCount(): number;
   resetCounts(): void;

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { jsonFor } from '../db/pg-types.js';
 import type { Store } from '../db/store/types.js';
 
 /**
@@ -47,7 +48,7 @@ export class FindingsStore {
   }
 
   async put<V>(name: string, value: V, source: string, detail: string | null = null, checkedAt = new Date()): Promise<void> {
-    const row: FindingRow = { name, value: JSON.stringify(value), detail, source, checked_at: checkedAt.toISOString() };
+    const row: FindingRow = { name, value: jsonFor(this.store.dialect, JSON.stringify(value)), detail, source, checked_at: checkedAt.toISOString() };
     await this.store.run(
       sql`INSERT INTO api_findings (name, value, detail, source, checked_at) VALUES (${row.name}, ${row.value}, ${row.detail}, ${row.source}, ${row.checked_at})
        ON CONFLICT (name) DO UPDATE SET value = excluded.value, detail = excluded.detail, source = excluded.source, checked_at = excluded.checked_at`,

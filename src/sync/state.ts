@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { jsonFor } from '../db/pg-types.js';
 import type { Prepared, Store } from '../db/store/types.js';
 import type { Logger } from '../log.js';
 
@@ -30,7 +31,7 @@ export class StateStore {
   private readonly warned = new Set<string>();
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly logger?: Pick<Logger, 'warn'>,
   ) {
     this.getStmt = store.prepare(sql`SELECT cursor, state FROM sync_state WHERE stream = ${p('stream')} AND partition = ${p('partition')}`);
@@ -57,7 +58,7 @@ export class StateStore {
   }
 
   async put(stream: string, partition: string, cursor: string | null, state: unknown): Promise<void> {
-    await this.putStmt.run({ stream, partition, cursor, state: state === null || state === undefined ? null : JSON.stringify(state), at: new Date().toISOString() });
+    await this.putStmt.run({ stream, partition, cursor, state: state === null || state === undefined ? null : jsonFor(this.store.dialect, JSON.stringify(state)), at: new Date().toISOString() });
   }
 
   async clear(stream: string, partition = ''): Promise<void> {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { startSimulator, type NulStringsReport, type Simulator } from '../../src/sim/index.js';
 import { createBackendDb, type BackendDb, type Row } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
+import { nulReplaced } from '../helpers/expect-mirror.js';
 
 /*
  * The issue's "done": `DATABASE_URL=postgres://… leeloo-sync sync` against the simulator gives the
@@ -44,7 +45,12 @@ interface Column {
   kind: 'json' | 'time' | 'plain';
 }
 
-/** The table's rows, normalised: JSON parsed, times as ISO-8601 UTC, sorted by content. */
+/**
+ * The table's rows, normalised: JSON parsed, times as ISO-8601 UTC, sorted by content. On SQLite a
+ * U+0000 the API sent is read as U+FFFD, as PostgreSQL stores it (docs/schema.md): the one
+ * difference the backends have by design, so it is mapped, not excluded (the test below proves
+ * both hold such strings).
+ */
 async function rowsOf(db: BackendDb, table: string, columns: Column[]): Promise<unknown[]> {
   const list = columns.map((c) => `"${c.name}"`).join(', ');
   const rows = await db.rows(`SELECT ${list} FROM "${table}"`);
@@ -57,17 +63,20 @@ async function rowsOf(db: BackendDb, table: string, columns: Column[]): Promise<
       else if (c.kind === 'time') out[c.name] = new Date(String(v)).toISOString();
       else out[c.name] = v;
     }
-    return out;
+    return db.backend === 'sqlite' ? nulReplaced(out) : out;
   });
   return norm.map((r) => [canonical(r), r] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, r]) => r);
 }
 
 describe('the same sync on SQLite and on PostgreSQL (compiled CLI)', () => {
   let sim: Simulator;
+  let played: NulStringsReport;
   let sqlite: BackendDb;
   let postgres: BackendDb;
   beforeAll(async () => {
     sim = await startSimulator({ seed: 41, people: 90 });
+    // Names, custom fields, messages and a tag holding U+0000 (src/sim/nul.ts).
+    played = sim.nulStrings({ share: 0.1 });
     sqlite = await createBackendDb('sqlite');
     postgres = await createBackendDb('postgres');
   });
@@ -138,6 +147,12 @@ describe('the same sync on SQLite and on PostgreSQL (compiled CLI)', () => {
       expect((await sqlite.rows<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))[0]!.n, t).toBeGreaterThan(0);
     }
     expect(compared).toBeGreaterThan(1000);
+    // The NUL mapping above is not vacuous: SQLite holds what the API sent, PostgreSQL U+FFFD for it.
+    const names = async (db: BackendDb) => (await db.rows<{ id: string; name: string }>('SELECT id, name FROM people')).filter((p) => played.personIds.includes(p.id)).map((p) => p.name);
+    const [liteNames, pgNames] = [await names(sqlite), await names(postgres)];
+    expect(liteNames).toHaveLength(played.personIds.length);
+    expect(liteNames.every((n) => n.includes('\u0000'))).toBe(true);
+    expect(pgNames.every((n) => n.includes('\ufffd') && !n.includes('\u0000'))).toBe(true);
   }
 
   it('a full sync gives the same rows in every table', { timeout: 240_000 }, async () => {

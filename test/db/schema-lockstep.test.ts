@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/db/schema-pg.js';
 import * as lite from '../../src/db/schema.js';
 import { jsonbText, toIsoTimestamp } from '../../src/db/schema-pg.js';
+import { jsonFor, nulFree, pgParameters } from '../../src/db/pg-types.js';
 
 interface Shape {
   columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean }>;
@@ -112,5 +113,20 @@ describe('value conversions of the PostgreSQL types', () => {
     // An escaped backslash followed by the letters u0000 is text, not a NUL.
     expect(jsonbText(JSON.stringify({ a: '\\u0000' }))).toBe(JSON.stringify({ a: '\\u0000' }));
     expect(jsonbText(JSON.stringify({ a: '\\\0' }))).toBe('{"a":"\\\\\\ufffd"}');
+  });
+
+  it('binds parameters NUL-free (pgParameters): U+0000 as U+FFFD in any string, nothing else touched', () => {
+    const plain = ['a', 1, null, true, '{"a":"x"}', '2024-01-01T00:00:00.000Z'];
+    // Nothing to change: the same array, no copy (the hot path).
+    expect(pgParameters(plain)).toBe(plain);
+    const given = ['x\0y\0', 7, 'C:\\u0000 is text', JSON.stringify({ a: 'x\0y' })];
+    // The escape is not a NUL: a text column keeps it (jsonb columns go through jsonbText / jsonFor).
+    expect(pgParameters(given)).toEqual(['x\ufffdy\ufffd', 7, 'C:\\u0000 is text', '{"a":"x\\u0000y"}']);
+    // The caller's array is left as it was.
+    expect(given[0]).toBe('x\0y\0');
+    expect(nulFree('abc')).toBe('abc');
+    expect(nulFree('\0a\0')).toBe('\ufffda\ufffd');
+    expect(jsonFor('postgres', JSON.stringify({ a: 'x\0y' }))).toBe('{"a":"x\\ufffdy"}');
+    expect(jsonFor('sqlite', JSON.stringify({ a: 'x\0y' }))).toBe('{"a":"x\\u0000y"}');
   });
 });

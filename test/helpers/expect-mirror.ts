@@ -32,6 +32,14 @@ interface Check {
 
 const equals = (query: string, expected: unknown, message?: string): Check => ({ query, verify: (rows) => expect(rows, message).toEqual(expected) });
 
+/** Every string in `v`, deep, with U+0000 as U+FFFD: how PostgreSQL holds what the API sent (src/db/pg-types.ts pgParameters). */
+export function nulReplaced<T>(v: T): T {
+  if (typeof v === 'string') return v.replaceAll('\u0000', '\ufffd') as T;
+  if (Array.isArray(v)) return v.map(nulReplaced) as T;
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, nulReplaced(x)])) as T;
+  return v;
+}
+
 /** Rows of a soft-deleted table marked deleted: none may be live in the simulator, and deleted_at is an ISO time. */
 function deletedAreGone(table: string, live: Obj[], where = 'TRUE'): Check {
   const liveIds = new Set(live.map((r) => String(r.id)));
@@ -77,21 +85,25 @@ function runChecks(reader: MirrorReader, checks: Check[]): void | Promise<void> 
 export function expectMirrorMatches(sqlite: Database.Database, sim: Simulator, opts?: MatchOptions): void;
 export function expectMirrorMatches(reader: ReadRows | Store, sim: Simulator, opts?: MatchOptions): Promise<void>;
 export function expectMirrorMatches(reader: MirrorReader, sim: Simulator, opts: MatchOptions = {}): void | Promise<void> {
-  return runChecks(reader, mirrorChecks(sim, opts));
+  const pg = opts.backend === 'postgres' || (typeof reader === 'object' && 'dialect' in reader && reader.dialect === 'postgres');
+  return runChecks(reader, mirrorChecks(sim, opts, pg ? nulReplaced : (v) => v));
 }
 
 interface MatchOptions {
   details?: boolean;
   messages?: boolean;
+  /** Of a `ReadRows` reader (a Store or a SQLite handle says it itself): on PostgreSQL the API's U+0000 is expected as U+FFFD. */
+  backend?: 'sqlite' | 'postgres';
 }
 
-function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
+function mirrorChecks(sim: Simulator, opts: MatchOptions, stored: <T>(v: T) => T): Check[] {
   const checks: Check[] = [];
+  const eq = (query: string, expected: unknown, message?: string) => equals(query, stored(expected), message);
   const store = sim.store;
   const people = [...store.peopleList()] as Obj[];
   checks.push(deletedAreGone('people', people));
   const LIVE_PERSON = 'person_id IN (SELECT id FROM people WHERE deleted_at IS NULL)';
-  checks.push(equals('SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id', 
+  checks.push(eq('SELECT id, name, email, phone, last_message_time FROM people WHERE deleted_at IS NULL ORDER BY id', 
     sortBy(
       people.map((p) => ({ id: p.id, name: p.name ?? null, email: clean(p.email), phone: clean(p.phone), last_message_time: iso(p.lastMessageTime) })),
       'id',
@@ -100,7 +112,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
   // Tag names are free text: ORDER BY follows the database's collation (a PostgreSQL database's
   // locale may not be code-point order), so the rows are sorted here as the expected ones are.
   const tags = sortBy(
-    people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag }))),
+    stored(people.flatMap((p) => [...new Set(p.tags as string[])].map((tag) => ({ person_id: p.id, tag })))),
     'person_id',
     'tag',
   );
@@ -111,7 +123,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
 
   if (opts.details !== false) {
     const details = people.map((p) => (store.personDetail(String(p.id)) as { data: Obj }).data);
-    checks.push(equals('SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id', 
+    checks.push(eq('SELECT id, gender, locale, profile_image, created_at, updated_at FROM people WHERE deleted_at IS NULL ORDER BY id', 
       sortBy(
         details.map((d) => ({
           id: d.id,
@@ -124,7 +136,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
         'id',
       ),
     ));
-    checks.push(equals(`SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
+    checks.push(eq(`SELECT person_id, name, type, value FROM custom_fields WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
       sortBy(details, 'id').flatMap((d) =>
         ((d.custom_fields as Obj[]) ?? []).map((f) => ({
           person_id: d.id,
@@ -134,7 +146,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
         })),
       ),
     ));
-    checks.push(equals(`SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
+    checks.push(eq(`SELECT person_id, tunnel_id, account_id FROM subscriptions WHERE ${LIVE_PERSON} ORDER BY person_id, ordinal`, 
       sortBy(details, 'id').flatMap((d) =>
         ((d.subscribeHistory as Obj[]) ?? []).map((h) => ({ person_id: d.id, tunnel_id: h.tunnelId ?? null, account_id: h.accountId ?? null })),
       ),
@@ -144,7 +156,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
   const channels = [...store.channelsList()] as Obj[];
   checks.push(deletedAreGone('communication_channels', channels));
   checks.push(
-    equals(
+    eq(
       'SELECT id, person_id, name, source, bot_status, last_message_time, created_at FROM communication_channels WHERE raw IS NOT NULL AND deleted_at IS NULL ORDER BY id',
       sortBy(
       channels.map((c) => ({
@@ -160,7 +172,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
       ),
     ),
   );
-  checks.push(equals('SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL', [{ n: 0 }]));
+  checks.push(eq('SELECT count(*) AS n FROM communication_channels WHERE raw IS NULL', [{ n: 0 }]));
 
   if (opts.messages !== false) {
     const expected: Obj[] = [];
@@ -174,7 +186,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
        WHERE deleted_at IS NULL AND channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL) ORDER BY id`,
       verify: (actual) => {
         expect(actual.length).toBe(expected.length);
-        expect(actual).toEqual(sortBy(expected, 'id'));
+        expect(actual).toEqual(stored(sortBy(expected, 'id')));
       },
     });
     checks.push(deletedAreGone('chat_messages', expected, 'channel_id IN (SELECT id FROM communication_channels WHERE deleted_at IS NULL)'));
@@ -182,7 +194,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
 
   const orders = [...store.ordersList()] as Obj[];
   checks.push(deletedAreGone('orders', orders));
-  checks.push(equals('SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id', 
+  checks.push(eq('SELECT id, person_id, title, price, currency, status, created_at, updated_at FROM orders WHERE deleted_at IS NULL ORDER BY id', 
     sortBy(
       orders.map((o) => ({
         id: o.id,
@@ -198,7 +210,7 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
     ),
   ));
   if (opts.details !== false) {
-    checks.push(equals('SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id', 
+    checks.push(eq('SELECT id, description, payment_method FROM orders WHERE deleted_at IS NULL ORDER BY id', 
       sortBy(
         orders.map((o) => {
           const d = store.orderDetail(String(o.id)) as Obj;
@@ -209,13 +221,13 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
     ));
   }
 
-  checks.push(equals('SELECT id, name FROM tags ORDER BY id', sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id')));
-  checks.push(equals('SELECT id, name, created_at FROM users ORDER BY id', 
+  checks.push(eq('SELECT id, name FROM tags ORDER BY id', sortBy((store.tags() as Obj[]).map((t) => ({ id: t.id, name: t.name })), 'id')));
+  checks.push(eq('SELECT id, name, created_at FROM users ORDER BY id', 
     sortBy([...store.users()].map((u) => ({ id: (u as Obj).id, name: (u as Obj).name, created_at: iso((u as Obj).createdAt) })), 'id'),
   ));
   const tunnels = [...store.tunnelsList()] as Obj[];
-  checks.push(equals('SELECT id, name FROM tunnels ORDER BY id', sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id')));
-  checks.push(equals('SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id', 
+  checks.push(eq('SELECT id, name FROM tunnels ORDER BY id', sortBy(tunnels.map((t) => ({ id: t.id, name: t.name })), 'id')));
+  checks.push(eq('SELECT id, tunnel_id, name, type FROM leadgentools ORDER BY id', 
     sortBy(
       tunnels.flatMap((t) =>
         ((store.tunnelDetail(String(t.id)) as { linked: { leadgentools: Obj[] } }).linked.leadgentools ?? []).map((l) => ({
@@ -228,18 +240,18 @@ function mirrorChecks(sim: Simulator, opts: MatchOptions): Check[] {
       'id',
     ),
   ));
-  checks.push(equals('SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id', 
+  checks.push(eq('SELECT tunnel_id, subscribers FROM tunnel_stats ORDER BY tunnel_id', 
     sortBy(
       tunnels.map((t) => ({ tunnel_id: t.id, subscribers: ((store.tunnelStats(String(t.id)) as Obj[])[0] as Obj).subscribers })),
       'tunnel_id',
     ),
   ));
-  checks.push(equals('SELECT id, type, name FROM connections ORDER BY id', 
+  checks.push(eq('SELECT id, type, name FROM connections ORDER BY id', 
     sortBy((store.connections() as Obj[]).map((c) => ({ id: c.id, type: c.type, name: c.name })), 'id'),
   ));
   const cats = store.templateCategories() as Obj[];
-  checks.push(equals('SELECT id, name FROM template_categories ORDER BY id', sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id')));
-  checks.push(equals('SELECT id, category_id, message_name FROM message_templates ORDER BY id', 
+  checks.push(eq('SELECT id, name FROM template_categories ORDER BY id', sortBy(cats.map((c) => ({ id: c.id, name: c.name })), 'id')));
+  checks.push(eq('SELECT id, category_id, message_name FROM message_templates ORDER BY id', 
     sortBy(
       cats.flatMap((c) => (store.templates(String(c.id)) as Obj[]).map((t) => ({ id: t.id, category_id: c.id, message_name: t.message_name }))),
       'id',

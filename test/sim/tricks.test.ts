@@ -81,6 +81,38 @@ describe('simulator: what an incremental sync cannot see', () => {
     expect(() => sim!.setKnobs({ notFoundRate: 1.5 })).toThrow(/notFoundRate/);
   });
 
+  it('nul-strings puts U+0000 into names, custom field values, message texts and a tag name, served as the JSON escape', async () => {
+    const sim = await fresh.simulator({ seed: 4, people: 60, now: NOW });
+    const before = [...sim.store.peopleList()];
+    const r = await fetch(`${sim.url}/__sim/nul-strings`, { method: 'POST', body: JSON.stringify({ share: 0.1 }) }).then((x) => x.json() as Promise<{ personIds: string[]; messageIds: string[]; tag: string | null; tunnelId: string | null }>);
+    expect(r.personIds).toHaveLength(6);
+    expect(r.messageIds.length).toBeGreaterThan(0);
+    expect(r.tag).toContain('\u0000');
+    expect((await call(sim, 'GET', `/api/v2/tunnels/${r.tunnelId}`)).json.data.name).toContain('\u0000');
+    const list = await call(sim, 'GET', `/api/v2/people${window}`);
+    // The wire carries the escape (JSON.stringify writes U+0000 as \u0000), parsed back to the character.
+    expect(list.text).toContain('\\u0000');
+    for (const id of r.personIds) {
+      const p = list.json.data.find((x: { id: string }) => x.id === id);
+      expect(p.name).toContain('\u0000');
+      expect(p.name.replace('\u0000', '')).toBe(before.find((x) => x.id === id)!.name);
+      const d = (await call(sim, 'GET', `/api/v2/people/${id}`)).json.data;
+      expect(d.custom_fields.some((f: { value: string }) => f.value.includes('\u0000'))).toBe(true);
+    }
+    const untouched = list.json.data.filter((x: { id: string }) => !r.personIds.includes(x.id));
+    expect(untouched.every((x: { name: string }) => !x.name.includes('\u0000'))).toBe(true);
+    const holders = before.filter((p) => p.tags.includes(r.tag!.replace('\u0000', ''))).map((p) => p.id);
+    expect(holders.length).toBeGreaterThan(0);
+    for (const p of list.json.data) expect(p.tags.includes(r.tag), p.id).toBe(holders.includes(p.id));
+    expect((await call(sim, 'GET', '/api/v2/tags')).json.data.map((t: { name: string }) => t.name)).toContain(r.tag);
+    const texts = [...sim.store.channelsList()].flatMap((c) => sim!.store.chatMessages(c.id) ?? []).filter((m) => m.text.includes('\u0000'));
+    expect(texts.map((m) => m.id).sort()).toEqual([...r.messageIds].sort());
+    // Nothing moved: an incremental sync would not see it.
+    expect([...sim.store.peopleList()].map((p) => [p.id, p.lastMessageTime])).toEqual(before.map((p) => [p.id, p.lastMessageTime]));
+    const bad = await fetch(`${sim.url}/__sim/nul-strings`, { method: 'POST', body: JSON.stringify({}) });
+    expect(bad.status).toBe(400);
+  });
+
   it('sim --not-found-rate sets the knob; a bad value names the flag', () => {
     expect(parseSimOptions({ notFoundRate: '0.3' })).toEqual({ knobs: { notFoundRate: 0.3 } });
     expect(() => parseSimOptions({ notFoundRate: '2' })).toThrow(ConfigError);

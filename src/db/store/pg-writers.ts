@@ -8,6 +8,7 @@ import { getTableColumns, getTableName, is } from 'drizzle-orm';
 import { PgTable, type PgColumn } from 'drizzle-orm/pg-core';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type pg from 'pg';
+import { jsonbText, nulFree } from '../pg-types.js';
 import * as pgSchema from '../schema-pg.js';
 import { dedupeById, rowsPerStatement, type AnyRow } from './rows.js';
 import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, UpsertResult } from './types.js';
@@ -244,7 +245,7 @@ function comparable(c: Col, v: unknown): string {
     }
     case 'jsonb':
       try {
-        return canonicalJson(JSON.parse(String(v)));
+        return canonicalJson(JSON.parse(jsonbText(String(v))));
       } catch {
         return JSON.stringify(v);
       }
@@ -254,7 +255,8 @@ function comparable(c: Col, v: unknown): string {
     case 'double precision':
       return String(Number(v));
     default:
-      return JSON.stringify(v);
+      // As bound (pgParameters): a NUL the API sent is stored as U+FFFD, and that is no change.
+      return JSON.stringify(typeof v === 'string' ? nulFree(v) : v);
   }
 }
 

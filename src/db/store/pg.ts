@@ -13,6 +13,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type pg from 'pg';
 import { openPgMirror, type PgMirror } from '../pg.js';
+import { pgParameters } from '../pg-types.js';
 import { refreshPgDerivedViews } from '../views-pg.js';
 import { PgChildWriter, PgEntityWriter, PgGuardedWriter, type PgExec } from './pg-writers.js';
 import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, OpenPgStore, Prepared, Store, StoreOpenOptions } from './types.js';
@@ -89,7 +90,9 @@ export class PgStore implements Store {
   /** Runs one statement on the current transaction's client, or on the pool. */
   private async query<R extends pg.QueryResultRow>(text: string, values: unknown[], name?: string): Promise<pg.QueryResult<R>> {
     const tx = this.als.getStore();
-    const config = name ? { name, text, values } : { text, values };
+    // NUL-free (pg-types.ts pgParameters): PostgreSQL refuses U+0000 in text and jsonb.
+    const params = pgParameters(values);
+    const config = name ? { name, text, values: params } : { text, values: params };
     try {
       if (tx) return await tx.client.query<R>(config);
       for (let attempt = 1; ; attempt++) {

@@ -1,5 +1,6 @@
 import { leadgentools } from '../../db/schema.js';
 import { sql } from 'drizzle-orm';
+import { jsonFor } from '../../db/pg-types.js';
 import type { InsertRow } from '../../db/store/types.js';
 import type { Leadgentool } from '../../leeloo/schemas.js';
 import { idsOf, perParentStream } from '../stream-kinds.js';
@@ -12,11 +13,16 @@ export default perParentStream({
   description:
     'Lead generation tools of every tunnel (GET /tunnels/{id}?include=leadgentools, from its `linked`); also stores the tunnel detail payload.',
   dependsOn: ['tunnels'],
-  setup: (ctx) => ({ up: ctx.store.entities(leadgentools), detail: ctx.store.prepare(sql`UPDATE tunnels SET detail_raw = ${sql.placeholder('raw')} WHERE id = ${sql.placeholder('id')}`) }),
+  setup: (ctx) => ({
+    up: ctx.store.entities(leadgentools),
+    detail: ctx.store.prepare(sql`UPDATE tunnels SET detail_raw = ${sql.placeholder('raw')} WHERE id = ${sql.placeholder('id')}`),
+    // Raw SQL into a jsonb column: jsonbText on PostgreSQL, as the writers' column type does.
+    json: (v: unknown) => jsonFor(ctx.store.dialect, rawJson(v)),
+  }),
   parents: idsOf('tunnels'),
   fetch: (c, tunnel, signal) => c.getTunnel(tunnel.id, { signal }),
   async write(w, s, tunnel, detail, syncedAt) {
-    await w.detail.run({ raw: rawJson(detail.tunnel), id: tunnel.id });
+    await w.detail.run({ raw: w.json(detail.tunnel), id: tunnel.id });
     const r = await w.up.upsert(detail.leadgentools.map((l) => toLeadgentoolRow(l, tunnel.id, syncedAt)));
     s.counters.rowsInserted += r.inserted;
     s.counters.rowsUpdated += r.updated;
