@@ -138,7 +138,7 @@ export function describeFloors(r: ScaleBench): string[] {
     `transport replay at the sync's ${r.latencyMs} ms latency (context): ${ms(r.transportAtLatency.msPerRequest)} (user ${ms(r.transportAtLatency.userMs / r.transportAtLatency.requests)}, system ${ms(r.transportAtLatency.systemMs / r.transportAtLatency.requests)})`,
     `CPU floor + transport floor: ${ms(r.bothFloorsMsPerRequest)}`,
     `sync ÷ CPU floor: ${r.cpuVsFloor.toFixed(2)} (issue #13 target ≤ 2)`,
-    `sync ÷ (CPU floor + transport floor): ${r.cpuVsBothFloors.toFixed(2)} (context)`,
+    `sync ÷ (CPU floor + transport floor): ${r.cpuVsBothFloors.toFixed(2)} (context); with the transport replay at ${r.latencyMs} ms: ${(r.cpuPerRequestMs / (r.floor.msPerRequest + r.transportAtLatency.msPerRequest)).toFixed(2)}`,
     `SQL statements per answer (sync): ${r.statementsPerAnswer.toFixed(1)}`,
   ];
 }
