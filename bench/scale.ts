@@ -82,8 +82,9 @@ export async function benchScale(opts: { people: number; latencyMs: number; conc
     const minimal = minimalFullRequests(shapeOf(dbPath, pageSize), pageSize);
     const floorMs = (minimal * latencyMs) / concurrency;
     // The same requests again, from the same simulator (its world unchanged by a read-only sync).
-    // The floor is taken without latency, as the brief of issue #13's floors asks; once more at
-    // the sync's latency first, since answers that arrive one by one may cost more wake-ups each.
+    // The floor is taken without latency, like the CPU floor free of waiting; once before that at
+    // the sync's latency, for context: answers that arrive one by one cost more wake-ups each
+    // (docs/benchmarks.md, "Transport floor, session 16").
     const replay = { url: sim.url, token: sim.token, recording: join(dir, 'answers.txt'), concurrency };
     const transportAtLatency = await measureTransportFloor(replay);
     await sim.setKnobs({ latencyMs: 0 });

@@ -10,7 +10,7 @@ export interface SimProcess {
   counts(): Promise<Record<string, number>>;
   resetCounts(): Promise<void>;
   activity(a: Record<string, number>): Promise<{ messagedChannelIds: string[]; newPersonIds: string[]; changedOrderIds: string[]; newOrderIds: string[] }>;
-  /** Every `every`-th 200 answer body to `file` (one `<route>\t<body>` a line) until stopRecording. */
+  /** Every `every`-th 200 answer to `file` (one `<route key>\t<target>\t<body>` a line) until stopRecording. */
   record(file: string, every: number): Promise<void>;
   /** Ends the recording; how many answers it wrote. */
   stopRecording(): Promise<number>;
