@@ -101,6 +101,25 @@ function insert(t: Table, rows: Record<string, unknown>[], parent: Scalar): numb
   return n;
 }
 
+export interface RecordedAnswer {
+  /** The simulator's route key, `GET /api/v2/people/:id`. */
+  route: string;
+  /** The request target as the simulator received it: path and query string. */
+  target: string;
+  body: string;
+}
+
+/** The simulator's recording (`POST /__sim/record`): `<route key>\t<target>\t<body>` a line. */
+export function readRecording(recording: string): RecordedAnswer[] {
+  const lines = readFileSync(recording, 'utf8').split('\n').filter((l) => l.length > 0);
+  return lines.map((l) => {
+    const a = l.indexOf('\t');
+    const b = l.indexOf('\t', a + 1);
+    if (a < 0 || b < 0) throw new Error('a recording line without its three tab-separated fields (an older simulator?)');
+    return { route: l.slice(0, a), target: l.slice(a + 1, b), body: l.slice(b + 1) };
+  });
+}
+
 /**
  * Parses each recorded answer and inserts its rows, one transaction an answer: a table per
  * route whose columns are the top-level keys its rows carry, and a child table per nested list
@@ -108,11 +127,7 @@ function insert(t: Table, rows: Record<string, unknown>[], parent: Scalar): numb
  * NORMAL). CPU time of this process only.
  */
 export function measureFloor(recording: string): Floor {
-  const lines = readFileSync(recording, 'utf8').split('\n').filter((l) => l.length > 0);
-  const answers = lines.map((l) => {
-    const tab = l.indexOf('\t');
-    return { route: l.slice(0, tab), body: l.slice(tab + 1) };
-  });
+  const answers = readRecording(recording);
   const dir = mkdtempSync(join(tmpdir(), 'ls-floor-'));
   const db = new Database(join(dir, 'floor.db'));
   try {

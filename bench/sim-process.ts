@@ -10,10 +10,12 @@ export interface SimProcess {
   counts(): Promise<Record<string, number>>;
   resetCounts(): Promise<void>;
   activity(a: Record<string, number>): Promise<{ messagedChannelIds: string[]; newPersonIds: string[]; changedOrderIds: string[]; newOrderIds: string[] }>;
-  /** Every `every`-th 200 answer body to `file` (one `<route>\t<body>` a line) until stopRecording. */
+  /** Every `every`-th 200 answer to `file` (one `<route key>\t<target>\t<body>` a line) until stopRecording. */
   record(file: string, every: number): Promise<void>;
   /** Ends the recording; how many answers it wrote. */
   stopRecording(): Promise<number>;
+  /** Changes simulator knobs (`POST /__sim/knobs`), e.g. `{ latencyMs: 0 }`. */
+  setKnobs(k: Record<string, number>): Promise<void>;
   /** Connections the simulator accepted since it started. */
   connections(): Promise<number>;
   /** CPU (user + system) the simulator process has used so far, ms; from /proc (Linux only). */
@@ -72,6 +74,9 @@ export async function startSimProcess(args: string[], opts: { nodeArgs?: string[
       await ctl('POST', 'record', { file, every });
     },
     stopRecording: async () => ((await ctl('POST', 'record', {})) as { written: number }).written,
+    setKnobs: async (k) => {
+      await ctl('POST', 'knobs', k);
+    },
     cpuMs: () => procCpuMs(child.pid!),
     connections: async () => ((await ctl('GET', 'health')) as { connections: number }).connections,
     activity: async (a) => (await ctl('POST', 'activity', a)) as never,

@@ -12,16 +12,23 @@ export interface ChildRun {
   ok: boolean;
   ms: number;
   cpuMs: number;
+  /** Of cpuMs, what the child spent before the sync began (node start-up, imports, config). */
+  startCpuMs: number;
   meanInFlight: number;
   requests: number;
+  /** SQL statements run, only from bench/count-statements.mjs. */
+  statements?: number;
   maxRssMb: number;
   failed: string[];
 }
 
-/** One `syncOnce` in its own process (bench/sync-child.mjs, on the compiled dist/), configured by `env`. */
-export function runChild(env: Record<string, string>): Promise<ChildRun> {
+/**
+ * One `syncOnce` in its own process (bench/sync-child.mjs, on the compiled dist/), configured by
+ * `env`; `script` runs a wrapper of that child instead (bench/count-statements.mjs).
+ */
+export function runChild(env: Record<string, string>, script: string = CHILD): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], {
+    const child = spawn(process.execPath, [script], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

@@ -50,7 +50,7 @@ export class SimServer {
   private accepted = 0;
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private closing = false;
-  /** `POST /__sim/record`: every n-th 2xx API answer body goes to a file, for the bench's CPU floor. */
+  /** `POST /__sim/record`: every n-th 2xx API answer (target and body) goes to a file, for the bench's CPU and transport floors. */
   private recorder: { out: WriteStream; every: number; seen: number; written: number } | null = null;
 
   constructor(
@@ -202,8 +202,10 @@ export class SimServer {
     const rec = this.recorder;
     if (rec && result.status === 200 && rec.seen++ % rec.every === 0) {
       rec.written++;
-      // JSON.stringify leaves no raw line break in its output: one answer a line.
-      rec.out.write(`${key}\t${result.body}\n`);
+      // JSON.stringify leaves no raw line break or tab in its output, and node's parser refuses
+      // control characters in a request target: one answer a line, three fields. The target
+      // (path and query as received) lets the bench replay the same requests (bench/transport-floor.mjs).
+      rec.out.write(`${key}\t${req.url ?? ''}\t${result.body}\n`);
     }
     return this.answer(res, result);
   }

@@ -19,7 +19,7 @@ describe('POST /__sim/record', () => {
     return { status: res.status, json: (await res.json()) as { written?: number; error?: string } };
   };
 
-  it('writes every n-th 200 answer as one route-and-body line, and stops when told', async () => {
+  it('writes every n-th 200 answer as one route, target and body line, and stops when told', async () => {
     sim = await startSimulator({ seed: 3, people: 30, now: NOW });
     dir = mkdtempSync(join(tmpdir(), 'sim-record-'));
     const file = join(dir, 'answers.txt');
@@ -30,7 +30,7 @@ describe('POST /__sim/record', () => {
     const stopped = await control({});
     expect(stopped.json.written).toBe(3); // answers 1, 3 and 5
     const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-    expect(lines).toEqual([0, 2, 4].map((i) => `GET /api/v2/users\t${bodies[i]}`));
+    expect(lines).toEqual([0, 2, 4].map((i) => `GET /api/v2/users\t/api/v2/users?limit=2&offset=${i}\t${bodies[i]}`));
     await call(sim, 'GET', '/api/v2/users');
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
   });
