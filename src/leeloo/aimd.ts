@@ -8,6 +8,10 @@
  *   server's limit), cut the rate (×0.7), and hold still for the Retry-After pause;
  * - then climb additively (5 % of the ceiling per 250 ms) up to 97 % of the ceiling and stay
  *   there: an AIMD sawtooth would overrun the limit every cycle, and each 429 pauses every caller;
+ * - a lone 429 at that steady rate, while sending at it, is arrival jitter (requests released on
+ *   time, sent late and bunched): honour its Retry-After, change nothing else. Only a second one
+ *   within 30 s widens the margin; a 429 while sending clearly less than the pace is a lower limit,
+ *   learned at once;
  * - re-probe above the ceiling rarely (after 30 s, doubling up to 5 min while probes keep finding
  *   the same limit), in case the limit was raised: each probe that finds it costs a pause.
  *
@@ -30,8 +34,20 @@ export const AIMD = {
   decreaseAtCap: 0.85,
   /** Steady rate as a share of the ceiling estimate: 3 % is ~30 ms of arrival jitter per second. */
   capShare: 0.97,
-  /** A 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
+  /** A repeated 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
   capCeilingShrink: 0.98,
+  /**
+   * A 429 at the cap is jitter, not a new limit, when none came within this long before it: its
+   * pause (≥ 1 s) costs more than 2 % of the rate (the margin capCeilingShrink would add) only
+   * when such 429s come more often than about one per 50 s. 30 s leaves room for a limit that
+   * sits right at the pace: the next 429 comes within a second or two after the pause.
+   */
+  jitterWindowMs: 30_000,
+  /**
+   * At the cap, sending at least this share of the rate when refused is "at the pace" (jitter,
+   * or a limit a little lower); less is a lower limit, and what was sent is its estimate.
+   */
+  jitterShare: 0.9,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
@@ -69,6 +85,8 @@ export interface AimdState {
   /** The ceiling a running probe started from (null: not probing). */
   probeFrom: number | null;
   learnedAt: string | null;
+  /** Epoch ms of the last 429 at the cap while sending at the pace (0: none): a repeat widens the margin. */
+  jitterAt: number;
 }
 
 export interface RateLimitSnapshot {
@@ -116,6 +134,7 @@ export function initialState(o: AimdOptions, now: number): AimdState {
     probeEveryMs: AIMD.probeBaseMs,
     probeFrom: null,
     learnedAt: known !== null ? (l?.learnedAt ?? null) : null,
+    jitterAt: 0,
   };
 }
 
@@ -149,7 +168,9 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     // Another refusal of the burst that caused the back-off. The requests were refused in the
     // order they arrived, not answered in it: the one with the fewest sent before it is the
     // server's count, the others include refused ones.
-    if (!s.slowStart && s.ceiling !== null && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
+    // Not after an at-cap 429 (jitterAt ≥ changedAt): there the send rate was capped, and the
+    // burst's other refusals would make the ceiling the pace, narrowing the margin after all.
+    if (!s.slowStart && s.ceiling !== null && s.jitterAt < s.changedAt && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
       const ceiling = Math.max(AIMD.minRate, sentRate);
       return { ...s, ceiling, rate: Math.max(AIMD.minRate, s.rate * (ceiling / s.ceiling)) };
     }
@@ -167,9 +188,22 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
   const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - 0.02);
   let ceiling: number;
   let rate: number;
-  if (atCap) {
-    ceiling = Math.max(est, s.ceiling! * AIMD.capCeilingShrink);
+  let jitterAt = s.jitterAt;
+  if (atCap && est >= s.rate * AIMD.jitterShare) {
+    if (now - s.jitterAt > AIMD.jitterWindowMs) {
+      // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). The
+      // pause empties the server's window; resume at the same pace, nothing learned.
+      return { ...s, holdUntil: Math.max(s.holdUntil, holdUntil), probeAt: Math.max(s.probeAt, holdUntil + s.probeEveryMs), jitterAt: now };
+    }
+    // Again: widen the margin. What was sent says the limit is at most about that much.
+    ceiling = Math.max(AIMD.minRate, Math.min(s.ceiling! * AIMD.capCeilingShrink, est / AIMD.capShare));
     rate = s.rate * AIMD.decreaseAtCap;
+    jitterAt = now;
+  } else if (atCap) {
+    // Refused while sending clearly less than the pace (and more than idleShare of it): the limit
+    // dropped to about what the server accepted over that second.
+    ceiling = est;
+    rate = est * AIMD.decreaseAtCap;
   } else if (probing) {
     // The probe crossed the limit by a few percent: it is about what was sent.
     ceiling = est;
@@ -193,6 +227,7 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     probeEveryMs,
     probeFrom: null,
     learnedAt: new Date(now).toISOString(),
+    jitterAt,
   };
 }
 
@@ -355,5 +390,7 @@ export function parseAimdState(raw: unknown): AimdState | null {
     probeEveryMs: o.probeEveryMs as number,
     probeFrom: o.probeFrom as number | null,
     learnedAt: o.learnedAt as string | null,
+    // Absent in a state written before it existed: no jitter 429 remembered.
+    jitterAt: num(o.jitterAt) ? (o.jitterAt as number) : 0,
   };
 }
