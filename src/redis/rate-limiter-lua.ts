@@ -17,6 +17,7 @@
 // in the second (and 10 ms) before this one's release stay within what plain GCRA allows in a
 // second, 1 + (1000 + tolerance) / interval. Releases are monotone (a catch-up only happens when
 // no permit is reserved ahead), so checking the window that ends at each release bounds them all.
+// The caller passes a catch-up of 0 when nobody was waiting (after idle or a pause): see reserve().
 export const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
