@@ -142,6 +142,29 @@ describe('LEELOO_RATE_LIMIT=auto through Redis', () => {
     expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(3 * (interval - AUTO_TOLERANCE_MS) - 2);
   });
 
+  it('when demand resumes after a gap a worker warms up: its first second at 90 % of the shared rate, then the whole rate', async () => {
+    const p = `${prefix}:warm`;
+    const a = await auto(p, { rate: 40, ceiling: 40, learnedAt: null }, 36); // 36/s, the cap: no probe
+    await a.acquire();
+    await sleep(1100);
+    const t0 = performance.now();
+    const at: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (performance.now() - t0 < 1900) {
+          await a.acquire();
+          at.push(performance.now() - t0);
+        }
+      }),
+    );
+    const within = (from: number, to: number) => at.filter((t) => t >= from && t < to).length;
+    // 0.9 × 36 = 32.4/s, and the window check's bound at that pace is 33 (36/s would give 37).
+    expect(within(0, 1000)).toBeLessThanOrEqual(34);
+    expect(within(0, 1000)).toBeGreaterThanOrEqual(28);
+    // Then the whole rate: callers queued all along, so no new warm-up (28.8 in 0.8 s; warm, 25.9).
+    expect(within(1100, 1900)).toBeGreaterThanOrEqual(27);
+  });
+
   it('a permit reserved before a 429 is not released during its pause', async () => {
     const p = `${prefix}:held`;
     // 10/s learned restarts at 9/s: the second permit is reserved about 111 ms ahead.
