@@ -165,6 +165,7 @@ export async function benchWrites(
     const at = log.filter((e) => e.route === '/api/v2/people/:id/add-tag').map((e) => Date.parse(e.at));
     const first = Math.min(...at);
     const last = Math.max(...at);
+    if (trace) trace.compare(startedAt, at);
     const perSecond: number[] = [];
     for (const t of at) {
       const i = Math.floor((t - first) / 1000);
@@ -197,7 +198,7 @@ export async function benchWrites(
  * BENCH_WRITES_TRACE=1: every permit's release and every 429's send time (Date.now, the
  * simulator's clock too), to see what the second before a refused request held.
  */
-function traceLimiter(inner: RateLimiter): { limiter: RateLimiter; report(startedAt: number): void } {
+function traceLimiter(inner: RateLimiter): { limiter: RateLimiter; report(startedAt: number): void; compare(startedAt: number, admitted: number[]): void } {
   const released: number[] = [];
   const refused: { sentAt: number; pauseMs: number }[] = [];
   const limiter: RateLimiter = {
@@ -232,7 +233,20 @@ function traceLimiter(inner: RateLimiter): { limiter: RateLimiter; report(starte
       );
     }
   };
-  return { limiter, report };
+  /** Per 100 ms from the queue start, for the first 2 s: permits released here, writes the simulator admitted. */
+  const compare = (startedAt: number, admitted: number[]) => {
+    const buckets = (ts: number[]) => {
+      const b = Array.from({ length: 20 }, () => 0);
+      for (const t of ts) {
+        const i = Math.floor((t - startedAt) / 100);
+        if (i >= 0 && i < 20) b[i]!++;
+      }
+      return b.join(' ');
+    };
+    console.log(`trace: per 100 ms, permits  ${buckets(released)}`);
+    console.log(`trace: per 100 ms, admitted ${buckets(admitted)}`);
+  };
+  return { limiter, report, compare };
 }
 
 async function cleanup(url: string, prefix: string): Promise<void> {
