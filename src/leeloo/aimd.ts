@@ -9,8 +9,8 @@
  * - then climb additively (5 % of the ceiling per 250 ms) up to 97 % of the ceiling and stay
  *   there: an AIMD sawtooth would overrun the limit every cycle, and each 429 pauses every caller;
  * - a lone 429 at that steady rate, while sending at it, is arrival jitter (requests released on
- *   time, sent late and bunched): honour its Retry-After, change nothing else. Only a second one
- *   within 30 s widens the margin; a 429 while sending clearly less than the pace is a lower limit,
+ *   time, sent late and bunched): honour its Retry-After, pace 2 % lower for 10 s, keep the
+ *   ceiling. Only a second one within 30 s widens the margin for good; a 429 while sending clearly less than the pace is a lower limit,
  *   learned at once;
  * - re-probe above the ceiling rarely (after 30 s, doubling up to 5 min while probes keep finding
  *   the same limit), in case the limit was raised: each probe that finds it costs a pause.
@@ -48,6 +48,14 @@ export const AIMD = {
    * or a limit a little lower); less is a lower limit, and what was sent is its estimate.
    */
   jitterShare: 0.9,
+  /**
+   * For this long after a jitter 429, pace 2 % lower (capShare - calmMargin of the ceiling, the
+   * ceiling itself unchanged): in bench/writes.ts under load, a second jitter 429 came 3-6 s after
+   * the first in most runs that had one (the machine's load comes in spells). 2 % of 10 s costs
+   * 0.2 s of budget; a 429 costs its pause.
+   */
+  calmMs: 10_000,
+  calmMargin: 0.02,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
@@ -141,7 +149,7 @@ export function initialState(o: AimdOptions, now: number): AimdState {
 /** The rate the state wants after one more saturated interval, or null when it stays. */
 export function increase(s: AimdState, now: number, max: number): AimdState | null {
   if (now < s.holdUntil || now - s.changedAt < AIMD.intervalMs) return null;
-  const cap = s.ceiling === null ? max : Math.min(max, s.ceiling * AIMD.capShare);
+  const cap = s.ceiling === null ? max : Math.min(max, s.ceiling * (now - s.jitterAt < AIMD.calmMs ? AIMD.capShare - AIMD.calmMargin : AIMD.capShare));
   if (s.slowStart || s.ceiling === null) {
     if (s.rate >= cap) return s.ceiling === null ? null : { ...s, slowStart: false };
     const rate = Math.min(cap, s.rate * AIMD.slowStartFactor);
@@ -185,18 +193,19 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     return { ...s, rate: Math.max(AIMD.minRate, est * AIMD.decrease), slowStart: true, changedAt: now, holdUntil, probeAt: holdUntil + s.probeEveryMs, probeFrom: null };
   }
   const probing = s.probeFrom !== null;
-  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - 0.02);
+  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - AIMD.calmMargin) - 1e-9;
   let ceiling: number;
   let rate: number;
   let jitterAt = s.jitterAt;
   if (atCap && est >= s.rate * AIMD.jitterShare) {
     if (now - s.jitterAt > AIMD.jitterWindowMs) {
       // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). The
-      // pause empties the server's window; resume at the same pace, nothing learned.
-      return { ...s, holdUntil: Math.max(s.holdUntil, holdUntil), probeAt: Math.max(s.probeAt, holdUntil + s.probeEveryMs), jitterAt: now };
+      // pause empties the server's window; resume 2 % lower for calmMs, the ceiling unchanged.
+      const calm = Math.max(AIMD.minRate, Math.min(s.rate, s.ceiling! * (AIMD.capShare - AIMD.calmMargin)));
+      return { ...s, rate: calm, holdUntil: Math.max(s.holdUntil, holdUntil), probeAt: Math.max(s.probeAt, holdUntil + s.probeEveryMs), jitterAt: now };
     }
-    // Again: widen the margin. What was sent says the limit is at most about that much.
-    ceiling = Math.max(AIMD.minRate, Math.min(s.ceiling! * AIMD.capCeilingShrink, est / AIMD.capShare));
+    // Again: widen the margin; by more when less than the pace went out (the limit is about that).
+    ceiling = Math.max(AIMD.minRate, s.ceiling! * Math.min(AIMD.capCeilingShrink, est / s.rate));
     rate = s.rate * AIMD.decreaseAtCap;
     jitterAt = now;
   } else if (atCap) {

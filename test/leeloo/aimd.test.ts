@@ -119,15 +119,18 @@ describe('AIMD controller', () => {
     expect((t - d.holdUntil) / AIMD.intervalMs).toBeLessThan(10);
   });
 
-  it('a lone 429 at the cap while sending at the pace is jitter: it holds for the Retry-After and changes nothing else', () => {
+  it('a lone 429 at the cap while sending at the pace is jitter: it holds for the Retry-After, paces 2 % lower for a while, keeps the ceiling', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12, learnedAt: 'then' };
     const d = decrease(s, 100_000, 1000, 96, 97)!;
-    expect(d).toMatchObject({ rate: 97, ceiling: 100, slowStart: false, learnedAt: 'then', jitterAt: 100_000 });
+    expect(d).toMatchObject({ ceiling: 100, slowStart: false, learnedAt: 'then', jitterAt: 100_000 });
+    expect(d.rate).toBeCloseTo(100 * (AIMD.capShare - AIMD.calmMargin), 9); // not × decreaseAtCap
     expect(d.holdUntil).toBe(100_000 + 1000 + AIMD.graceMs);
     // The rest of its burst, even counted lower, neither cuts nor narrows (the send rate was capped).
     expect(decrease(d, 100_020, 1000, 90, 97)).toBeNull();
-    // No climb and no probe during the pause.
+    // No climb and no probe during the pause, nor above the calm pace until calmMs has passed.
     expect(increase({ ...d, probeAt: 0 }, 100_500, 1000)).toBeNull();
+    expect(increase(d, 100_000 + AIMD.calmMs - 1, 1000)).toBeNull();
+    expect(increase(d, 100_000 + AIMD.calmMs, 1000)!.rate).toBeCloseTo(97, 9);
   });
 
   it('a second 429 at the cap within the jitter window widens the margin a little; after a quiet window one is jitter again', () => {
@@ -136,11 +139,12 @@ describe('AIMD controller', () => {
     // Back at the pace after the pause (the rate never changed), then refused again.
     const second = decrease(first, 110_000, 1000, 97, 97)!;
     expect(second.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 5);
-    expect(second.rate).toBeCloseTo(97 * AIMD.decreaseAtCap, 5);
+    expect(second.rate).toBeCloseTo(first.rate * AIMD.decreaseAtCap, 5);
     expect(second.jitterAt).toBe(110_000);
     const atCap = { ...second, rate: second.ceiling! * AIMD.capShare };
     const later = decrease(atCap, 110_000 + AIMD.jitterWindowMs + 1, 1000, atCap.rate, atCap.rate)!;
-    expect(later).toMatchObject({ ceiling: second.ceiling, rate: atCap.rate });
+    expect(later.ceiling).toBe(second.ceiling);
+    expect(later.rate).toBeCloseTo(second.ceiling! * (AIMD.capShare - AIMD.calmMargin), 9);
   });
 
   it('a 429 at the cap while sending clearly less than the pace learns the lower limit at once', () => {
@@ -151,10 +155,11 @@ describe('AIMD controller', () => {
   });
 
   it.each([
-    [50, 40, 3],
-    [50, 46, 5],
-    [100, 60, 3],
-  ])('a limit that drops from %i to %i/s under a steady pace is found within %i 429s, then holds', (from, to, most) => {
+    [50, 40, 3, 10],
+    // Close below the pace: the calm pace after a jitter 429 holds it at first; found when it ends.
+    [50, 46, 5, 15],
+    [100, 60, 3, 10],
+  ])('a limit that drops from %i to %i/s under a steady pace is found within %i 429s and %i s, then holds', (from, to, most, withinS) => {
     const f = fake({ learned: { rate: from, ceiling: from, learnedAt: null } });
     f.run(3000);
     expect(f.c.state.rate).toBeCloseTo(from * AIMD.capShare, 5);
@@ -180,7 +185,7 @@ describe('AIMD controller', () => {
       f.advance(1000); // the Retry-After pause: nothing is sent
     }
     expect(refused).toBeLessThanOrEqual(most);
-    expect(end - lastRefusedAt).toBeGreaterThan(20_000); // found within the first 10 s
+    expect(end - lastRefusedAt).toBeGreaterThan(30_000 - withinS * 1000);
     // Pacing at most at the limit (no jitter here: exactly at it holds), the ceiling close above.
     expect(f.c.state.ceiling!).toBeLessThanOrEqual(to / AIMD.capShare + 1e-9);
     expect(f.c.state.rate).toBeLessThanOrEqual(to + 1e-9);
