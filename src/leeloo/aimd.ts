@@ -51,7 +51,7 @@ export const AIMD = {
   /**
    * For this long after a jitter 429, pace 2 % lower (capShare - calmMargin of the ceiling, the
    * ceiling itself unchanged): in bench/writes.ts under load, a second jitter 429 came 3-6 s after
-   * the first in most runs that had one (the machine's load comes in spells). 2 % of 10 s costs
+   * the first in 5 of 9 runs that had one (the machine's load comes in spells). 2 % of 10 s costs
    * 0.2 s of budget; a 429 costs its pause.
    */
   calmMs: 10_000,
