@@ -9,9 +9,10 @@
  * - then climb additively (5 % of the ceiling per 250 ms) up to 97 % of the ceiling and stay
  *   there: an AIMD sawtooth would overrun the limit every cycle, and each 429 pauses every caller;
  * - a lone 429 at that steady rate, while sending at it, is arrival jitter (requests released on
- *   time, sent late and bunched): honour its Retry-After, pace 2 % lower for 10 s, keep the
- *   ceiling. Only a second one within 30 s widens the margin for good; a 429 while sending clearly less than the pace is a lower limit,
- *   learned at once;
+ *   time, sent late and bunched): honour its Retry-After, narrow the ceiling 2 % (the wider margin
+ *   is what keeps the next jitter 429 away) and resume straight at the new pace, without the cut
+ *   and climb back; a second one within 30 s also cuts the rate, and a 429 while sending clearly
+ *   less than the pace is a lower limit, learned at once;
  * - re-probe above the ceiling rarely (after 30 s, doubling up to 5 min while probes keep finding
  *   the same limit), in case the limit was raised: each probe that finds it costs a pause.
  *
@@ -27,20 +28,16 @@ export const AIMD = {
   slowStartFactor: 1.5,
   /** Multiplicative decrease on a 429 found while climbing or probing. */
   decrease: 0.7,
-  /**
-   * Milder decrease on a 429 at the cap (arrival jitter at a sliding-window limit, or a limit a
-   * little lower) or found by a probe a few percent above the ceiling.
-   */
+  /** Milder decrease on a repeated or lower-limit 429 at the cap, or one a probe found. */
   decreaseAtCap: 0.85,
   /** Steady rate as a share of the ceiling estimate: 3 % is ~30 ms of arrival jitter per second. */
   capShare: 0.97,
-  /** A repeated 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
+  /** A 429 at the cap while sending at the pace widens the margin by this much (the send rate was capped). */
   capCeilingShrink: 0.98,
   /**
-   * A 429 at the cap is jitter, not a new limit, when none came within this long before it: its
-   * pause (≥ 1 s) costs more than 2 % of the rate (the margin capCeilingShrink would add) only
-   * when such 429s come more often than about one per 50 s. 30 s leaves room for a limit that
-   * sits right at the pace: the next 429 comes within a second or two after the pause.
+   * A 429 at the cap is jitter, and the pace resumes without a cut, when none came within this long
+   * before it. 30 s leaves room for a limit that sits right at the pace: its next 429 comes a
+   * second or two after the pause, and that one cuts the rate.
    */
   jitterWindowMs: 30_000,
   /**
@@ -48,14 +45,8 @@ export const AIMD = {
    * or a limit a little lower); less is a lower limit, and what was sent is its estimate.
    */
   jitterShare: 0.9,
-  /**
-   * For this long after a jitter 429, pace 2 % lower (capShare - calmMargin of the ceiling, the
-   * ceiling itself unchanged): in bench/writes.ts under load, a second jitter 429 came 3-6 s after
-   * the first in 5 of 9 runs that had one (the machine's load comes in spells). 2 % of 10 s costs
-   * 0.2 s of budget; a 429 costs its pause.
-   */
-  calmMs: 10_000,
-  calmMargin: 0.02,
+  /** A rate this close below capShare of the ceiling (or above) is "at the cap". */
+  atCapSlack: 0.02,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
@@ -149,7 +140,7 @@ export function initialState(o: AimdOptions, now: number): AimdState {
 /** The rate the state wants after one more saturated interval, or null when it stays. */
 export function increase(s: AimdState, now: number, max: number): AimdState | null {
   if (now < s.holdUntil || now - s.changedAt < AIMD.intervalMs) return null;
-  const cap = s.ceiling === null ? max : Math.min(max, s.ceiling * (now - s.jitterAt < AIMD.calmMs ? AIMD.capShare - AIMD.calmMargin : AIMD.capShare));
+  const cap = s.ceiling === null ? max : Math.min(max, s.ceiling * AIMD.capShare);
   if (s.slowStart || s.ceiling === null) {
     if (s.rate >= cap) return s.ceiling === null ? null : { ...s, slowStart: false };
     const rate = Math.min(cap, s.rate * AIMD.slowStartFactor);
@@ -176,8 +167,8 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     // Another refusal of the burst that caused the back-off. The requests were refused in the
     // order they arrived, not answered in it: the one with the fewest sent before it is the
     // server's count, the others include refused ones.
-    // Not after an at-cap 429 (jitterAt ≥ changedAt): there the send rate was capped, and the
-    // burst's other refusals would make the ceiling the pace, narrowing the margin after all.
+    // Not after an at-cap 429 (jitterAt ≥ changedAt): it narrowed the margin already, and with the
+    // send rate capped the burst's other refusals would make the ceiling the pace.
     if (!s.slowStart && s.ceiling !== null && s.jitterAt < s.changedAt && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
       const ceiling = Math.max(AIMD.minRate, sentRate);
       return { ...s, ceiling, rate: Math.max(AIMD.minRate, s.rate * (ceiling / s.ceiling)) };
@@ -193,20 +184,23 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     return { ...s, rate: Math.max(AIMD.minRate, est * AIMD.decrease), slowStart: true, changedAt: now, holdUntil, probeAt: holdUntil + s.probeEveryMs, probeFrom: null };
   }
   const probing = s.probeFrom !== null;
-  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - AIMD.calmMargin) - 1e-9;
+  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - AIMD.atCapSlack) - 1e-9;
   let ceiling: number;
   let rate: number;
   let jitterAt = s.jitterAt;
   if (atCap && est >= s.rate * AIMD.jitterShare) {
     if (now - s.jitterAt > AIMD.jitterWindowMs) {
-      // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). The
-      // pause empties the server's window; resume 2 % lower for calmMs, the ceiling unchanged.
-      const calm = Math.max(AIMD.minRate, Math.min(s.rate, s.ceiling! * (AIMD.capShare - AIMD.calmMargin)));
-      return { ...s, rate: calm, holdUntil: Math.max(s.holdUntil, holdUntil), probeAt: Math.max(s.probeAt, holdUntil + s.probeEveryMs), jitterAt: now };
+      // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). Widen
+      // the margin 2 % as for any 429 at the cap (keeping the ceiling drew more repeats), but the
+      // pause has emptied the server's window: resume at the new pace, not 15 % under it.
+      ceiling = Math.max(AIMD.minRate, s.ceiling! * AIMD.capCeilingShrink);
+      rate = Math.min(s.rate, ceiling * AIMD.capShare);
+    } else {
+      // Again: widen the margin; by more when less than the pace went out (the limit is about
+      // that), and cut the rate: the limit may sit right at the pace.
+      ceiling = Math.max(AIMD.minRate, s.ceiling! * Math.min(AIMD.capCeilingShrink, est / s.rate));
+      rate = s.rate * AIMD.decreaseAtCap;
     }
-    // Again: widen the margin; by more when less than the pace went out (the limit is about that).
-    ceiling = Math.max(AIMD.minRate, s.ceiling! * Math.min(AIMD.capCeilingShrink, est / s.rate));
-    rate = s.rate * AIMD.decreaseAtCap;
     jitterAt = now;
   } else if (atCap) {
     // Refused while sending clearly less than the pace (and more than idleShare of it): the limit

@@ -119,32 +119,32 @@ describe('AIMD controller', () => {
     expect((t - d.holdUntil) / AIMD.intervalMs).toBeLessThan(10);
   });
 
-  it('a lone 429 at the cap while sending at the pace is jitter: it holds for the Retry-After, paces 2 % lower for a while, keeps the ceiling', () => {
+  it('a lone 429 at the cap while sending at the pace narrows the ceiling 2 % and resumes at the new pace after the Retry-After, without a cut', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12, learnedAt: 'then' };
     const d = decrease(s, 100_000, 1000, 96, 97)!;
-    expect(d).toMatchObject({ ceiling: 100, slowStart: false, learnedAt: 'then', jitterAt: 100_000 });
-    expect(d.rate).toBeCloseTo(100 * (AIMD.capShare - AIMD.calmMargin), 9); // not × decreaseAtCap
+    expect(d).toMatchObject({ slowStart: false, learnedAt: new Date(100_000).toISOString(), jitterAt: 100_000 });
+    expect(d.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 9);
+    expect(d.rate).toBeCloseTo(100 * AIMD.capCeilingShrink * AIMD.capShare, 9); // not 97 × decreaseAtCap
     expect(d.holdUntil).toBe(100_000 + 1000 + AIMD.graceMs);
-    // The rest of its burst, even counted lower, neither cuts nor narrows (the send rate was capped).
+    // The rest of its burst, even counted lower, neither cuts nor narrows again (the send rate was capped).
     expect(decrease(d, 100_020, 1000, 90, 97)).toBeNull();
-    // No climb and no probe during the pause, nor above the calm pace until calmMs has passed.
+    // No probe during the pause; after it the pace is already the cap: nothing to climb back.
     expect(increase({ ...d, probeAt: 0 }, 100_500, 1000)).toBeNull();
-    expect(increase(d, 100_000 + AIMD.calmMs - 1, 1000)).toBeNull();
-    expect(increase(d, 100_000 + AIMD.calmMs, 1000)!.rate).toBeCloseTo(97, 9);
+    expect(increase(d, d.holdUntil + AIMD.intervalMs, 1000)).toBeNull();
   });
 
-  it('a second 429 at the cap within the jitter window widens the margin a little; after a quiet window one is jitter again', () => {
+  it('a second 429 at the cap within the jitter window also cuts the rate; after a quiet window one is jitter again', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
     const first = decrease(s, 100_000, 1000, 97, 97)!;
-    // Back at the pace after the pause (the rate never changed), then refused again.
-    const second = decrease(first, 110_000, 1000, 97, 97)!;
-    expect(second.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 5);
-    expect(second.rate).toBeCloseTo(first.rate * AIMD.decreaseAtCap, 5);
+    // Back at the (narrowed) pace after the pause, then refused again.
+    const second = decrease(first, 110_000, 1000, first.rate, first.rate)!;
+    expect(second.ceiling).toBeCloseTo(first.ceiling! * AIMD.capCeilingShrink, 9);
+    expect(second.rate).toBeCloseTo(first.rate * AIMD.decreaseAtCap, 9);
     expect(second.jitterAt).toBe(110_000);
     const atCap = { ...second, rate: second.ceiling! * AIMD.capShare };
     const later = decrease(atCap, 110_000 + AIMD.jitterWindowMs + 1, 1000, atCap.rate, atCap.rate)!;
-    expect(later.ceiling).toBe(second.ceiling);
-    expect(later.rate).toBeCloseTo(second.ceiling! * (AIMD.capShare - AIMD.calmMargin), 9);
+    expect(later.ceiling).toBeCloseTo(second.ceiling! * AIMD.capCeilingShrink, 9);
+    expect(later.rate).toBeCloseTo(later.ceiling! * AIMD.capShare, 9);
   });
 
   it('a 429 at the cap while sending clearly less than the pace learns the lower limit at once', () => {
@@ -156,7 +156,7 @@ describe('AIMD controller', () => {
 
   it.each([
     [50, 40, 3, 10],
-    // Close below the pace: the calm pace after a jitter 429 holds it at first; found when it ends.
+    // Close below the pace: the first 429 reads as jitter (2 % narrower), the repeat finds it.
     [50, 46, 5, 15],
     [100, 60, 3, 10],
   ])('a limit that drops from %i to %i/s under a steady pace is found within %i 429s and %i s, then holds', (from, to, most, withinS) => {
