@@ -20,7 +20,7 @@ import { createClientFromEnv } from '../src/leeloo/client.js';
 import { silentLogger } from '../src/log.js';
 import { createRedis } from '../src/redis/connection.js';
 import { RedisRateLimiter, sharedRateLimiter } from '../src/redis/rate-limiter.js';
-import { TokenBucketRateLimiter } from '../src/leeloo/rate-limit.js';
+import { TokenBucketRateLimiter, type RateLimiter } from '../src/leeloo/rate-limit.js';
 import { runSync } from '../src/sync/engine.js';
 import type { WriteRequest } from '../src/writes/validate.js';
 import { enqueueWrites } from '../src/writes/outbox.js';
@@ -128,7 +128,8 @@ export async function benchWrites(
         : mode === 'redis'
           ? new RedisRateLimiter({ redis: limiterRedis, prefix, rate: rate * (o.headroom ?? 0.97), burst: 1, logger: silentLogger })
           : new TokenBucketRateLimiter({ rate: rate * (o.headroom ?? 0.97), burst: 1 });
-    const client = createClientFromEnv(env, { rateLimiter });
+    const trace = process.env.BENCH_WRITES_TRACE ? traceLimiter(rateLimiter) : undefined;
+    const client = createClientFromEnv(env, { rateLimiter: trace?.limiter ?? rateLimiter });
     if (mode === 'auto') {
       // The syncs' reads teach the shared limiter the limit (16 callers, as a sync would queue),
       // then the writes spend the same budget. Only the writes are measured.
@@ -156,6 +157,7 @@ export async function benchWrites(
       await client.close();
     }
     const seconds = (performance.now() - started) / 1000;
+    if (trace) trace.report(startedAt);
     const counts = (await ctl('GET', 'counts')) as { counts?: Record<string, number>; requests?: Record<string, number>; rateLimited: number };
     const writeRequests = (counts.counts ?? counts.requests ?? {})['PUT /api/v2/people/:id/add-tag'] ?? 0;
     const writesPerSecond = n / seconds;
@@ -163,6 +165,7 @@ export async function benchWrites(
     const at = log.filter((e) => e.route === '/api/v2/people/:id/add-tag').map((e) => Date.parse(e.at));
     const first = Math.min(...at);
     const last = Math.max(...at);
+    if (trace) trace.compare(startedAt, at);
     const perSecond: number[] = [];
     for (const t of at) {
       const i = Math.floor((t - first) / 1000);
@@ -189,6 +192,61 @@ export async function benchWrites(
     limiterRedis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * BENCH_WRITES_TRACE=1: every permit's release and every 429's send time (Date.now, the
+ * simulator's clock too), to see what the second before a refused request held.
+ */
+function traceLimiter(inner: RateLimiter): { limiter: RateLimiter; report(startedAt: number): void; compare(startedAt: number, admitted: number[]): void } {
+  const released: number[] = [];
+  const refused: { sentAt: number; pauseMs: number }[] = [];
+  const limiter: RateLimiter = {
+    acquire: async (signal) => {
+      await inner.acquire(signal);
+      released.push(Date.now());
+    },
+    penalize: (ms, sentAgoMs = 0) => {
+      refused.push({ sentAt: Date.now() - sentAgoMs, pauseMs: ms });
+      inner.penalize?.(ms, sentAgoMs);
+    },
+    snapshot: () => inner.snapshot?.() ?? { mode: 'fixed', rate: 0, ceiling: null, max: null, learnedAt: null },
+  };
+  const report = (startedAt: number) => {
+    const rel = (t: number) => t - startedAt;
+    const firstWrites = released.filter((t) => t >= startedAt).slice(0, 12).map(rel);
+    console.log(`trace: first write permits at ${firstWrites.join(' ')} ms after the queue start`);
+    let worst = 0;
+    let worstAt = 0;
+    for (let i = 0, j = 0; i < released.length; i++) {
+      while (released[j]! <= released[i]! - 1000) j++;
+      if (i - j + 1 > worst) [worst, worstAt] = [i - j + 1, released[i]!];
+    }
+    console.log(`trace: most permits in a 1,000 ms window ${worst} (ending ${rel(worstAt)} ms)`);
+    for (const r of refused) {
+      const before = released.filter((t) => t > r.sentAt - 1000 && t <= r.sentAt);
+      const reads = before.filter((t) => t < startedAt).length;
+      const gaps = before.slice(1).map((t, i) => t - before[i]!);
+      console.log(
+        `trace: 429 for a request sent at ${rel(r.sentAt)} ms (pause ${r.pauseMs} ms): ${before.length} permits in the second before (${reads} reads), ` +
+          `gaps min ${Math.min(...gaps)} max ${Math.max(...gaps)} ms`,
+      );
+    }
+  };
+  /** Per 100 ms from the queue start, for the first 2 s: permits released here, writes the simulator admitted. */
+  const compare = (startedAt: number, admitted: number[]) => {
+    const buckets = (ts: number[]) => {
+      const b = Array.from({ length: 20 }, () => 0);
+      for (const t of ts) {
+        const i = Math.floor((t - startedAt) / 100);
+        if (i >= 0 && i < 20) b[i]!++;
+      }
+      return b.join(' ');
+    };
+    console.log(`trace: per 100 ms, permits  ${buckets(released)}`);
+    console.log(`trace: per 100 ms, admitted ${buckets(admitted)}`);
+  };
+  return { limiter, report, compare };
 }
 
 async function cleanup(url: string, prefix: string): Promise<void> {

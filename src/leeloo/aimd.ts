@@ -8,6 +8,11 @@
  *   server's limit), cut the rate (×0.7), and hold still for the Retry-After pause;
  * - then climb additively (5 % of the ceiling per 250 ms) up to 97 % of the ceiling and stay
  *   there: an AIMD sawtooth would overrun the limit every cycle, and each 429 pauses every caller;
+ * - a lone 429 at that steady rate, while sending at it, is arrival jitter (requests released on
+ *   time, sent late and bunched): honour its Retry-After, narrow the ceiling 2 % (the wider margin
+ *   is what keeps the next jitter 429 away) and resume straight at the new pace, without the cut
+ *   and climb back; a second one within 30 s also cuts the rate, and a 429 while sending clearly
+ *   less than the pace is a lower limit, learned at once;
  * - re-probe above the ceiling rarely (after 30 s, doubling up to 5 min while probes keep finding
  *   the same limit), in case the limit was raised: each probe that finds it costs a pause.
  *
@@ -23,15 +28,25 @@ export const AIMD = {
   slowStartFactor: 1.5,
   /** Multiplicative decrease on a 429 found while climbing or probing. */
   decrease: 0.7,
-  /**
-   * Milder decrease on a 429 at the cap (arrival jitter at a sliding-window limit, or a limit a
-   * little lower) or found by a probe a few percent above the ceiling.
-   */
+  /** Milder decrease on a repeated or lower-limit 429 at the cap, or one a probe found. */
   decreaseAtCap: 0.85,
   /** Steady rate as a share of the ceiling estimate: 3 % is ~30 ms of arrival jitter per second. */
   capShare: 0.97,
-  /** A 429 at the cap widens the margin by this much instead of trusting the (capped) send rate. */
+  /** A 429 at the cap while sending at the pace widens the margin by this much (the send rate was capped). */
   capCeilingShrink: 0.98,
+  /**
+   * A 429 at the cap is jitter, and the pace resumes without a cut, when none came within this long
+   * before it. 30 s leaves room for a limit that sits right at the pace: its next 429 comes a
+   * second or two after the pause, and that one cuts the rate.
+   */
+  jitterWindowMs: 30_000,
+  /**
+   * At the cap, sending at least this share of the rate when refused is "at the pace" (jitter,
+   * or a limit a little lower); less is a lower limit, and what was sent is its estimate.
+   */
+  jitterShare: 0.9,
+  /** A rate this close below capShare of the ceiling (or above) is "at the cap". */
+  atCapSlack: 0.02,
   /** Additive increase per interval, as a share of the ceiling (at least 1/s). */
   additiveShare: 0.05,
   probeBaseMs: 30_000,
@@ -69,6 +84,8 @@ export interface AimdState {
   /** The ceiling a running probe started from (null: not probing). */
   probeFrom: number | null;
   learnedAt: string | null;
+  /** Epoch ms of the last 429 at the cap while sending at the pace (0: none): a repeat widens the margin. */
+  jitterAt: number;
 }
 
 export interface RateLimitSnapshot {
@@ -116,6 +133,7 @@ export function initialState(o: AimdOptions, now: number): AimdState {
     probeEveryMs: AIMD.probeBaseMs,
     probeFrom: null,
     learnedAt: known !== null ? (l?.learnedAt ?? null) : null,
+    jitterAt: 0,
   };
 }
 
@@ -149,7 +167,9 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     // Another refusal of the burst that caused the back-off. The requests were refused in the
     // order they arrived, not answered in it: the one with the fewest sent before it is the
     // server's count, the others include refused ones.
-    if (!s.slowStart && s.ceiling !== null && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
+    // Not after an at-cap 429 (jitterAt ≥ changedAt): it narrowed the margin already, and with the
+    // send rate capped the burst's other refusals would make the ceiling the pace.
+    if (!s.slowStart && s.ceiling !== null && s.jitterAt < s.changedAt && now - s.changedAt <= AIMD.graceMs && sentRate > 0 && sentRate < s.ceiling) {
       const ceiling = Math.max(AIMD.minRate, sentRate);
       return { ...s, ceiling, rate: Math.max(AIMD.minRate, s.rate * (ceiling / s.ceiling)) };
     }
@@ -164,12 +184,29 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     return { ...s, rate: Math.max(AIMD.minRate, est * AIMD.decrease), slowStart: true, changedAt: now, holdUntil, probeAt: holdUntil + s.probeEveryMs, probeFrom: null };
   }
   const probing = s.probeFrom !== null;
-  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - 0.02);
+  const atCap = !s.slowStart && s.ceiling !== null && !probing && s.rate >= s.ceiling * (AIMD.capShare - AIMD.atCapSlack) - 1e-9;
   let ceiling: number;
   let rate: number;
-  if (atCap) {
-    ceiling = Math.max(est, s.ceiling! * AIMD.capCeilingShrink);
-    rate = s.rate * AIMD.decreaseAtCap;
+  let jitterAt = s.jitterAt;
+  if (atCap && est >= s.rate * AIMD.jitterShare) {
+    if (now - s.jitterAt > AIMD.jitterWindowMs) {
+      // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). Widen
+      // the margin 2 % as for any 429 at the cap (keeping the ceiling drew more repeats), but the
+      // pause has emptied the server's window: resume at the new pace, not 15 % under it.
+      ceiling = Math.max(AIMD.minRate, s.ceiling! * AIMD.capCeilingShrink);
+      rate = Math.min(s.rate, ceiling * AIMD.capShare);
+    } else {
+      // Again: widen the margin; by more when less than the pace went out (the limit is about
+      // that), and cut the rate: the limit may sit right at the pace.
+      ceiling = Math.max(AIMD.minRate, s.ceiling! * Math.min(AIMD.capCeilingShrink, est / s.rate));
+      rate = s.rate * AIMD.decreaseAtCap;
+    }
+    jitterAt = now;
+  } else if (atCap) {
+    // Refused while sending clearly less than the pace (and more than idleShare of it): the limit
+    // dropped to about what the server accepted over that second.
+    ceiling = est;
+    rate = est * AIMD.decreaseAtCap;
   } else if (probing) {
     // The probe crossed the limit by a few percent: it is about what was sent.
     ceiling = est;
@@ -193,6 +230,7 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
     probeEveryMs,
     probeFrom: null,
     learnedAt: new Date(now).toISOString(),
+    jitterAt,
   };
 }
 
@@ -355,5 +393,7 @@ export function parseAimdState(raw: unknown): AimdState | null {
     probeEveryMs: o.probeEveryMs as number,
     probeFrom: o.probeFrom as number | null,
     learnedAt: o.learnedAt as string | null,
+    // Absent in a state written before it existed: no jitter 429 remembered.
+    jitterAt: num(o.jitterAt) ? (o.jitterAt as number) : 0,
   };
 }

@@ -122,11 +122,12 @@ export class SerialGate {
   private busy = false;
   private readonly waiters: (() => void)[] = [];
 
-  async enter(signal?: AbortSignal): Promise<void> {
+  /** Resolves true when the caller queued behind another (demand was waiting), false when the gate was free. */
+  async enter(signal?: AbortSignal): Promise<boolean> {
     signal?.throwIfAborted();
     if (!this.busy) {
       this.busy = true;
-      return;
+      return false;
     }
     await new Promise<void>((resolve, reject) => {
       const go = () => {
@@ -141,6 +142,7 @@ export class SerialGate {
       this.waiters.push(go);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+    return true;
   }
 
   leave(): void {

@@ -5,7 +5,8 @@
 
 // KEYS[1] tat, KEYS[2] pause-until, KEYS[3] (auto mode) the shared rate, KEYS[4] (auto mode) the
 // permit counts. ARGV[1] interval ms, ARGV[2] tolerance ms, ARGV[3] (auto mode) the tolerance in ms
-// (as AutoRateLimiter's), ARGV[4] (auto mode) the catch-up ms.
+// (as AutoRateLimiter's), ARGV[4] (auto mode) the catch-up ms, ARGV[5] (auto mode) the share of the
+// shared rate to pace this permit at (below 1 while the asking process warms up: rate-limiter.ts).
 // Returns {kind, ms, rate} as strings (Lua numbers would be truncated to integers):
 //   kind 0: a permit is reserved, send after `ms`; kind 1: paused, ask again after `ms`.
 //
@@ -17,6 +18,7 @@
 // in the second (and 10 ms) before this one's release stay within what plain GCRA allows in a
 // second, 1 + (1000 + tolerance) / interval. Releases are monotone (a catch-up only happens when
 // no permit is reserved ahead), so checking the window that ends at each release bounds them all.
+// The caller passes a catch-up of 0 when nobody was waiting (after idle or a pause): see reserve().
 export const RESERVE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -27,7 +29,7 @@ if KEYS[3] then
   rate = redis.call('GET', KEYS[3]) or ''
   local r = tonumber(rate)
   if r and r > 0 then
-    interval = 1000 / r
+    interval = 1000 / (r * (tonumber(ARGV[5]) or 1))
     tolerance = math.min(tonumber(ARGV[3]), 2 * interval)
   end
 end

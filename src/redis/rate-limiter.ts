@@ -21,6 +21,19 @@ import { INIT, PENALIZE, RESERVE, SENT, UPDATE } from './rate-limiter-lua.js';
 /** How far back a late ask may take a missed slot (RESERVE, auto mode; at most 3 intervals). */
 const CATCH_UP_MS = 100;
 
+/**
+ * Warm start (auto mode): when demand resumes after a gap (a caller finds nobody waiting and 3
+ * slots went unused since this process's last permit) or after a 429's pause, this process paces
+ * its next WARM_MS of permits at WARM_SHARE of the shared rate. Work starting after a gap (the
+ * first write jobs after the syncs' reads) runs cold code paths at both ends, and its requests
+ * arrive more bunched than steady ones: at 97 % of the limit a second has about one request of
+ * slack, and in most bench/writes.ts runs the first second of writes drew a 429
+ * (docs/benchmarks.md, "Session 16"). 10 % of one second costs 0.1 s of budget; a 429 costs its
+ * pause, 1 s or more. An event-loop stall does not start it: its callers are queued.
+ */
+const WARM_MS = 1000;
+const WARM_SHARE = 0.9;
+
 /** The learned rate outlives quiet weeks, not forever (the API's limit may change meanwhile). */
 const STATE_TTL_MS = 30 * 24 * 3600 * 1000;
 
@@ -66,6 +79,9 @@ export class RedisRateLimiter implements RateLimiter {
   /** Pauses this process already knows about, so it need not ask Redis while one lasts. */
   private pausedUntil = 0;
   private degraded = false;
+  /** auto mode: when this process's last permit was released, and until when it warms up. */
+  private lastPermitAt = -Infinity;
+  private warmUntil = 0;
 
   constructor(private readonly opts: RedisRateLimiterOptions) {
     if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new RangeError(`rate must be a positive number, got ${opts.rate}`);
@@ -163,9 +179,9 @@ export class RedisRateLimiter implements RateLimiter {
   async acquire(signal?: AbortSignal): Promise<void> {
     if (!this.controller) return this.reserve(signal);
     const asked = performance.now();
-    await this.gate.enter(signal);
+    const queued = await this.gate.enter(signal);
     try {
-      await this.reserve(signal);
+      await this.reserve(signal, queued);
     } finally {
       this.gate.leave();
     }
@@ -173,7 +189,17 @@ export class RedisRateLimiter implements RateLimiter {
     if (up) this.share(up);
   }
 
-  private async reserve(signal?: AbortSignal): Promise<void> {
+  /**
+   * `queued`: the caller queued behind another, so a slot gone by meanwhile was missed by a late
+   * ask (a stalled event loop), not left unused: RESERVE may give it back. Not for the first ask
+   * after an idle spell or after a pause: nobody was owed those slots, and handing them out at
+   * once is a burst (the first writes after the syncs' reads went out 6 in 38 ms at 48.5/s, and
+   * their echo a second later met the server's window still holding them: docs/benchmarks.md,
+   * "Session 16").
+   */
+  private async reserve(signal?: AbortSignal, queued = false): Promise<void> {
+    let catchUp = queued;
+    if (this.controller && !queued && performance.now() - this.lastPermitAt >= 3 * this.interval) this.warmUntil = performance.now() + WARM_MS;
     if (this.controller && this.sharedJson === undefined) {
       try {
         await this.ensureShared();
@@ -186,6 +212,8 @@ export class RedisRateLimiter implements RateLimiter {
       const local = this.pausedUntil - Date.now();
       if (local > 0) {
         await sleep(local, signal);
+        catchUp = false;
+        this.warmUntil = performance.now() + WARM_MS;
         continue;
       }
       let kind: number;
@@ -194,9 +222,10 @@ export class RedisRateLimiter implements RateLimiter {
       // Release times are anchored to when we asked, not when Redis's answer got back: how long
       // the answer takes varies from call to call, and that variance would bunch permits up.
       const asked = performance.now();
+      const share = asked < this.warmUntil ? WARM_SHARE : 1;
       try {
         const [k, m, r] = (this.controller
-          ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS, CATCH_UP_MS)
+          ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS, catchUp ? CATCH_UP_MS : 0, share)
           : await this.opts.redis.eval(RESERVE, 2, ...this.keys, this.interval, this.tolerance)) as [string, string, string];
         kind = Number(k);
         ms = Number(m);
@@ -215,10 +244,18 @@ export class RedisRateLimiter implements RateLimiter {
       if (this.controller) this.followShared(sharedRate);
       if (kind === 1) {
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+        catchUp = false;
         continue;
       }
       const wait = asked + ms - performance.now();
       if (wait > 0) await sleep(wait, signal);
+      // A 429 came while we waited for the slot: it predates the pause, and nothing may be sent
+      // during it (docs/leeloo-api.md, "When throttled"). Reserve again after it, as the others do.
+      if (this.pausedUntil > Date.now()) {
+        catchUp = false;
+        continue;
+      }
+      this.lastPermitAt = performance.now();
       return;
     }
   }

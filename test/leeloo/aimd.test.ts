@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { AIMD, AimdController, decrease, increase, initialState, parseAimdState, type AimdState } from '../../src/leeloo/aimd.js';
+import { AIMD, AimdController, decrease, increase, initialState, parseAimdState, type AimdState, type LearnedRate } from '../../src/leeloo/aimd.js';
 import { createClientFromEnv } from '../../src/leeloo/client.js';
 import { AutoRateLimiter, TokenBucketRateLimiter } from '../../src/leeloo/rate-limit.js';
 import { loadConfig } from '../../src/config.js';
 
 /** A controller on a fake clock, fed permits as a limiter-bound caller would. */
-function fake(o: { maxRate?: number; learned?: AimdState | null; countsAll?: boolean } = {}) {
+function fake(o: { maxRate?: number; learned?: LearnedRate | null; countsAll?: boolean } = {}) {
   let t = 1_000_000;
   const c = new AimdController({ maxRate: o.maxRate ?? 1000, learned: o.learned ?? null, countsAll: o.countsAll ?? true, now: () => t });
   /** Grants permits at the controller's rate for `ms`, each having waited (`bound`) or not; applies raises. */
@@ -119,11 +119,77 @@ describe('AIMD controller', () => {
     expect((t - d.holdUntil) / AIMD.intervalMs).toBeLessThan(10);
   });
 
-  it('a 429 at the cap widens the margin a little instead of halving the rate', () => {
+  it('a lone 429 at the cap while sending at the pace narrows the ceiling 2 % and resumes at the new pace after the Retry-After, without a cut', () => {
+    const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12, learnedAt: 'then' };
+    const d = decrease(s, 100_000, 1000, 96, 97)!;
+    expect(d).toMatchObject({ slowStart: false, learnedAt: new Date(100_000).toISOString(), jitterAt: 100_000 });
+    expect(d.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 9);
+    expect(d.rate).toBeCloseTo(100 * AIMD.capCeilingShrink * AIMD.capShare, 9); // not 97 × decreaseAtCap
+    expect(d.holdUntil).toBe(100_000 + 1000 + AIMD.graceMs);
+    // The rest of its burst, even counted lower, neither cuts nor narrows again (the send rate was capped).
+    expect(decrease(d, 100_020, 1000, 90, 97)).toBeNull();
+    // No probe during the pause; after it the pace is already the cap: nothing to climb back.
+    expect(increase({ ...d, probeAt: 0 }, 100_500, 1000)).toBeNull();
+    expect(increase(d, d.holdUntil + AIMD.intervalMs, 1000)).toBeNull();
+  });
+
+  it('a second 429 at the cap within the jitter window also cuts the rate; after a quiet window one is jitter again', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
-    const d = decrease(s, 10_000, 1000, 97)!;
-    expect(d.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 5);
-    expect(d.rate).toBeCloseTo(97 * AIMD.decreaseAtCap, 5);
+    const first = decrease(s, 100_000, 1000, 97, 97)!;
+    // Back at the (narrowed) pace after the pause, then refused again.
+    const second = decrease(first, 110_000, 1000, first.rate, first.rate)!;
+    expect(second.ceiling).toBeCloseTo(first.ceiling! * AIMD.capCeilingShrink, 9);
+    expect(second.rate).toBeCloseTo(first.rate * AIMD.decreaseAtCap, 9);
+    expect(second.jitterAt).toBe(110_000);
+    const atCap = { ...second, rate: second.ceiling! * AIMD.capShare };
+    const later = decrease(atCap, 110_000 + AIMD.jitterWindowMs + 1, 1000, atCap.rate, atCap.rate)!;
+    expect(later.ceiling).toBeCloseTo(second.ceiling! * AIMD.capCeilingShrink, 9);
+    expect(later.rate).toBeCloseTo(later.ceiling! * AIMD.capShare, 9);
+  });
+
+  it('a 429 at the cap while sending clearly less than the pace learns the lower limit at once', () => {
+    const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
+    const d = decrease(s, 100_000, 1000, 70, 97)!;
+    expect(d.ceiling).toBe(70);
+    expect(d.rate).toBeCloseTo(70 * AIMD.decreaseAtCap, 5);
+  });
+
+  it.each([
+    [50, 40, 3, 10],
+    // Close below the pace: the first 429 reads as jitter (2 % narrower), the repeat finds it.
+    [50, 46, 5, 15],
+    [100, 60, 3, 10],
+  ])('a limit that drops from %i to %i/s under a steady pace is found within %i 429s and %i s, then holds', (from, to, most, withinS) => {
+    const f = fake({ learned: { rate: from, ceiling: from, learnedAt: null } });
+    f.run(3000);
+    expect(f.c.state.rate).toBeCloseTo(from * AIMD.capShare, 5);
+    // A server counting accepted requests over a sliding second, now at the lower limit.
+    const accepted: number[] = [];
+    const admit = (t: number) => {
+      while (accepted.length > 0 && accepted[0]! <= t - 1000) accepted.shift();
+      if (accepted.length >= to) return false;
+      accepted.push(t);
+      return true;
+    };
+    let refused = 0;
+    let lastRefusedAt = 0;
+    const end = f.now() + 30_000;
+    while (f.now() < end) {
+      f.advance(1000 / f.c.state.rate);
+      const up = f.c.onPermit(1000 / f.c.state.rate);
+      if (up) f.c.adopt(up);
+      if (admit(f.now())) continue;
+      refused++;
+      lastRefusedAt = f.now();
+      f.hit429(1000);
+      f.advance(1000); // the Retry-After pause: nothing is sent
+    }
+    expect(refused).toBeLessThanOrEqual(most);
+    expect(end - lastRefusedAt).toBeGreaterThan(30_000 - withinS * 1000);
+    // Pacing at most at the limit (no jitter here: exactly at it holds), the ceiling close above.
+    expect(f.c.state.ceiling!).toBeLessThanOrEqual(to / AIMD.capShare + 1e-9);
+    expect(f.c.state.rate).toBeLessThanOrEqual(to + 1e-9);
+    expect(f.c.state.rate).toBeGreaterThan(to * 0.85);
   });
 
   it('never exceeds LEELOO_RATE_LIMIT_MAX, and does not probe when the cap is the max', () => {

@@ -114,6 +114,70 @@ describe('LEELOO_RATE_LIMIT=auto through Redis', () => {
     expect(Math.max(...slots.values())).toBeGreaterThanOrEqual(2);
   });
 
+  it.each([
+    ['an idle spell', false],
+    ['a pause', true],
+  ])('callers arriving together after %s are paced from then on, not handed the slots gone by', async (_, pause) => {
+    const p = `${prefix}:idle-${String(pause)}`;
+    // 40/s learned restarts at 36/s: an interval of 28 ms, a catch-up of up to 3 of them.
+    const a = await auto(p, { rate: 40, ceiling: 40, learnedAt: null }, 36);
+    for (let i = 0; i < 3; i++) await a.acquire();
+    if (pause) {
+      // A 429: everyone waits, then resumes, late (the event loop busy as the pause ends).
+      a.penalize(200);
+      setTimeout(() => {
+        const t = performance.now();
+        while (performance.now() - t < 120);
+      }, 180);
+    } else {
+      await sleep(300);
+    }
+    // Six callers at once (the first write jobs after the syncs' reads, or the jobs delayed by a
+    // 429 and the ones waiting on it), as a process starting work would.
+    const at: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => a.acquire().then(() => at.push(performance.now()))));
+    at.sort((x, y) => x - y);
+    const interval = 1000 / 36;
+    // Paced: the first four span three intervals (less the 5 ms early release each may have).
+    expect(at[3]! - at[0]!).toBeGreaterThanOrEqual(3 * (interval - AUTO_TOLERANCE_MS) - 2);
+  });
+
+  it('when demand resumes after a gap a worker warms up: its first second at 90 % of the shared rate, then the whole rate', async () => {
+    const p = `${prefix}:warm`;
+    const a = await auto(p, { rate: 40, ceiling: 40, learnedAt: null }, 36); // 36/s, the cap: no probe
+    await a.acquire();
+    await sleep(1100);
+    const t0 = performance.now();
+    const at: number[] = [];
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (performance.now() - t0 < 1900) {
+          await a.acquire();
+          at.push(performance.now() - t0);
+        }
+      }),
+    );
+    const within = (from: number, to: number) => at.filter((t) => t >= from && t < to).length;
+    // 0.9 × 36 = 32.4/s, and the window check's bound at that pace is 33 (36/s would give 37).
+    expect(within(0, 1000)).toBeLessThanOrEqual(34);
+    expect(within(0, 1000)).toBeGreaterThanOrEqual(28);
+    // Then the whole rate: callers queued all along, so no new warm-up (28.8 in 0.8 s; warm, 25.9).
+    expect(within(1100, 1900)).toBeGreaterThanOrEqual(27);
+  });
+
+  it('a permit reserved before a 429 is not released during its pause', async () => {
+    const p = `${prefix}:held`;
+    // 10/s learned restarts at 9/s: the second permit is reserved about 111 ms ahead.
+    const a = await auto(p, { rate: 10, ceiling: 10, learnedAt: null }, 9);
+    // A fresh schedule may catch up a slot or two; after three permits the next is an interval ahead.
+    for (let i = 0; i < 3; i++) await a.acquire();
+    const t0 = Date.now();
+    const second = a.acquire().then(() => Date.now());
+    await sleep(30); // it has its slot and sleeps towards it
+    a.penalize(400);
+    expect((await second) - t0).toBeGreaterThanOrEqual(30 + 400 - 5);
+  });
+
   it('a limiter-bound worker raises the shared rate for the others, and never above the max', async () => {
     const p = `${prefix}:up`;
     const a = await auto(p, null, 80);
