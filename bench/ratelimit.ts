@@ -10,6 +10,7 @@
  * A second run per limit starts from what the first learned (as the mirror hands it to the next
  * run) and reports how fast it is back at the limit.
  */
+import { setMaxListeners } from 'node:events';
 import type { LearnedRate } from '../src/leeloo/aimd.js';
 import { LeelooClient } from '../src/leeloo/client.js';
 import { startSimProcess } from './sim-process.js';
@@ -101,6 +102,7 @@ async function load(url: string, token: string, limit: number, seconds: number, 
   const start = performance.now();
   const end = start + seconds * 1000;
   const stop = new AbortController();
+  setMaxListeners(0, stop.signal); // all the callers wait on it at once, as the sync's workers do
   const timer = setTimeout(() => stop.abort(new Error('bench over')), seconds * 1000);
   await Promise.all(
     Array.from({ length: concurrency }, async () => {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Queue } from 'bullmq';
 import type { Env } from '../src/config.js';
@@ -103,6 +104,9 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   const limiterConnection = createRedis(env.REDIS_URL, { name: 'rate-limiter', logger, failFast: true });
   const metrics = new Metrics();
   const shutdown = new AbortController();
+  // One listener per running job (every stream's sync, the write deliveries): more than Node's
+  // default of 10 is normal here, each removed when its job ends.
+  setMaxListeners(0, shutdown.signal);
   const ctx: ModuleContext = {
     env,
     logger,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Env } from '../config.js';
 import type { Store } from '../db/store/types.js';
 import { ApiError, ConfigError, LeelooSyncError, errorMessage } from '../errors.js';
@@ -79,6 +80,11 @@ export async function runSync(opts: SyncOptions): Promise<RunResult> {
   const runId = opts.runId ?? randomUUID();
   const runStart = opts.runStart ?? new Date();
   const abort = new AbortController();
+  // Every worker (SYNC_CONCURRENCY, up to 64) waits on this one signal at once: in the rate
+  // limiter's sleep, the request pool, the transport. Node's default of 10 listeners would print
+  // a MaxListenersExceededWarning on every run above concurrency 10; each wait removes its own
+  // listener when it ends (test/leeloo/in-flight.test.ts), so there is no leak to warn about.
+  setMaxListeners(0, abort.signal);
   const onOuterAbort = () => abort.abort(opts.signal?.reason ?? new Error('sync interrupted'));
   if (opts.signal?.aborted) onOuterAbort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -32,6 +32,18 @@ describe('leeloo-sync sync / status (CLI)', () => {
     expect(bytes.includes(Buffer.from(TOKEN))).toBe(false);
   });
 
+  it('many workers waiting on one run signal print no MaxListenersExceededWarning', async () => {
+    // 32 workers against a 100/s limit: all of them wait in the limiter on the run's signal.
+    const other = tempDbPath();
+    try {
+      const r = await runCli(['sync'], { ...env(), DATABASE_URL: other.path, SYNC_CONCURRENCY: '32', LEELOO_RATE_LIMIT: '100' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).not.toMatch(/MaxListenersExceeded|Possible EventTarget memory leak/);
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('status shows cursors and the last runs', async () => {
     const r = await runCli(['status'], env());
     expect(r.code, r.stderr).toBe(0);
