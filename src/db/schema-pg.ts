@@ -152,7 +152,7 @@ export const chatMessages = pgTable(
     syncedAt: syncedAt(),
     deletedAt: isoTime('deleted_at'),
   },
-  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt), index('chat_messages_created_idx').on(t.createdAt)],
+  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt)], // schema.ts says why not created_at alone
 );
 
 export const orders = pgTable(

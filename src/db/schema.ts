@@ -153,7 +153,11 @@ export const chatMessages = sqliteTable(
     syncedAt: syncedAt(),
     deletedAt: text('deleted_at'), // no longer in the channel's history (soft delete); null for live rows
   },
-  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt), index('chat_messages_created_idx').on(t.createdAt)],
+  // No index on created_at alone: no query of the sync, the views or the reports uses one (the
+  // messages_daily view scans the table), and message ids and times arrive in no order, so it
+  // cost every insert a write to a random leaf page (docs/benchmarks.md, "CPU per request grows
+  // with the company").
+  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt)],
 );
 
 export const orders = sqliteTable(

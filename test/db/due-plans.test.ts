@@ -1,7 +1,8 @@
 /**
  * The due sweeps' queries (src/db/due.ts): the keys they return on both backends, and on SQLite
  * the plans that keep a batch's cost independent of how many rows are due or synced (an index
- * range in id order, no sort of every due row, no walk over every channel).
+ * range in id order, no sort of every due row, no walk over every channel); and the indexes every
+ * chat message insert pays for.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
@@ -113,5 +114,20 @@ describe('due query plans (SQLite)', () => {
 
   it('channels: the partial index of due channels, not every channel', () => {
     expect(plan(dueChannelsQuery())).toEqual(['SEARCH communication_channels USING INDEX communication_channels_messages_due_idx (id>?)']);
+  });
+});
+
+describe('chat_messages indexes (SQLite)', () => {
+  it('every message insert maintains only the id key and (channel_id, created_at): no index on created_at alone', () => {
+    const mirror = openMirror(':memory:');
+    try {
+      const names = (mirror.sqlite.prepare(`SELECT name FROM pragma_index_list('chat_messages') ORDER BY name`).all() as { name: string }[]).map((r) => r.name);
+      expect(names).toEqual(['chat_messages_channel_created_idx', 'sqlite_autoindex_chat_messages_1']);
+      // What used it would now scan: nothing the sync or the views run filters on created_at alone.
+      const view = (mirror.sqlite.prepare('EXPLAIN QUERY PLAN SELECT * FROM messages_daily').all() as { detail: string }[]).map((r) => r.detail);
+      expect(view).toContain('SCAN m');
+    } finally {
+      mirror.close();
+    }
   });
 });
