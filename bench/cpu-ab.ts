@@ -32,8 +32,8 @@ try {
         child.stdout.on('data', (d: Buffer) => (s += d.toString()));
         child.on('exit', (code) => (code === 0 ? done(s) : fail(new Error(`${name} exited ${code}: ${s}`))));
       });
-      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; cpuMs: number; requests: number; ms: number };
-      console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request`);
+      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; cpuMs: number; requests: number; ms: number; maxRssMb: number };
+      console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request, peak RSS ${Math.round(r.maxRssMb)} MB`);
     }
   }
 } finally {

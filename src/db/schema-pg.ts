@@ -12,6 +12,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, date, doublePrecision, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { CHANNEL_MESSAGES_DUE } from './due.js';
 import { flag, isoTime, jsonb } from './pg-types.js';
 
 export { jsonbText, toIsoTimestamp } from './pg-types.js';
@@ -43,7 +44,7 @@ export const people = pgTable(
     index('people_last_message_time_idx').on(t.lastMessageTime),
     index('people_email_idx').on(t.email),
     index('people_phone_idx').on(t.phone),
-    index('people_details_due_idx').on(t.detailsSyncedAt),
+    index('people_details_due_idx').on(t.detailsSyncedAt, t.id), // schema.ts says why
   ],
 );
 
@@ -133,6 +134,7 @@ export const communicationChannels = pgTable(
     index('communication_channels_person_idx').on(t.personId),
     index('communication_channels_lmt_idx').on(t.lastMessageTime),
     index('communication_channels_source_idx').on(t.source),
+    index('communication_channels_messages_due_idx').on(t.id).where(sql.raw(CHANNEL_MESSAGES_DUE)),
   ],
 );
 
@@ -151,7 +153,7 @@ export const chatMessages = pgTable(
     syncedAt: syncedAt(),
     deletedAt: isoTime('deleted_at'),
   },
-  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt), index('chat_messages_created_idx').on(t.createdAt)],
+  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt)], // schema.ts says why not created_at alone
 );
 
 export const orders = pgTable(
@@ -177,7 +179,7 @@ export const orders = pgTable(
     index('orders_person_idx').on(t.personId),
     index('orders_status_idx').on(t.status),
     index('orders_created_idx').on(t.createdAt),
-    index('orders_details_due_idx').on(t.detailsSyncedAt),
+    index('orders_details_due_idx').on(t.detailsSyncedAt, t.id),
   ],
 );
 

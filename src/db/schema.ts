@@ -9,6 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { sqliteTable, text, integer, real, primaryKey, index, uniqueIndex, check } from 'drizzle-orm/sqlite-core';
+import { CHANNEL_MESSAGES_DUE } from './due.js';
 
 const raw = () => text('raw').notNull();
 const syncedAt = () => text('synced_at').notNull();
@@ -37,7 +38,11 @@ export const people = sqliteTable(
     index('people_last_message_time_idx').on(t.lastMessageTime),
     index('people_email_idx').on(t.email),
     index('people_phone_idx').on(t.phone),
-    index('people_details_due_idx').on(t.detailsSyncedAt),
+    // (details_synced_at, id): the due query (src/sync/list-details.ts) walks NULL details in id
+    // order without sorting every due row a batch (on details_synced_at alone it read and sorted
+    // the whole backlog for each 256 keys: quadratic in the company's size), and reconcile's
+    // oldest-first pick (src/sync/reconcile.ts) reads it in order too.
+    index('people_details_due_idx').on(t.detailsSyncedAt, t.id),
   ],
 );
 
@@ -127,6 +132,9 @@ export const communicationChannels = sqliteTable(
     index('communication_channels_person_idx').on(t.personId),
     index('communication_channels_lmt_idx').on(t.lastMessageTime),
     index('communication_channels_source_idx').on(t.source),
+    // Only the channels whose history is due, in id order: the due sweep walks it instead of every
+    // channel's row (each sweep re-reads from the start while the channel list is still read).
+    index('communication_channels_messages_due_idx').on(t.id).where(sql.raw(CHANNEL_MESSAGES_DUE)),
   ],
 );
 
@@ -145,7 +153,11 @@ export const chatMessages = sqliteTable(
     syncedAt: syncedAt(),
     deletedAt: text('deleted_at'), // no longer in the channel's history (soft delete); null for live rows
   },
-  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt), index('chat_messages_created_idx').on(t.createdAt)],
+  // No index on created_at alone: no query of the sync, the views or the reports uses one (the
+  // messages_daily view scans the table), and message ids and times arrive in no order, so it
+  // cost every insert a write to a random leaf page (docs/benchmarks.md, "CPU per request grows
+  // with the company").
+  (t) => [index('chat_messages_channel_created_idx').on(t.channelId, t.createdAt)],
 );
 
 export const orders = sqliteTable(
@@ -171,7 +183,7 @@ export const orders = sqliteTable(
     index('orders_person_idx').on(t.personId),
     index('orders_status_idx').on(t.status),
     index('orders_created_idx').on(t.createdAt),
-    index('orders_details_due_idx').on(t.detailsSyncedAt),
+    index('orders_details_due_idx').on(t.detailsSyncedAt, t.id), // as people_details_due_idx
   ],
 );
 

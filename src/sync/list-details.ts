@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { dueDetailsQuery } from '../db/due.js';
 import type { InsertRow } from '../db/store/types.js';
 import { ApiError } from '../errors.js';
 import type { LeelooClient } from '../leeloo/client.js';
@@ -88,9 +89,7 @@ export function listWithDetails<L extends { id: string }, D, T extends SQLiteTab
       // Back after being marked deleted: its details may have changed while it was gone.
       const undelete = await undeleter(ctx, table, 'details_synced_at');
       const detailRow = store.guarded(def.table);
-      const due = store.prepare<{ id: string; raw: string }>(
-        sql`SELECT id, raw FROM ${t} WHERE details_synced_at IS NULL AND deleted_at IS NULL AND id > ${p('after')} ORDER BY id LIMIT ${p('limit')}`,
-      );
+      const due = store.prepare<{ id: string; raw: string }>(dueDetailsQuery(table));
       if (ctx.full) await store.run(sql`UPDATE ${t} SET details_synced_at = NULL WHERE details_synced_at IS NOT NULL`);
       await def.beforeList?.(ctx, s);
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { ApiError } from '../../errors.js';
+import { CHANNEL_MESSAGES_DUE, dueChannelsQuery } from '../../db/due.js';
 import { chatMessages } from '../../db/schema.js';
 import type { InsertRow } from '../../db/store/types.js';
 import type { ChatMessage } from '../../leeloo/schemas.js';
@@ -43,11 +44,8 @@ const stream: StreamDef = {
     const p = (name: string) => sql.placeholder(name);
     const up = store.entities(chatMessages);
     if (ctx.full) await store.run(sql`UPDATE communication_channels SET messages_synced_lmt = NULL WHERE messages_synced_lmt IS NOT NULL`);
-    const isDue = sql`last_message_time IS NOT NULL AND (messages_synced_lmt IS NULL OR last_message_time > messages_synced_lmt) AND deleted_at IS NULL`;
-    const due = store.prepare<DueChannel>(
-      sql`SELECT id, last_message_time AS lmt, messages_synced_lmt AS hwm FROM communication_channels
-       WHERE ${isDue} AND id > ${p('after')} ORDER BY id LIMIT ${p('limit')}`,
-    );
+    const isDue = sql.raw(CHANNEL_MESSAGES_DUE);
+    const due = store.prepare<DueChannel>(dueChannelsQuery());
     const dueCount = store.prepare<{ n: number }>(sql`SELECT count(*) AS n FROM communication_channels WHERE ${isDue}`);
     const count = store.prepare<{ n: number }>(sql`SELECT count(*) AS n FROM chat_messages WHERE channel_id = ${p('id')} AND deleted_at IS NULL`);
     const mirrored = async (id: string) => Number((await count.get({ id }))?.n ?? 0);
