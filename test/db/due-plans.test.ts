@@ -9,26 +9,10 @@ import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { dueChannelsQuery, dueDetailsQuery } from '../../src/db/due.js';
-import { openPgStore } from '../../src/db/store/pg.js';
-import { openStore } from '../../src/db/store/index.js';
 import type { Store } from '../../src/db/store/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { storeBackends } from '../helpers/store-backends.js';
 
-let pgDb: TestDatabase | undefined;
-
-const BACKENDS: [string, () => Promise<Store>, () => Promise<void>][] = [
-  ['sqlite', () => openStore(':memory:'), async () => {}],
-  [
-    'postgres',
-    async () => {
-      pgDb = await createTestDatabase();
-      return openPgStore(pgDb.url);
-    },
-    async () => {
-      await pgDb?.drop();
-    },
-  ],
-];
+const BACKENDS = storeBackends();
 
 const T = (n: number) => `2026-01-0${n}T00:00:00.000Z`;
 

@@ -7,27 +7,11 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StoreHistory } from '../../src/db/history.js';
 import { communicationChannels } from '../../src/db/schema.js';
-import { openPgStore } from '../../src/db/store/pg.js';
-import { openStore } from '../../src/db/store/index.js';
 import type { Store } from '../../src/db/store/types.js';
+import { storeBackends } from '../helpers/store-backends.js';
 import { channelStubWriter, type ChannelStub } from '../../src/sync/streams/channel-stubs.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
-let pgDb: TestDatabase | undefined;
-
-const BACKENDS: [string, () => Promise<Store>, () => Promise<void>][] = [
-  ['sqlite', () => openStore(':memory:'), async () => {}],
-  [
-    'postgres',
-    async () => {
-      pgDb = await createTestDatabase();
-      return openPgStore(pgDb.url);
-    },
-    async () => {
-      await pgDb?.drop();
-    },
-  ],
-];
+const BACKENDS = storeBackends();
 
 const T = (n: number) => `2026-01-0${n}T00:00:00.000Z`;
 

@@ -5,27 +5,10 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chatMessages, communicationChannels, customFields, orders, people, personTags } from '../../src/db/schema.js';
-import { openPgStore } from '../../src/db/store/pg.js';
-import { openStore } from '../../src/db/store/index.js';
 import type { Store } from '../../src/db/store/types.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
+import { storeBackends } from '../helpers/store-backends.js';
 
-let pgDb: TestDatabase | undefined;
-
-/** [name, open a fresh store, clean up after it is closed]. */
-const BACKENDS: [string, () => Promise<Store>, () => Promise<void>][] = [
-  ['sqlite', () => openStore(':memory:'), async () => {}],
-  [
-    'postgres',
-    async () => {
-      pgDb = await createTestDatabase();
-      return openPgStore(pgDb.url);
-    },
-    async () => {
-      await pgDb?.drop();
-    },
-  ],
-];
+const BACKENDS = storeBackends();
 
 const NOW = '2024-05-06T07:08:09.123Z';
 const person = (id: string, raw: object = { id }) => ({ id, name: `name ${id}`, email: `${id}@example.com`, raw: JSON.stringify(raw), syncedAt: NOW });
