@@ -1,4 +1,4 @@
-/** What an in-flight request can be ended with (http.ts's Exchange). */
+/** What an in-flight request can be ended with (exchange.ts's Exchange). */
 export interface Abortable {
   abort(err: Error): void;
 }
