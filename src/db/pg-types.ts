@@ -51,9 +51,11 @@ export function pgParameters(values: unknown[]): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (typeof v !== 'string' || v.indexOf('\u0000') === -1) continue;
+    if (typeof v !== 'string') continue;
+    const clean = nulFree(v);
+    if (clean === v) continue;
     out ??= values.slice();
-    out[i] = v.replaceAll('\u0000', '\ufffd');
+    out[i] = clean;
   }
   return out ?? values;
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
+import { nulFree } from '../db/pg-types.js';
 import type { Store } from '../db/store/types.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { redact, redactDeep } from '../secrets.js';
@@ -42,7 +43,7 @@ const now = () => new Date().toISOString();
  * it, and an error quoting what the API answered may hold one; failing there would leave the
  * attempt's outcome unrecorded).
  */
-const errorText = (s: string) => redact(s).replaceAll('\u0000', '\ufffd');
+const errorText = (s: string) => nulFree(redact(s));
 /** The status lists are constants of statuses.ts, never input: inlined, so every statement stays one text. */
 const inList = (s: readonly string[]) => sql.raw(s.map((x) => `'${x}'`).join(', '));
 const p = (name: string) => sql.placeholder(name);

@@ -10,7 +10,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { StoreHistory } from '../db/history.js';
-import { jsonbText } from '../db/pg-types.js';
+import { jsonFor } from '../db/pg-types.js';
 import { normalizeTimestamp } from '../leeloo/dates.js';
 import type { Store } from '../db/store/types.js';
 import type { NormalizedWrite } from './validate.js';
@@ -30,25 +30,15 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' &&
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null);
 
 /**
- * What an API answer puts into the mirror, as the store can hold it. PostgreSQL stores U+0000 in
- * neither text nor jsonb: an answer echoing one would fail the reflection, and with it the
- * transaction that records the write's success (after the API applied it). So on PostgreSQL a NUL
- * becomes U+FFFD, as in the sync's raw columns (src/db/pg-types.ts jsonbText); the next sync
- * overwrites these rows anyway. Payload strings never hold one (validate.ts refuses them). Times
- * are read as the sync reads them (normalizeTimestamp): a timestamptz column refuses other text.
+ * An API answer's JSON for a raw (jsonb) column. PostgreSQL stores U+0000 in neither text nor
+ * jsonb: an answer echoing one would fail the reflection, and with it the transaction that records
+ * the write's success (after the API applied it). Text parameters lose their NULs where every
+ * PostgreSQL parameter passes (pg-types.ts pgParameters); JSON's `\u0000` escape is not a NUL
+ * there, so raw SQL into jsonb goes through jsonFor, as the sync's does. The next sync overwrites
+ * these rows anyway. Payload strings never hold one (validate.ts refuses them). Times are read as
+ * the sync reads them (normalizeTimestamp): a timestamptz column refuses other text.
  */
-function encoders(store: Store): { json(v: unknown): string; text(v: unknown): string | null; id(v: string): string } {
-  if (store.dialect !== 'postgres') return { json: (v) => JSON.stringify(v), text: str, id: (v) => v };
-  const nulFree = (v: string) => v.replaceAll('\u0000', '\ufffd');
-  return {
-    json: (v) => jsonbText(JSON.stringify(v)),
-    text: (v) => {
-      const t = str(v);
-      return t === null ? null : nulFree(t);
-    },
-    id: nulFree,
-  };
-}
+const rawFor = (store: Store, v: unknown): string => jsonFor(store.dialect, JSON.stringify(v));
 
 const histories = new WeakMap<Store, StoreHistory>();
 
@@ -109,7 +99,7 @@ async function provisionalMessage(store: Store, channelId: string, text: string 
   await store.run(
     sql`INSERT INTO chat_messages (id, channel_id, text, type, read, created_at, updated_at, created_by, raw, synced_at)
         VALUES (${`${PROVISIONAL_MESSAGE_PREFIX}${ctx.outboxId}`}, ${channelId}, ${text}, 'YOUR_MESSAGE', ${1}, ${ctx.at}, ${ctx.at}, NULL,
-          ${encoders(store).json({ provisional: true, outbox_id: ctx.outboxId, ...raw })}, ${ctx.at})
+          ${rawFor(store, { provisional: true, outbox_id: ctx.outboxId, ...raw })}, ${ctx.at})
         ON CONFLICT DO NOTHING`,
   );
 }
@@ -156,14 +146,13 @@ export async function reflectWrite(store: Store, w: NormalizedWrite, response: u
       // The answer: {id, title, price, currency, status, createdAt, updatedAt} (docs 9).
       const o = obj(response);
       if (typeof o.id !== 'string') return;
-      const e = encoders(store);
       const created = await store.run(
         sql`INSERT INTO orders (id, person_id, title, price, currency, status, payment_method, created_at, updated_at, raw, synced_at, details_synced_at)
-            VALUES (${e.id(o.id)}, ${w.target}, ${e.text(o.title)}, ${num(o.price)}, ${e.text(o.currency)}, ${e.text(o.status)}, 'MANUAL', ${normalizeTimestamp(o.createdAt)}, ${normalizeTimestamp(o.updatedAt)},
-              ${e.json(o)}, ${ctx.at}, NULL)
+            VALUES (${o.id}, ${w.target}, ${str(o.title)}, ${num(o.price)}, ${str(o.currency)}, ${str(o.status)}, 'MANUAL', ${normalizeTimestamp(o.createdAt)}, ${normalizeTimestamp(o.updatedAt)},
+              ${rawFor(store, o)}, ${ctx.at}, NULL)
             ON CONFLICT DO NOTHING`,
       );
-      if (created > 0) await historyOf(store).recordOrderStatus(e.id(o.id), e.text(o.status), ctx.at);
+      if (created > 0) await historyOf(store).recordOrderStatus(o.id, str(o.status), ctx.at);
       await detailsDue(store, w.target);
       return;
     }
@@ -171,15 +160,14 @@ export async function reflectWrite(store: Store, w: NormalizedWrite, response: u
       // The answer is the new channel: `id` the channel, `person_id` the person (docs 16).
       const c = obj(response);
       if (typeof c.id !== 'string' || typeof c.person_id !== 'string') return;
-      const e = encoders(store);
       await store.run(
         sql`INSERT INTO people (id, name, email, phone, tags, created_at, updated_at, raw, synced_at, details_synced_at)
-            VALUES (${e.id(c.person_id)}, ${e.text(c.name)}, ${e.text(c.email)}, ${e.text(c.phone)}, '[]', ${normalizeTimestamp(c.createdAt)}, ${normalizeTimestamp(c.updatedAt)}, ${e.json(c)}, ${ctx.at}, NULL)
+            VALUES (${c.person_id}, ${str(c.name)}, ${str(c.email)}, ${str(c.phone)}, '[]', ${normalizeTimestamp(c.createdAt)}, ${normalizeTimestamp(c.updatedAt)}, ${rawFor(store, c)}, ${ctx.at}, NULL)
             ON CONFLICT DO NOTHING`,
       );
       await store.run(
         sql`INSERT INTO communication_channels (id, person_id, name, source, bot_status, created_at, connection_status, synced_at)
-            VALUES (${e.id(c.id)}, ${e.id(c.person_id)}, ${e.text(c.name)}, ${e.text(c.from)}, ${e.text(c.botStatus)}, ${normalizeTimestamp(c.createdAt)}, ${e.text(c.connectionStatus)}, ${ctx.at})
+            VALUES (${c.id}, ${c.person_id}, ${str(c.name)}, ${str(c.from)}, ${str(c.botStatus)}, ${normalizeTimestamp(c.createdAt)}, ${str(c.connectionStatus)}, ${ctx.at})
             ON CONFLICT DO NOTHING`,
       );
       return;
