@@ -4,7 +4,7 @@
  * twice, and together they claim every row. SQLite: two connections to one file; PostgreSQL: two
  * pools on one database, where the claim's FOR UPDATE SKIP LOCKED is what keeps them apart.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -168,10 +168,7 @@ claimSuite('SQLite (two connections to one file)', async () => {
   };
 });
 
-// The PostgreSQL store is src/db/store/pg.ts (issue #11, another branch until it is merged).
-const HAS_PG_STORE = existsSync(new URL('../../src/db/store/pg.ts', import.meta.url));
-
-describe.runIf(HAS_PG_STORE)('PostgreSQL', () => {
+describe('PostgreSQL', () => {
   let db: TestDatabase | undefined;
   const openPair = async () => {
     db = await createTestDatabase();

@@ -3,7 +3,7 @@
  * guarded by the row's status or its attempt token, the outcome and its mirror reflection commit
  * together, and enqueueWrites is all or none. SQLite, and PostgreSQL once its store exists.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -138,17 +138,14 @@ suite('SQLite', async () => {
   };
 });
 
-// The PostgreSQL store is src/db/store/pg.ts (issue #11, another branch until it is merged).
-if (existsSync(new URL('../../src/db/store/pg.ts', import.meta.url))) {
-  suite('PostgreSQL', async () => {
-    const db = await createTestDatabase();
-    const store = await openStore(db.url, { poolSize: 2 });
-    return {
-      store,
-      async done() {
-        await store.close();
-        await db.drop();
-      },
-    };
-  });
-}
+suite('PostgreSQL', async () => {
+  const db = await createTestDatabase();
+  const store = await openStore(db.url, { poolSize: 2 });
+  return {
+    store,
+    async done() {
+      await store.close();
+      await db.drop();
+    },
+  };
+});
