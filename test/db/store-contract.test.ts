@@ -215,6 +215,17 @@ describe.each(BACKENDS)('Store contract: %s', (_name, open, cleanup) => {
       expect(many.reduce((s, n) => s + n, 0)).toBe(150);
       expect(await store.get(sql`SELECT count(*) AS n FROM people`)).toEqual({ n: 153 });
     });
+
+    it('batched: a call alone in its batch that fails rejects its caller with its error and keeps nothing', async () => {
+      const w = store.entities(people);
+      const failed = new Error('failed alone');
+      const lone = store.batched(async () => {
+        await w.upsert([person('alone')]);
+        throw failed;
+      });
+      await expect(lone).rejects.toBe(failed);
+      expect(await ids()).toEqual([]);
+    });
   });
 
   describe('queries', () => {

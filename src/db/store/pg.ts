@@ -14,6 +14,7 @@ import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type pg from 'pg';
 import { openPgMirror, type PgMirror } from '../pg.js';
 import { pgParameters } from '../pg-types.js';
+import { settleBatch, type ItemResult, type Queued } from './batch.js';
 import { refreshPgDerivedViews } from '../views-pg.js';
 import { PgChildWriter, PgEntityWriter, PgGuardedWriter, type PgExec } from './pg-writers.js';
 import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, OpenPgStore, Prepared, Store, StoreOpenOptions } from './types.js';
@@ -47,12 +48,6 @@ const isLostConnection = (err: unknown) => ['57P01', '57P02', '57P03'].includes(
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Randomised, so that the two sides of a deadlock do not meet again at once. */
 const backoff = (attempt: number) => Math.min(500, 10 * 2 ** attempt) * (0.5 + Math.random());
-
-interface Queued {
-  fn: () => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
 
 export class PgStore implements Store {
   readonly dialect = 'postgres' as const;
@@ -220,45 +215,45 @@ export class PgStore implements Store {
     return this.flushing;
   }
 
-  private async commitBatch(batch: Queued[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const last = attempt >= MAX_ATTEMPTS;
-      const results: { ok: boolean; value: unknown }[] = [];
-      try {
-        // Each item in a savepoint of its own (b1, b2, …), the control statements sent with their
-        // neighbours: BEGIN with the first SAVEPOINT, each RELEASE with the next SAVEPOINT, and the
-        // last savepoint released by COMMIT itself; k items cost k + 1 control round trips, not 2k + 2.
-        await this.topLevel(async (ctx) => {
-          for (const [i, item] of batch.entries()) {
-            if (i > 0) await ctx.client.query(`RELEASE SAVEPOINT b${i}; SAVEPOINT b${i + 1}`);
-            const child: TxContext = { client: ctx.client, root: ctx.root, lock: Promise.resolve() };
-            try {
-              results.push({ ok: true, value: await this.als.run(child, item.fn) });
-            } catch (err) {
-              // A deadlock or serialization failure involves the locks the earlier items took:
-              // retrying the item alone would meet the same cycle, so the whole batch runs again.
-              if (isRetryable(err) && !last) throw err;
-              // Rolled back to its savepoint, which stays (released with the next item's, or by COMMIT).
-              await ctx.client.query(`ROLLBACK TO SAVEPOINT b${i + 1}`);
-              results.push({ ok: false, value: err });
-            }
-          }
-        }, 'BEGIN; SAVEPOINT b1');
-      } catch (err) {
-        if ((isRetryable(err) || isLostConnection(err)) && !last) {
+  private commitBatch(batch: readonly Queued[]): Promise<void> {
+    return settleBatch(batch, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const last = attempt >= MAX_ATTEMPTS;
+        try {
+          return await this.runBatch(batch, last);
+        } catch (err) {
+          if (!(isRetryable(err) || isLostConnection(err)) || last) throw err;
           await pause(backoff(attempt));
-          continue;
         }
-        for (const item of batch) item.reject(err);
-        return;
       }
-      batch.forEach((item, i) => {
-        const r = results[i]!;
-        if (r.ok) item.resolve(r.value);
-        else item.reject(r.value);
-      });
-      return;
-    }
+    });
+  }
+
+  /**
+   * One try of a batch, each item in a savepoint of its own (b1, b2, …), the control statements
+   * sent with their neighbours: BEGIN with the first SAVEPOINT, each RELEASE with the next
+   * SAVEPOINT, and the last savepoint released by COMMIT itself; k items cost k + 1 control round
+   * trips, not 2k + 2.
+   */
+  private runBatch(batch: readonly Queued[], last: boolean): Promise<ItemResult[]> {
+    return this.topLevel(async (ctx) => {
+      const results: ItemResult[] = [];
+      for (const [i, item] of batch.entries()) {
+        if (i > 0) await ctx.client.query(`RELEASE SAVEPOINT b${i}; SAVEPOINT b${i + 1}`);
+        const child: TxContext = { client: ctx.client, root: ctx.root, lock: Promise.resolve() };
+        try {
+          results.push({ ok: true, value: await this.als.run(child, item.fn) });
+        } catch (err) {
+          // A deadlock or serialization failure involves the locks the earlier items took:
+          // retrying the item alone would meet the same cycle, so the whole batch runs again.
+          if (isRetryable(err) && !last) throw err;
+          // Rolled back to its savepoint, which stays (released with the next item's, or by COMMIT).
+          await ctx.client.query(`ROLLBACK TO SAVEPOINT b${i + 1}`);
+          results.push({ ok: false, error: err });
+        }
+      }
+      return results;
+    }, 'BEGIN; SAVEPOINT b1');
   }
 
   async all<R>(query: SQL): Promise<R[]> {

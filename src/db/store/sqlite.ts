@@ -11,6 +11,7 @@ import { Param, Placeholder, sql, type SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect, type SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Mirror } from '../connection.js';
 import { refreshDerivedViews } from '../views.js';
+import { settleBatch, type ItemResult, type Queued } from './batch.js';
 import { ChildReplacer, EntityUpserter, GuardedUpdate } from './sqlite-upsert.js';
 import type { ChildWriter, Dialect, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, Prepared, Store } from './types.js';
 
@@ -60,7 +61,7 @@ export class SqliteStore implements Store {
   /** A transaction holds the connection. */
   private busy = false;
   private readonly waiters: Waiter[] = [];
-  private queue: { fn: () => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = [];
+  private queue: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
@@ -200,31 +201,22 @@ export class SqliteStore implements Store {
     this.queue = [];
     if (batch.length === 0) return Promise.resolve();
     // Outside whatever context queued the last item: the batch is its own transaction.
-    return this.als.exit(async () => {
-      const results: { ok: boolean; value: unknown }[] = [];
-      try {
+    return this.als.exit(() =>
+      settleBatch(batch, async () => {
         // Alone in its batch, an item needs no savepoint: the transaction is its own.
-        if (batch.length === 1) results.push({ ok: true, value: await this.transaction(batch[0]!.fn) });
-        else if (!(await this.runOptimistically(batch, results))) await this.transaction(() => this.runItems(batch, results));
-      } catch (err) {
-        for (const item of batch) item.reject(err);
-        return;
-      }
-      batch.forEach((item, i) => {
-        const r = results[i]!;
-        if (r.ok) item.resolve(r.value);
-        else item.reject(r.value);
-      });
-    });
+        if (batch.length === 1) return [{ ok: true, value: await this.transaction(batch[0]!.fn) }];
+        return (await this.runOptimistically(batch)) ?? (await this.transaction(() => this.runItems(batch)));
+      }),
+    );
   }
 
   /**
    * The batch with no savepoint per item: nearly every batch succeeds whole, and two statements
    * per item were 17,000 of a 2,000-people sync's 67,000. When an item fails, the whole batch is
-   * rolled back and false returned, for runItems to run it again item by item; a batch may run
+   * rolled back and undefined returned, for runItems to run it again item by item; a batch may run
    * twice (as on PostgreSQL after a deadlock, store/types.ts), so callers count after it returns.
    */
-  private async runOptimistically(batch: readonly { fn: () => Promise<unknown> }[], results: { ok: boolean; value: unknown }[]): Promise<boolean> {
+  private async runOptimistically(batch: readonly Queued[]): Promise<ItemResult[] | undefined> {
     let failed = false;
     const values = await this.transaction(async () => {
       const parent = this.current()!;
@@ -247,9 +239,8 @@ export class SqliteStore implements Store {
       if (err !== ROLLED_BACK) throw err;
       return undefined;
     });
-    if (failed || values === undefined) return false;
-    for (const value of values) results.push({ ok: true, value });
-    return true;
+    if (failed || values === undefined) return undefined;
+    return values.map((value) => ({ ok: true, value }));
   }
 
   /**
@@ -258,8 +249,9 @@ export class SqliteStore implements Store {
    * RELEASE statements, but keep SQLite's sub-journal growing through the batch, and measured
    * no faster (bench/statements.ts, noisy on the shared machine).
    */
-  private async runItems(batch: readonly { fn: () => Promise<unknown> }[], results: { ok: boolean; value: unknown }[]): Promise<void> {
+  private async runItems(batch: readonly Queued[]): Promise<ItemResult[]> {
     const parent = this.current()!;
+    const results: ItemResult[] = [];
     for (const item of batch) {
       this.run0('SAVEPOINT item');
       const child: Tx = { store: this, open: true, depth: parent.depth + 1, children: Promise.resolve() };
@@ -271,11 +263,12 @@ export class SqliteStore implements Store {
       } catch (err) {
         this.run0('ROLLBACK TO item');
         this.run0('RELEASE item');
-        results.push({ ok: false, value: err });
+        results.push({ ok: false, error: err });
       } finally {
         child.open = false;
       }
     }
+    return results;
   }
 
   private statement(text: string): Database.Statement {
