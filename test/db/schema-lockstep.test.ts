@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { is } from 'drizzle-orm';
-import { getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
-import { getTableConfig as sqliteConfig, SQLiteTable } from 'drizzle-orm/sqlite-core';
+import { is, sql, type SQL } from 'drizzle-orm';
+import { PgDialect, getTableConfig as pgConfig, PgTable } from 'drizzle-orm/pg-core';
+import { getTableConfig as sqliteConfig, SQLiteSyncDialect, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { describe, expect, it } from 'vitest';
 import * as pg from '../../src/db/schema-pg.js';
 import * as lite from '../../src/db/schema.js';
@@ -11,8 +11,36 @@ import { jsonFor, nulFree, pgParameters } from '../../src/db/pg-types.js';
 interface Shape {
   columns: Record<string, { type: string; notNull: boolean; hasDefault: boolean }>;
   primaryKey: string[];
-  indexes: Record<string, { columns: string[]; unique: boolean }>;
+  indexes: Record<string, { columns: string[]; unique: boolean; where: string | null }>;
   checks: string[];
+}
+
+const liteDialect = new SQLiteSyncDialect();
+const pgDialect = new PgDialect();
+
+/**
+ * A partial index's WHERE as both dialects can agree on it: parameters inlined (the wrapper's
+ * inlineParams leaves the schema's own SQL untouched), identifier quotes and the table's own
+ * qualifier dropped, booleans as the 0/1 SQLite stores, whitespace collapsed; string literals
+ * are kept as written.
+ */
+function whereText(where: SQL | undefined, table: string, dialect: { sqlToQuery(q: SQL): { sql: string } }): string | null {
+  if (!where) return null;
+  const text = dialect.sqlToQuery(sql`${where}`.inlineParams()).sql;
+  return text
+    .split(/('(?:[^']|'')*')/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? part
+        : part
+            .replaceAll('"', '')
+            .replaceAll(`${table}.`, '')
+            .replace(/\btrue\b/gi, '1')
+            .replace(/\bfalse\b/gi, '0')
+            .replace(/\s+/g, ' '),
+    )
+    .join('')
+    .trim();
 }
 
 function shapes(): { sqlite: Map<string, Shape>; pg: Map<string, Shape> } {
@@ -23,7 +51,12 @@ function shapes(): { sqlite: Map<string, Shape>; pg: Map<string, Shape> } {
     sqlite.set(c.name, {
       columns: Object.fromEntries(c.columns.map((col) => [col.name, { type: col.getSQLType(), notNull: col.notNull, hasDefault: col.hasDefault }])),
       primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((pk) => pk.columns.map((col) => col.name))],
-      indexes: Object.fromEntries(c.indexes.map((i) => [i.config.name, { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique }])),
+      indexes: Object.fromEntries(
+        c.indexes.map((i) => [
+          i.config.name,
+          { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique, where: whereText(i.config.where, c.name, liteDialect) },
+        ]),
+      ),
       checks: c.checks.map((k) => k.name).sort(),
     });
   }
@@ -34,7 +67,12 @@ function shapes(): { sqlite: Map<string, Shape>; pg: Map<string, Shape> } {
     out.set(c.name, {
       columns: Object.fromEntries(c.columns.map((col) => [col.name, { type: col.getSQLType(), notNull: col.notNull, hasDefault: col.hasDefault || col.generatedIdentity !== undefined }])),
       primaryKey: [...c.columns.filter((col) => col.primary).map((col) => col.name), ...c.primaryKeys.flatMap((pk) => pk.columns.map((col) => col.name))],
-      indexes: Object.fromEntries(c.indexes.map((i) => [i.config.name, { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique }])),
+      indexes: Object.fromEntries(
+        c.indexes.map((i) => [
+          i.config.name,
+          { columns: i.config.columns.map((col) => (col as { name: string }).name), unique: i.config.unique, where: whereText(i.config.where, c.name, pgDialect) },
+        ]),
+      ),
       checks: c.checks.map((k) => k.name).sort(),
     });
   }
@@ -58,7 +96,7 @@ describe('schema.ts and schema-pg.ts', () => {
     expect([...post.keys()].sort()).toEqual([...sqlite.keys()].sort());
   });
 
-  it('have the same columns, nullability, defaults, keys, indexes and checks', () => {
+  it('have the same columns, nullability, defaults, keys, indexes (partial ones with the same WHERE) and checks', () => {
     for (const [name, s] of sqlite) {
       const p = post.get(name)!;
       expect(Object.keys(p.columns).sort(), `${name} columns`).toEqual(Object.keys(s.columns).sort());
@@ -72,6 +110,20 @@ describe('schema.ts and schema-pg.ts', () => {
       expect(p.indexes, `${name} indexes`).toEqual(s.indexes);
       expect(p.checks, `${name} checks`).toEqual(s.checks);
     }
+    // The comparison of WHEREs sees them (a drizzle that no longer exposed one would compare nulls).
+    const partial = [...sqlite.values()].flatMap((s) => Object.values(s.indexes)).filter((i) => i.where !== null);
+    expect(partial.length).toBeGreaterThan(0);
+  });
+
+  it('compare partial-index WHEREs across the dialects: quoting, qualifiers, booleans, parameters', () => {
+    const t = lite.communicationChannels;
+    const u = pg.communicationChannels;
+    const liteWhere = whereText(sql`${t.deletedAt} IS NULL AND  ${t.source} = ${'a "b" TRUE'} AND x = ${true}`, 'communication_channels', liteDialect);
+    const pgWhere = whereText(sql.raw(`deleted_at IS NULL AND source = 'a "b" TRUE' AND x = 1`), 'communication_channels', pgDialect);
+    expect(liteWhere).toBe(`deleted_at IS NULL AND source = 'a "b" TRUE' AND x = 1`);
+    expect(pgWhere).toBe(liteWhere);
+    expect(whereText(sql`${u.deletedAt} IS NOT NULL`, 'communication_channels', pgDialect)).not.toBe(whereText(sql`${t.deletedAt} IS NULL`, 'communication_channels', liteDialect));
+    expect(whereText(undefined, 'communication_channels', pgDialect)).toBeNull();
   });
 
   it('document in docs/schema.md every column whose PostgreSQL type is not the plain one', () => {
