@@ -42,11 +42,11 @@ export interface ListWithDetailsDef<L extends { id: string }, D, T extends SQLit
   setup(ctx: SyncContext): Promise<W>;
   toListRow(item: L, syncedAt: string): InsertRow<T>;
   /**
-   * Per listed item, in the page's transaction (a person's tags, its channels' stubs); `changed`
+   * Per listed item, in the page's transaction (an order's status history); `changed`
    * is false when the stored row was already this item (nothing was written).
    */
   afterListRow?(w: W, item: L, syncedAt: string, changed: boolean): Promise<void>;
-  /** Per list page, after its rows' afterListRow, in the page's transaction: what is one statement a page. */
+  /** Per list page, after its rows' afterListRow, in the page's transaction: what is one statement a page, or what a page's rows share. */
   afterListPage?(w: W, items: readonly L[], syncedAt: string): Promise<void>;
   detail(client: LeelooClient, id: string, signal: AbortSignal): Promise<D>;
   /** The detail columns; written only while the list row is the one the detail was read for. */

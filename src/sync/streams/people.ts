@@ -92,14 +92,11 @@ export default listWithDetails({
   },
   setup,
   toListRow: toPersonRow,
-  async afterListRow(w, p) {
-    await w.tags.replace(p.id, tagRows(tagNames(p.tags)));
-  },
+  // A listed person's tags here, not per row: their names serve both person_tags and the page's history.
   async afterListPage(w, items, syncedAt) {
-    await w.history.recordPersonTagsOfPage(
-      items.map((p) => ({ personId: p.id, tags: tagNames(p.tags) })),
-      syncedAt,
-    );
+    const tagged = items.map((p) => ({ personId: p.id, tags: tagNames(p.tags) }));
+    for (const t of tagged) await w.tags.replace(t.personId, tagRows(t.tags));
+    await w.history.recordPersonTagsOfPage(tagged, syncedAt);
     await w.channelStubs(
       items.flatMap((p) =>
         array(p.accounts).map((a) => ({ id: a.account_id, personId: p.id, source: str(a.from), connectionId: str(a.connection_id), connectionStatus: str(a.connection_status), syncedAt })),
