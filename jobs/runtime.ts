@@ -4,7 +4,8 @@ import type { Queue } from 'bullmq';
 import type { Env } from '../src/config.js';
 import { QUEUES_PATH, startDashboard, type Dashboard } from '../src/dashboard/app.js';
 import { dashboardAccess } from '../src/dashboard/auth.js';
-import { lastSuccessByStream } from '../src/dashboard/mirror.js';
+import { lastSuccessFrom } from '../src/dashboard/mirror.js';
+import { dashboardStore, type DashboardStore, type OpenMirror } from '../src/dashboard/store.js';
 import { databaseKind, parseDatabaseUrl } from '../src/db/location.js';
 import { openStore, type Store } from '../src/db/store/index.js';
 import { errorMessage } from '../src/errors.js';
@@ -34,6 +35,8 @@ export interface WorkerRuntimeOptions {
   /** Start the dashboard (default true). */
   dashboard?: boolean;
   clientOptions?: Partial<LeelooClientOptions>;
+  /** SQLite: how the read-only store the scrape and the dashboard share is opened (tests count the opens). */
+  openMirror?: OpenMirror;
 }
 
 export interface WorkerRuntime {
@@ -89,14 +92,17 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   // The shared learned rate lives in Redis; the mirror's copy seeds it after a Redis flush.
   const learned = await loadLearnedRate(boot);
   // PostgreSQL: the boot store (a small pool) stays open for the /metrics scrape, which would
-  // otherwise connect and authenticate on every scrape. A SQLite file is opened per scrape, as
-  // before: no connection of the worker's own holds the file between jobs.
+  // otherwise connect and authenticate on every scrape. SQLite: the boot store (read-write) is
+  // closed, and the scrape reads through the dashboard's read-only store, opened at the first
+  // scrape or page that finds the file (and again if the file is replaced), not once per scrape.
   const isPg = databaseKind(env.DATABASE_URL) === 'postgres';
   const scrapeStore: Store | undefined = isPg ? boot : undefined;
   if (!isPg) await boot.close();
   // What the dashboard reads: the SQLite file, or the postgres:// URL.
   const parsed = parseDatabaseUrl(env.DATABASE_URL);
   const mirrorPath = isPg || 'problem' in parsed ? env.DATABASE_URL : parsed.path;
+  // Owned here, not by the dashboard: the scrape needs it without a dashboard too.
+  const sharedMirror: DashboardStore | undefined = isPg ? undefined : dashboardStore(mirrorPath, opts.openMirror);
 
   let modules: QueueModule[] = [];
   let reRegister: () => void = () => {};
@@ -145,7 +151,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
       return out;
     },
     // Bounded too: a PostgreSQL server that stopped answering must not hang the scrape.
-    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccess(scrapeStore), 1000, 'last success') : lastSuccessByStream(mirrorPath)),
+    lastSuccess: () => (scrapeStore ? withTimeout(lastSuccess(scrapeStore), 1000, 'last success') : sharedMirror ? lastSuccessFrom(sharedMirror) : {}),
     rateLimit: () => ctx.rateLimiter.snapshot?.(),
   });
   if (env.LEELOO_RATE_LIMIT === 'auto') {
@@ -153,7 +159,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
   }
 
   const dashboard = withDashboard
-    ? await startDashboard({ env, mirrorPath, metrics, logger, board: queueBoard(queues, QUEUES_PATH) })
+    ? await startDashboard({ env, mirrorPath, mirror: sharedMirror, metrics, logger, board: queueBoard(queues, QUEUES_PATH) })
     : undefined;
 
   const registerAll = async () => {
@@ -208,6 +214,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<WorkerRun
         withTimeout(connection.quit(), left(), 'closing Redis'),
         withTimeout(limiterConnection.quit(), left(), 'closing Redis'),
         scrapeStore && withTimeout(scrapeStore.close(), left(), 'closing the database'),
+        sharedMirror && withTimeout(sharedMirror.close(), left(), 'closing the database'),
       ]);
       connection.disconnect();
       limiterConnection.disconnect();

@@ -17,6 +17,11 @@ export interface DashboardOptions {
   mirrorPath: string;
   metrics: Metrics;
   logger: Logger;
+  /**
+   * The read-only store to share with others in the process (the worker's metrics scrape); its
+   * owner closes it. Default: the dashboard opens one of its own and closes it with itself.
+   */
+  mirror?: DashboardStore;
   /** The queue UI (bull-board), mounted by jobs/ — src/ does not know about BullMQ. */
   board?: { basePath: string; router: RequestHandler };
 }
@@ -75,7 +80,7 @@ export function dashboardApp(opts: DashboardOptions, mirror: DashboardStore): ex
 
 /** Serves the dashboard on DASHBOARD_HOST:DASHBOARD_PORT (port 0: any free port). */
 export async function startDashboard(opts: DashboardOptions): Promise<Dashboard> {
-  const mirror = dashboardStore(opts.mirrorPath);
+  const mirror = opts.mirror ?? dashboardStore(opts.mirrorPath);
   const app = dashboardApp(opts, mirror);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.env.DASHBOARD_PORT, opts.env.DASHBOARD_HOST, (err?: Error) => {
@@ -98,6 +103,6 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }).then(() => mirror.close())),
+      }).then(() => (opts.mirror ? undefined : mirror.close()))),
   };
 }

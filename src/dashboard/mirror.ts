@@ -33,16 +33,14 @@ export function mirrorAbsence(databaseUrl: string): string | undefined {
   return path === ':memory:' || !existsSync(path) ? path : undefined;
 }
 
-/** When each stream last succeeded, from a SQLite file (the worker's metrics read it on every scrape). */
-export async function lastSuccessByStream(path: string): Promise<Record<string, string>> {
-  if (!existsSync(path)) return {};
-  const { openStore } = await import('../db/store/index.js');
-  const store = await openStore(path, { migrate: false, readonly: true });
-  try {
-    return await lastSuccess(store);
-  } finally {
-    await store.close();
-  }
+/**
+ * When each stream last succeeded, read through a shared read-only store (the worker's metrics ask
+ * on every scrape: opening a store per scrape would cost an open and close each time). Nothing
+ * while there is no mirror; a mirror that appears later is opened at the next scrape.
+ */
+export async function lastSuccessFrom(mirror: DashboardStore): Promise<Record<string, string>> {
+  const got = await mirror.get();
+  return 'absent' in got ? {} : lastSuccess(got.store);
 }
 
 // The mirror's tables are those of the schema (schema-pg.ts has the same ones): no catalog query

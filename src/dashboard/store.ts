@@ -14,7 +14,8 @@ import { mirrorAbsence } from './mirror.js';
  * opened closes the handle (the overview then says there is no mirror); one replaced by another
  * file (a restore moved into place) is opened again, as a handle keeps reading the file it
  * opened (a request still reading the old handle then may answer 503 once). Closed with the
- * dashboard.
+ * dashboard, or by whoever handed it to the dashboard (the worker, whose /metrics scrape reads
+ * through it too).
  */
 export interface DashboardStore {
   /** The open store, or undefined while the SQLite file `databaseUrl` names does not exist (`absent` names it). */
@@ -22,7 +23,8 @@ export interface DashboardStore {
   close(): Promise<void>;
 }
 
-type Open = (databaseUrl: string) => Promise<Store>;
+/** How the read-only store is opened (tests count the opens). */
+export type OpenMirror = (databaseUrl: string) => Promise<Store>;
 
 async function openReadonly(databaseUrl: string): Promise<Store> {
   const { openStore } = await import('../db/store/index.js');
@@ -48,7 +50,7 @@ function fileIdentity(path: string | undefined): string | undefined {
   }
 }
 
-export function dashboardStore(databaseUrl: string, open: Open = openReadonly): DashboardStore {
+export function dashboardStore(databaseUrl: string, open: OpenMirror = openReadonly): DashboardStore {
   const file = sqliteFile(databaseUrl);
   let opening: Promise<Store> | undefined;
   /** The file the open store reads (SQLite). */

@@ -114,6 +114,45 @@ export class TokenBucketRateLimiter implements RateLimiter {
 export const AUTO_TOLERANCE_MS = 5;
 
 /**
+ * Warm start (auto mode, both limiters): when demand resumes after a gap (a caller finds nobody
+ * queued and 3 slots went unused since this process's last permit) or after a 429's pause, the
+ * process paces its next WARM_MS of permits at WARM_SHARE of the rate. Work starting after a gap
+ * (the first write jobs after the syncs' reads) runs cold code paths at both ends, and its
+ * requests arrive more bunched than steady ones: at 97 % of the limit a second has about one
+ * request of slack, and in most bench/writes.ts runs the first second of writes drew a 429
+ * (docs/benchmarks.md, "Session 16"). 10 % of one second costs 0.1 s of budget; a 429 costs its
+ * pause, 1 s or more. An event-loop stall does not start it: its callers are queued.
+ */
+export const WARM_MS = 1000;
+export const WARM_SHARE = 0.9;
+const WARM_IDLE_INTERVALS = 3;
+
+/** One process's warm-start bookkeeping, on the limiter's monotonic clock (ms). */
+export class WarmStart {
+  private lastPermitAt = -Infinity;
+  private until = 0;
+
+  /** A caller asks at `now` for a permit at `interval` ms; `queued`: it waited behind another. */
+  onAsk(now: number, interval: number, queued: boolean): void {
+    if (!queued && now - this.lastPermitAt >= WARM_IDLE_INTERVALS * interval) this.until = now + WARM_MS;
+  }
+
+  /** A pause ends (or ended) at `end`: the permits after it warm up. */
+  afterPause(end: number): void {
+    this.until = Math.max(this.until, end + WARM_MS);
+  }
+
+  onPermit(now: number): void {
+    this.lastPermitAt = now;
+  }
+
+  /** The share of the rate to pace a permit asked for at `now` at. */
+  share(now: number): number {
+    return now < this.until ? WARM_SHARE : 1;
+  }
+}
+
+/**
  * Lets one caller at a time through, in arrival order. In front of a limiter whose rate changes,
  * it keeps at most one permit reserved ahead: a queue of callers holding permits reserved at the
  * old rate would otherwise delay a new rate by the whole queue (16 callers at 5/s: 3 s).
@@ -154,13 +193,15 @@ export class SerialGate {
 
 /**
  * LEELOO_RATE_LIMIT=auto in one process: a token bucket whose rate an AimdController sets from
- * the permits it hands out (did callers queue for them?) and the 429s the caller reports.
+ * the permits it hands out (did callers queue for them?) and the 429s the caller reports, less
+ * the warm start's share after a gap or a pause (WarmStart).
  */
 export class AutoRateLimiter implements RateLimiter {
   readonly controller: AimdController;
   private readonly bucket: TokenBucketRateLimiter;
   private readonly gate = new SerialGate();
   private readonly clock: () => number;
+  private readonly warm = new WarmStart();
 
   constructor(opts: AimdOptions & { burst?: number; clock?: () => number }) {
     // This process is the only one spending the budget: count its own permits.
@@ -168,14 +209,17 @@ export class AutoRateLimiter implements RateLimiter {
     this.clock = opts.clock ?? (() => performance.now());
     // Not a whole burst: paced at 97 % of a 20/s limit, one extra permit puts 21 into a second.
     // A few ms of tolerance let a caller woken late (a loaded event loop) keep the pace at 400/s.
-    this.bucket = new TokenBucketRateLimiter({ rate: this.controller.state.rate, burst: opts.burst ?? 3, toleranceMs: AUTO_TOLERANCE_MS, now: opts.clock });
+    this.bucket = new TokenBucketRateLimiter({ rate: this.controller.state.rate, burst: opts.burst ?? 3, toleranceMs: AUTO_TOLERANCE_MS, now: this.clock });
   }
 
   async acquire(signal?: AbortSignal): Promise<void> {
     const asked = this.clock();
-    await this.gate.enter(signal);
+    const queued = await this.gate.enter(signal);
     try {
+      this.warm.onAsk(this.clock(), 1000 / this.controller.state.rate, queued);
+      this.pace();
       await this.bucket.acquire(signal);
+      this.warm.onPermit(this.clock());
     } finally {
       this.gate.leave();
     }
@@ -185,8 +229,11 @@ export class AutoRateLimiter implements RateLimiter {
 
   penalize(ms: number, sentAgoMs = 0): void {
     this.bucket.penalize(ms);
+    if (ms > 0) this.warm.afterPause(this.clock() + ms);
     const next = this.controller.on429(ms, sentAgoMs);
     if (next) this.apply(next);
+    // A caller already in the bucket reserves again after the pause: at the warm pace.
+    else this.pace();
   }
 
   snapshot(): RateLimitSnapshot {
@@ -199,7 +246,12 @@ export class AutoRateLimiter implements RateLimiter {
 
   private apply(next: AimdController['state']): void {
     this.controller.adopt(next);
-    this.bucket.setRate(next.rate);
+    this.pace();
+  }
+
+  /** The bucket paces to the controller's rate, less the warm start's share while it lasts. */
+  private pace(): void {
+    this.bucket.setRate(this.controller.state.rate * this.warm.share(this.clock()));
   }
 }
 

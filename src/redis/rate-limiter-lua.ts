@@ -6,7 +6,7 @@
 // KEYS[1] tat, KEYS[2] pause-until, KEYS[3] (auto mode) the shared rate, KEYS[4] (auto mode) the
 // permit counts. ARGV[1] interval ms, ARGV[2] tolerance ms, ARGV[3] (auto mode) the tolerance in ms
 // (as AutoRateLimiter's), ARGV[4] (auto mode) the catch-up ms, ARGV[5] (auto mode) the share of the
-// shared rate to pace this permit at (below 1 while the asking process warms up: rate-limiter.ts).
+// shared rate to pace this permit at (below 1 while the asking process warms up: WarmStart in src/leeloo/rate-limit.ts).
 // Returns {kind, ms, rate} as strings (Lua numbers would be truncated to integers):
 //   kind 0: a permit is reserved, send after `ms`; kind 1: paused, ask again after `ms`.
 //

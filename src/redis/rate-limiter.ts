@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { errorMessage } from '../errors.js';
 import { AimdController, parseAimdState, type AimdState, type LearnedRate, type RateLimitSnapshot } from '../leeloo/aimd.js';
-import { AUTO_TOLERANCE_MS, SerialGate, sleep, TokenBucketRateLimiter, type RateLimiter } from '../leeloo/rate-limit.js';
+import { AUTO_TOLERANCE_MS, SerialGate, sleep, TokenBucketRateLimiter, WarmStart, type RateLimiter } from '../leeloo/rate-limit.js';
 import type { Logger } from '../log.js';
 import { INIT, PENALIZE, RESERVE, SENT, UPDATE } from './rate-limiter-lua.js';
 
@@ -20,19 +20,6 @@ import { INIT, PENALIZE, RESERVE, SENT, UPDATE } from './rate-limiter-lua.js';
 
 /** How far back a late ask may take a missed slot (RESERVE, auto mode; at most 3 intervals). */
 const CATCH_UP_MS = 100;
-
-/**
- * Warm start (auto mode): when demand resumes after a gap (a caller finds nobody waiting and 3
- * slots went unused since this process's last permit) or after a 429's pause, this process paces
- * its next WARM_MS of permits at WARM_SHARE of the shared rate. Work starting after a gap (the
- * first write jobs after the syncs' reads) runs cold code paths at both ends, and its requests
- * arrive more bunched than steady ones: at 97 % of the limit a second has about one request of
- * slack, and in most bench/writes.ts runs the first second of writes drew a 429
- * (docs/benchmarks.md, "Session 16"). 10 % of one second costs 0.1 s of budget; a 429 costs its
- * pause, 1 s or more. An event-loop stall does not start it: its callers are queued.
- */
-const WARM_MS = 1000;
-const WARM_SHARE = 0.9;
 
 /** The learned rate outlives quiet weeks, not forever (the API's limit may change meanwhile). */
 const STATE_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -79,9 +66,8 @@ export class RedisRateLimiter implements RateLimiter {
   /** Pauses this process already knows about, so it need not ask Redis while one lasts. */
   private pausedUntil = 0;
   private degraded = false;
-  /** auto mode: when this process's last permit was released, and until when it warms up. */
-  private lastPermitAt = -Infinity;
-  private warmUntil = 0;
+  /** auto mode: this process's warm start after a gap or a pause (src/leeloo/rate-limit.ts). */
+  private readonly warm = new WarmStart();
 
   constructor(private readonly opts: RedisRateLimiterOptions) {
     if (!(opts.rate > 0) || !Number.isFinite(opts.rate)) throw new RangeError(`rate must be a positive number, got ${opts.rate}`);
@@ -199,7 +185,7 @@ export class RedisRateLimiter implements RateLimiter {
    */
   private async reserve(signal?: AbortSignal, queued = false): Promise<void> {
     let catchUp = queued;
-    if (this.controller && !queued && performance.now() - this.lastPermitAt >= 3 * this.interval) this.warmUntil = performance.now() + WARM_MS;
+    if (this.controller) this.warm.onAsk(performance.now(), this.interval, queued);
     if (this.controller && this.sharedJson === undefined) {
       try {
         await this.ensureShared();
@@ -213,7 +199,7 @@ export class RedisRateLimiter implements RateLimiter {
       if (local > 0) {
         await sleep(local, signal);
         catchUp = false;
-        this.warmUntil = performance.now() + WARM_MS;
+        this.warm.afterPause(performance.now());
         continue;
       }
       let kind: number;
@@ -222,7 +208,7 @@ export class RedisRateLimiter implements RateLimiter {
       // Release times are anchored to when we asked, not when Redis's answer got back: how long
       // the answer takes varies from call to call, and that variance would bunch permits up.
       const asked = performance.now();
-      const share = asked < this.warmUntil ? WARM_SHARE : 1;
+      const share = this.warm.share(asked);
       try {
         const [k, m, r] = (this.controller
           ? await this.opts.redis.eval(RESERVE, 4, ...this.keys, this.autoKeys[1], this.countKey, this.interval, this.tolerance, AUTO_TOLERANCE_MS, catchUp ? CATCH_UP_MS : 0, share)
@@ -255,7 +241,7 @@ export class RedisRateLimiter implements RateLimiter {
         catchUp = false;
         continue;
       }
-      this.lastPermitAt = performance.now();
+      this.warm.onPermit(performance.now());
       return;
     }
   }
