@@ -189,7 +189,8 @@ export function decrease(s: AimdState, now: number, pauseMs: number, sentRate: n
   let rate: number;
   let jitterAt = s.jitterAt;
   if (atCap && est >= s.rate * AIMD.jitterShare) {
-    if (now - s.jitterAt > AIMD.jitterWindowMs) {
+    // jitterAt 0 is "none yet", whatever the clock reads (a test's clock may start near 0).
+    if (s.jitterAt === 0 || now - s.jitterAt > AIMD.jitterWindowMs) {
       // Alone: arrival jitter at a sliding-window limit (docs/benchmarks.md, "Session 16"). Widen
       // the margin 2 % as for any 429 at the cap (keeping the ceiling drew more repeats), but the
       // pause has emptied the server's window: resume at the new pace, not 15 % under it.

@@ -147,6 +147,14 @@ describe('AIMD controller', () => {
     expect(later.rate).toBeCloseTo(later.ceiling! * AIMD.capShare, 9);
   });
 
+  it('the first 429 at the cap is lone jitter even when the clock reads less than the jitter window', () => {
+    const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
+    const d = decrease(s, AIMD.jitterWindowMs / 2, 1000, 97, 97)!;
+    expect(d.ceiling).toBeCloseTo(100 * AIMD.capCeilingShrink, 9);
+    expect(d.rate).toBeCloseTo(100 * AIMD.capCeilingShrink * AIMD.capShare, 9); // no cut
+    expect(d.jitterAt).toBe(AIMD.jitterWindowMs / 2);
+  });
+
   it('a 429 at the cap while sending clearly less than the pace learns the lower limit at once', () => {
     const s: AimdState = { ...initialState({ maxRate: 1000 }, 0), slowStart: false, ceiling: 100, rate: 97, probeAt: 1e12 };
     const d = decrease(s, 100_000, 1000, 70, 97)!;
