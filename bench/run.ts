@@ -117,7 +117,7 @@ row(
 const spg = await benchSyncPg({ people: quick ? 500 : 1000, latencyMs: 40, concurrency: 8, pageSize: 100 });
 row(`full sync on PostgreSQL vs the same sync on SQLite, wall time (${spg.people} people, ${spg.latencyMs} ms latency, concurrency ${spg.concurrency})`, describeSyncPg(spg), '≤ 1.30', spg.ratio <= 1.3);
 
-const sizes = [...rss.map((r) => ({ ...r, label: `${r.people}` })), { people: sc.people, maxRssMb: sc.maxRssMb, ms: sc.wallMs, requests: sc.requests, label: `${sc.people} at ${sc.latencyMs} ms` }];
+const sizes = [...rss.map((r) => ({ ...r, label: `${r.people}` })), { people: sc.people, maxRssMb: sc.maxRssMb, ms: sc.wallMs, requests: sc.requests, label: `${sc.people} (${sc.latencyMs} ms)` }];
 const peak = Math.max(...sizes.map((r) => r.maxRssMb));
 const flat = sizes.length < 2 || sizes.every((r) => r.maxRssMb <= sizes[0]!.maxRssMb * 1.5);
 row(
