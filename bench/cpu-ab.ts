@@ -32,8 +32,9 @@ try {
         child.stdout.on('data', (d: Buffer) => (s += d.toString()));
         child.on('exit', (code) => (code === 0 ? done(s) : fail(new Error(`${name} exited ${code}: ${s}`))));
       });
-      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; cpuMs: number; requests: number; ms: number; maxRssMb: number };
-      console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request, peak RSS ${Math.round(r.maxRssMb)} MB`);
+      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; cpuMs: number; systemMs: number; requests: number; ms: number; maxRssMb: number; io?: { writeBytes: number; syscw: number } };
+      const io = r.io ? `, written ${(r.io.writeBytes / r.requests / 1024).toFixed(1)} KiB and ${(r.io.syscw / r.requests).toFixed(1)} write calls a request` : '';
+      console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request (system ${(r.systemMs / r.requests).toFixed(3)}), peak RSS ${Math.round(r.maxRssMb)} MB${io}`);
     }
   }
 } finally {

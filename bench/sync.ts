@@ -14,6 +14,10 @@ export interface ChildRun {
   cpuMs: number;
   /** Of cpuMs, what the child spent before the sync began (node start-up, imports, config). */
   startCpuMs: number;
+  /** Of cpuMs, the kernel's share (socket and file writes). */
+  systemMs: number;
+  /** Linux: bytes the child wrote to storage (WAL frames, checkpoints) and its write syscalls. */
+  io?: { writeBytes: number; syscw: number };
   meanInFlight: number;
   requests: number;
   /** SQL statements run, only from bench/count-statements.mjs. */
@@ -174,7 +178,19 @@ export async function benchSync(opts: { people: number; latencyMs: number; concu
 }
 
 /** Peak RSS of a full sync of `people` (no latency: as fast as the simulator answers). */
-export async function benchRss(people: number): Promise<{ people: number; maxRssMb: number; ms: number; requests: number }> {
+/** A latency-free full sync in its own process: peak RSS (item 4) and CPU per request (item 2). */
+export interface RssRun {
+  people: number;
+  maxRssMb: number;
+  ms: number;
+  requests: number;
+  cpuMs: number;
+  systemMs: number;
+  /** KiB written to storage a request (Linux; NaN elsewhere). */
+  writtenKibPerRequest: number;
+}
+
+export async function benchRss(people: number): Promise<RssRun> {
   const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-'));
   try {
@@ -185,7 +201,15 @@ export async function benchRss(people: number): Promise<{ people: number; maxRss
       LEELOO_RATE_LIMIT: '100000',
       SYNC_CONCURRENCY: '8',
     });
-    return { people, maxRssMb: Math.round(r.maxRssMb), ms: Math.round(r.ms), requests: r.requests };
+    return {
+      people,
+      maxRssMb: Math.round(r.maxRssMb),
+      ms: Math.round(r.ms),
+      requests: r.requests,
+      cpuMs: Math.round(r.cpuMs),
+      systemMs: Math.round(r.systemMs),
+      writtenKibPerRequest: r.io ? r.io.writeBytes / 1024 / r.requests : Number.NaN,
+    };
   } finally {
     await sim.stop();
     rmSync(dir, { recursive: true, force: true });
