@@ -139,6 +139,23 @@ export interface StoreOpenOptions {
   readonly?: boolean;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: told of each try run again after a deadlock or serialization failure (the
+   * server's deadlock_timeout, 1 s, went into finding each deadlock), so a caller can log it.
+   */
+  onRetry?: (retry: StoreRetry) => void;
+}
+
+/** The log line for a StoreRetry (sync CLI and worker): each deadlock cost the server's deadlock_timeout to find. */
+export const STORE_RETRY_MESSAGE = 'postgres: a try lost a deadlock or serialization failure; running it again';
+
+/** One try of a statement, transaction or group-commit batch that PostgreSQL rolled back and the store runs again. */
+export interface StoreRetry {
+  /** 40P01 deadlock_detected, 40001 serialization_failure. */
+  sqlstate: '40P01' | '40001';
+  /** The try that failed (1 for the first); the next one runs after a randomised pause. */
+  attempt: number;
+  scope: 'statement' | 'transaction' | 'batch';
 }
 
 /** What src/db/store/pg.ts exports as `openPgStore` (imported lazily: SQLite users never load pg). */
