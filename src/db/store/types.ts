@@ -19,7 +19,8 @@
  * only store calls: never an API request, a timer or Redis; a transaction holds SQLite's only
  * writer, or a pooled PostgreSQL connection, for as long as it lasts. PostgreSQL runs `fn` (or a
  * whole batch) again after a deadlock or serialization failure, so `fn` keeps its effects in the
- * database: counters and progress are added from what it returns, once it has committed.
+ * database: counters and progress are added from what it returns, once it has committed. Each
+ * such try is counted (PgStore.retries) and told to StoreOpenOptions.onRetry.
  */
 import type { SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
