@@ -5,8 +5,10 @@
  * them (`CONTEXT: … in relation "…"`), read from the server log when this process can.
  * One sync at a time, each in its own process on the compiled dist/ (`npm run build` first).
  *
- * `npx tsx bench/deadlocks-pg.ts [people] [rounds]` (default 2,000 people, 1 round);
- * PG_LOG picks the server log (default /var/log/postgresql/postgresql-15-main.log).
+ * `npx tsx bench/deadlocks-pg.ts [people] [rounds] [activity]` (default 2,000 people, 1 round,
+ * activity ×1: 30 new messages, 2 new people, 20 changed and 2 new orders); PG_LOG picks the
+ * server log (default /var/log/postgresql/postgresql-15-main.log), BENCH_CONCURRENCY and
+ * BENCH_LATENCY narrow the runs to one value each.
  */
 import { readFileSync, statSync } from 'node:fs';
 import pg from 'pg';
@@ -62,10 +64,12 @@ function relationsInLog(name: string, from: number): Record<string, number> {
 
 const people = Number(process.argv[2]) || 2000;
 const rounds = Number(process.argv[3]) || 1;
-for (const latency of [0, 20]) {
+const activity = Number(process.argv[4]) || 1;
+const only = (v: string | undefined, all: number[]) => (v ? [Number(v)] : all);
+for (const latency of only(process.env.BENCH_LATENCY, [0, 20])) {
   const sim = await startSimProcess(['--people', String(people), '--latency', String(latency), '--seed', '42']);
   try {
-    for (const concurrency of [8, 16]) {
+    for (const concurrency of only(process.env.BENCH_CONCURRENCY, [8, 16])) {
       for (let k = 0; k < rounds; k++) {
         const db = await scratchDatabase();
         try {
@@ -73,11 +77,11 @@ for (const latency of [0, 20]) {
           const at = logSize();
           const full = await runChild(env);
           const fullDeadlocks = await deadlocksOf(db.url, db.name);
-          await sim.activity({ messages: 30, newPeople: 2, orderChanges: 20, newOrders: 2 });
+          await sim.activity({ messages: 30 * activity, newPeople: 2 * activity, orderChanges: 20 * activity, newOrders: 2 * activity });
           const inc = await runChild(env);
           const incDeadlocks = (await deadlocksOf(db.url, db.name)) - fullDeadlocks;
           console.log(
-            JSON.stringify({ people, latency, concurrency, fullMs: Math.round(full.ms), fullDeadlocks, incMs: Math.round(inc.ms), incDeadlocks, relations: relationsInLog(db.name, at) }),
+            JSON.stringify({ people, latency, concurrency, activity, fullMs: Math.round(full.ms), fullDeadlocks, incMs: Math.round(inc.ms), incDeadlocks, relations: relationsInLog(db.name, at) }),
           );
         } finally {
           await db.drop();
