@@ -1,5 +1,5 @@
 import { DelayedError, Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { openStore } from '../src/db/store/index.js';
+import { openStore, STORE_RETRY_MESSAGE } from '../src/db/store/index.js';
 import { ConfigError, errorMessage } from '../src/errors.js';
 import { createClientFromEnv, type ClientEvent } from '../src/leeloo/client.js';
 import { redact, redactedError } from '../src/secrets.js';
@@ -108,7 +108,7 @@ export function createSyncProcessor(ctx: ModuleContext) {
     jlog.info({ streams, full: data.full ?? false, reconcile: data.reconcile ?? false, trigger: data.trigger }, 'sync job started');
     let result: RunResult;
     try {
-      const store = await openStore(ctx.databaseUrl);
+      const store = await openStore(ctx.databaseUrl, { onRetry: (r) => jlog.info(r, STORE_RETRY_MESSAGE) });
       try {
         const client = createClientFromEnv(ctx.env, { ...ctx.clientOptions, rateLimiter: ctx.rateLimiter, logger: jlog, onEvent });
         try {

@@ -8,6 +8,7 @@ import { ENV_VARS } from '../src/config.js';
 import { MIGRATIONS_DIR } from '../src/db/connection.js';
 import { migrateDatabase, readMigrations } from '../src/db/migrate.js';
 import * as schema from '../src/db/schema.js';
+import { STORE_RETRY_MESSAGE } from '../src/db/store/types.js';
 
 const tables = Object.values(schema)
   .filter((v: unknown): v is SQLiteTable => typeof v === 'object' && v !== null && Symbol.for('drizzle:Name') in v)
@@ -66,6 +67,10 @@ describe('README.md, Choosing a backend', () => {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const start = readme.indexOf('\n### Choosing a backend\n');
   const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+
+  it('quotes the log line of a deadlock retry as the store writes it', () => {
+    expect(section.replace(/\s+/g, ' ')).toContain(`(\`${STORE_RETRY_MESSAGE}\`,`);
+  });
 
   it('selects PostgreSQL by both URL schemes and names sslmode', () => {
     expect(start).toBeGreaterThan(-1);

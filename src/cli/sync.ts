@@ -14,7 +14,7 @@ export interface SyncCliOptions {
 /** Shared by `sync` and `demo`: one in-process run against the configured API. */
 export async function syncOnce(env: Env, logger: Logger, opts: { streams?: string[]; full?: boolean; since?: Date; reconcile?: boolean; trigger: string; tty: boolean }): Promise<RunResult> {
   // Loaded here, not at the top: `leeloo-sync --help` must not pay for the engine (README "Development").
-  const [{ openStore }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }, { loadLearnedRate }] = await Promise.all([
+  const [{ openStore, STORE_RETRY_MESSAGE }, { createClientFromEnv }, { countClientEvent }, { resolveStreams, runSync }, { createProgress }, { loadLearnedRate }] = await Promise.all([
     import('../db/store/index.js'),
     import('../leeloo/client.js'),
     import('../sync/context.js'),
@@ -24,7 +24,7 @@ export async function syncOnce(env: Env, logger: Logger, opts: { streams?: strin
   ]);
   resolveStreams(opts.streams, env); // reject bad names before touching the database
   // A SQLite file or a postgres:// URL: the engine speaks to either through the store.
-  const store = await openStore(env.DATABASE_URL);
+  const store = await openStore(env.DATABASE_URL, { onRetry: (r) => logger.info(r, STORE_RETRY_MESSAGE) });
   let client: ReturnType<typeof createClientFromEnv>;
   let learnedRate: Awaited<ReturnType<typeof loadLearnedRate>>;
   try {

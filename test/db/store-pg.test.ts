@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { people, personTags } from '../../src/db/schema.js';
 import { openPgStore, type PgStore } from '../../src/db/store/pg.js';
-import type { Store } from '../../src/db/store/types.js';
+import type { Store, StoreRetry } from '../../src/db/store/types.js';
 import { ConfigError } from '../../src/errors.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.js';
 
@@ -12,10 +12,13 @@ const person = (id: string, raw: object = { id }) => ({ id, name: `name ${id}`, 
 
 let db: TestDatabase;
 let store: Store;
+/** What the store told its onRetry hook, since the test began. */
+let told: StoreRetry[] = [];
+const counted = () => ({ ...(store as PgStore).retries });
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  store = await openPgStore(db.url);
+  store = await openPgStore(db.url, { onRetry: (r) => told.push(r) });
 });
 afterAll(async () => {
   await store?.close();
@@ -23,6 +26,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await store.run(sql`DELETE FROM people`);
+  told = [];
 });
 
 /** A promise and its resolver, to make two transactions meet. */
@@ -64,8 +68,14 @@ describe('PgStore', () => {
         await store.run(sql`UPDATE people SET name = ${`by ${first}`} WHERE id = ${second}`);
         return first;
       });
+    const before = counted();
     expect(await Promise.all([crossing('x', 'y', aLocked, bLocked), crossing('y', 'x', bLocked, aLocked)])).toEqual(['x', 'y']);
     expect(attempts).toBeGreaterThanOrEqual(3);
+    // Each try run again is counted and told, by cause and with the try that failed.
+    expect(counted().deadlocks - before.deadlocks).toBe(attempts - 2);
+    expect(counted().serializationFailures).toBe(before.serializationFailures);
+    expect(told).toHaveLength(attempts - 2);
+    expect(told[0]).toEqual({ sqlstate: '40P01', attempt: 1, scope: 'transaction' });
     const names = (await store.all<{ name: string }>(sql`SELECT name FROM people ORDER BY id`)).map((r) => r.name);
     expect(names[0]).toBe(names[1]);
   });
@@ -91,7 +101,12 @@ describe('PgStore', () => {
       await store.run(sql`UPDATE people SET name = ${'batch'} WHERE id = ${'x'}`);
       return 'second';
     });
+    const before = counted();
     expect(await Promise.all([other, first, second])).toEqual(['tx', 'first', 'second']);
+    // The losing side was the batch or the transaction; either way the store ran it again once or more.
+    expect(counted().deadlocks - before.deadlocks).toBeGreaterThanOrEqual(1);
+    expect(told.length).toBe(counted().deadlocks - before.deadlocks);
+    expect(told.every((r) => r.sqlstate === '40P01' && (r.scope === 'batch' || r.scope === 'transaction'))).toBe(true);
     const rows = await store.all<{ name: string; email: string }>(sql`SELECT name, email FROM people ORDER BY id`);
     // Whichever side lost the deadlock ran again after the other committed, so one side wrote both rows last.
     expect([rows[0]!.name, rows[1]!.email].sort()).toEqual(rows[0]!.name === 'tx' ? ['tx', 'tx'] : ['batch', 'batch']);

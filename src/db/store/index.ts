@@ -4,7 +4,8 @@ import { databaseKind, parseDatabaseUrl } from '../location.js';
 import { SqliteStore } from './sqlite.js';
 import type { OpenPgStore, Store, StoreOpenOptions } from './types.js';
 
-export type { Store, StoreOpenOptions } from './types.js';
+export type { Store, StoreOpenOptions, StoreRetry } from './types.js';
+export { STORE_RETRY_MESSAGE } from './types.js';
 export { SqliteStore } from './sqlite.js';
 
 // A variable specifier: the PostgreSQL store (and node-postgres) load only for a postgres:// URL,

@@ -17,7 +17,7 @@ import { pgParameters } from '../pg-types.js';
 import { settleBatch, type ItemResult, type Queued } from './batch.js';
 import { refreshPgDerivedViews } from '../views-pg.js';
 import { PgChildWriter, PgEntityWriter, PgGuardedWriter, type PgExec } from './pg-writers.js';
-import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, OpenPgStore, Prepared, Store, StoreOpenOptions } from './types.js';
+import type { ChildWriter, EntityWriter, EntityWriterOptions, GuardedWriter, InsertRow, OpenPgStore, Prepared, Store, StoreOpenOptions, StoreRetry } from './types.js';
 
 /** The transaction (or savepoint) a store call made on this async continuation joins. */
 interface TxContext {
@@ -39,7 +39,8 @@ const MAX_ATTEMPTS = 8;
 const BATCH_SIZE = 64;
 const BATCH_DELAY_MS = 5;
 
-const isRetryable = (err: unknown) => RETRYABLE.has((err as { code?: string } | null)?.code ?? '');
+const sqlstateOf = (err: unknown) => (err as { code?: string } | null)?.code ?? '';
+const isRetryable = (err: unknown) => RETRYABLE.has(sqlstateOf(err));
 /**
  * admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session before the
  * statement ran, so running it again cannot apply it twice (a socket lost mid-statement might have).
@@ -63,8 +64,16 @@ export class PgStore implements Store {
   /** The batch being committed: flushes run one after another (see flush). */
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
+  /**
+   * Tries run again since the store opened, by cause: what a test or a bench reads to tell
+   * whether streams running side by side still deadlock (each one cost deadlock_timeout).
+   */
+  readonly retries = { deadlocks: 0, serializationFailures: 0 };
 
-  constructor(private readonly mirror: PgMirror) {
+  constructor(
+    private readonly mirror: PgMirror,
+    private readonly onRetry?: (retry: StoreRetry) => void,
+  ) {
     this.location = mirror.url;
     this.exec = {
       query: (text, values, name) => this.query(text, values, name),
@@ -98,12 +107,23 @@ export class PgStore implements Store {
           // an idle pooled connection the server ended (a restart, a dropped database) never ran
           // it; another try, on a fresh connection, tells a gone server from a lost socket.
           if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
-          if (isRetryable(err)) await pause(backoff(attempt));
+          if (isRetryable(err)) {
+            this.retrying(err, attempt, 'statement');
+            await pause(backoff(attempt));
+          }
         }
       }
     } catch (err) {
       throw this.mirror.configError(err) ?? err;
     }
+  }
+
+  /** Counts a try lost to a deadlock or serialization failure, before the pause that precedes the next. */
+  private retrying(err: unknown, attempt: number, scope: StoreRetry['scope']): void {
+    const sqlstate = sqlstateOf(err) === '40P01' ? '40P01' : '40001';
+    if (sqlstate === '40P01') this.retries.deadlocks++;
+    else this.retries.serializationFailures++;
+    this.onRetry?.({ sqlstate, attempt, scope });
   }
 
   private compile(query: SQL): { sql: string; params: unknown[] } {
@@ -119,6 +139,7 @@ export class PgStore implements Store {
       } catch (err) {
         // A session the server ended took its uncommitted transaction with it: running fn again is safe.
         if (!(isRetryable(err) || isLostConnection(err)) || attempt >= MAX_ATTEMPTS) throw err;
+        if (isRetryable(err)) this.retrying(err, attempt, 'transaction');
         await pause(backoff(attempt));
       }
     }
@@ -223,6 +244,7 @@ export class PgStore implements Store {
           return await this.runBatch(batch, last);
         } catch (err) {
           if (!(isRetryable(err) || isLostConnection(err)) || last) throw err;
+          if (isRetryable(err)) this.retrying(err, attempt, 'batch');
           await pause(backoff(attempt));
         }
       }
@@ -313,5 +335,5 @@ export class PgStore implements Store {
 
 export const openPgStore: OpenPgStore = async (url: string, opts: StoreOpenOptions = {}) => {
   const mirror = await openPgMirror(url, { migrate: opts.migrate, readonly: opts.readonly, max: opts.poolSize });
-  return new PgStore(mirror);
+  return new PgStore(mirror, opts.onRetry);
 };

@@ -19,7 +19,8 @@
  * only store calls: never an API request, a timer or Redis; a transaction holds SQLite's only
  * writer, or a pooled PostgreSQL connection, for as long as it lasts. PostgreSQL runs `fn` (or a
  * whole batch) again after a deadlock or serialization failure, so `fn` keeps its effects in the
- * database: counters and progress are added from what it returns, once it has committed.
+ * database: counters and progress are added from what it returns, once it has committed. Each
+ * such try is counted (PgStore.retries) and told to StoreOpenOptions.onRetry.
  */
 import type { SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -139,6 +140,23 @@ export interface StoreOpenOptions {
   readonly?: boolean;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /**
+   * PostgreSQL: told of each try run again after a deadlock or serialization failure (the
+   * server's deadlock_timeout, 1 s, went into finding each deadlock), so a caller can log it.
+   */
+  onRetry?: (retry: StoreRetry) => void;
+}
+
+/** The log line for a StoreRetry (sync CLI and worker): each deadlock cost the server's deadlock_timeout to find. */
+export const STORE_RETRY_MESSAGE = 'postgres: a try lost a deadlock or serialization failure; running it again';
+
+/** One try of a statement, transaction or group-commit batch that PostgreSQL rolled back and the store runs again. */
+export interface StoreRetry {
+  /** 40P01 deadlock_detected, 40001 serialization_failure. */
+  sqlstate: '40P01' | '40001';
+  /** The try that failed (1 for the first); the next one runs after a randomised pause. */
+  attempt: number;
+  scope: 'statement' | 'transaction' | 'batch';
 }
 
 /** What src/db/store/pg.ts exports as `openPgStore` (imported lazily: SQLite users never load pg). */
