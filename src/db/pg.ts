@@ -116,7 +116,10 @@ export function pgConfigError(err: unknown, t: Target): ConfigError | undefined 
   const msg = oneLine(e.message ?? String(err));
   const at = `DATABASE_URL (${t.url})`;
   const server = `${t.host}:${t.port}`;
-  if (UNREACHABLE.has(code) || /timeout|Connection terminated unexpectedly/i.test(msg)) return new ConfigError(`${at}: cannot reach PostgreSQL at ${server} (${code || msg})`);
+  // The driver's own timeouts carry no code; an error with a SQLSTATE came from a server that
+  // answered (55P03 lock timeout, 57014 statement timeout: "canceling statement due to … timeout").
+  const sqlstate = /^[0-9A-Z]{5}$/.test(code);
+  if (UNREACHABLE.has(code) || (!sqlstate && /timeout|Connection terminated unexpectedly/i.test(msg))) return new ConfigError(`${at}: cannot reach PostgreSQL at ${server} (${code || msg})`);
   if (code === '28P01') return new ConfigError(`${at}: PostgreSQL refused the password of user "${t.user}" (wrong password)`);
   if (code === '28000') return new ConfigError(`${at}: PostgreSQL refused the login of user "${t.user}" (${msg})`);
   if (code === '3D000') return new ConfigError(`${at}: database "${t.database}" does not exist on ${server}; create it first (createdb ${t.database})`);

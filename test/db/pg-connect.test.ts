@@ -103,4 +103,25 @@ describe('openPgMirror refuses an unusable DATABASE_URL in one line, without the
     expect(msg).toMatch(/: the server is read-only \(cannot execute CREATE TABLE in a read-only transaction\); nothing was changed$/);
     expect((await db.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0]).toEqual({ n: 0 });
   });
+
+  it('a server-side timeout (lock or statement) on a reachable server is its own error, not "cannot reach PostgreSQL"', async () => {
+    const db = await createTestDatabase();
+    cleanup.push(() => db.drop());
+    const mirror = await openPgMirror(db.url);
+    cleanup.push(() => mirror.close());
+    const failure = (sql: string) => mirror.pool.query(sql).then(() => undefined, (e: unknown) => e as { code?: string; message: string });
+    const statement = await failure('SET statement_timeout = 20; SELECT pg_sleep(2)');
+    expect(statement).toMatchObject({ code: '57014', message: expect.stringMatching(/statement timeout/) });
+    expect(mirror.configError(statement)).toBeUndefined();
+    // A lock held by another session, waited for with a lock timeout.
+    const holder = await mirror.pool.connect();
+    cleanup.push(() => holder.release());
+    await holder.query('BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    const lock = await failure('SET lock_timeout = 20; SELECT count(*) FROM users');
+    expect(lock).toMatchObject({ code: '55P03', message: expect.stringMatching(/lock timeout/) });
+    expect(mirror.configError(lock)).toBeUndefined();
+    await holder.query('ROLLBACK');
+    // The driver's own connection timeout still reads as unreachable.
+    expect(mirror.configError(new Error('Connection terminated due to connection timeout'))?.message).toMatch(/cannot reach PostgreSQL/);
+  });
 });
