@@ -87,6 +87,13 @@ function valuesList(n: number, width: number): string {
   return rows.join(', ');
 }
 
+/** As valuesList, each parameter cast to its column's type: VALUES outside an INSERT has no target to take types from. */
+function typedValuesList(cols: readonly Col[], n: number): string {
+  const rows: string[] = [];
+  for (let i = 0; i < n; i++) rows.push(`(${cols.map((c, k) => `$${i * cols.length + k + 1}::${c.sqlType}`).join(', ')})`);
+  return rows.join(', ');
+}
+
 function flatten(rows: readonly AnyRow[], cols: readonly Col[]): unknown[] {
   const out = new Array<unknown>(rows.length * cols.length);
   let k = 0;
@@ -121,8 +128,9 @@ class StatementCache {
 }
 
 /**
- * One statement per chunk: `INSERT … ON CONFLICT (id) DO UPDATE … WHERE raw IS DISTINCT FROM
- * excluded.raw`, so an unchanged row is neither written nor returned, and `xmax = 0` tells an
+ * One statement per chunk: `INSERT … SELECT` of the rows that are new or whose raw differs, `ON
+ * CONFLICT (id) DO UPDATE … WHERE raw IS DISTINCT FROM excluded.raw`, so an unchanged row is
+ * neither written, locked nor returned, and `xmax = 0` tells an
  * inserted row from an updated one. Stubs to adopt are found in the same statement: its CTEs
  * share one snapshot, so `old` sees the rows as they were before the insert.
  */
@@ -151,8 +159,20 @@ export class PgEntityWriter<T extends SQLiteTable> implements EntityWriter<T> {
       ...cols.filter((c) => c.key !== 'id' && !nulled.has(c.key)).map((c) => `${c.name} = excluded.${c.name}`),
       ...this.nullOnChange.map((c) => `${c.name} = NULL`),
     ];
+    const names = cols.map((c) => c.name).join(', ');
+    // Only new rows and rows whose raw differs reach the INSERT: ON CONFLICT DO UPDATE locks every
+    // row it conflicts with, even when its WHERE is false, and an unchanged row's lock (a heap
+    // write and its WAL) was most of an incremental page's work and the side of the deadlocks
+    // against group-commit batches (docs/benchmarks.md, "Deadlocks during a full sync"). The read
+    // takes no lock. A row it found unchanged that another transaction changes meanwhile keeps
+    // that change, as if this statement had run first; a row it found changed is checked again
+    // by the WHERE on the row as it is when locked. In id order, so that written rows are locked
+    // in one order.
+    const changed =
+      `SELECT v.* FROM (VALUES ${typedValuesList(cols, n)}) AS v(${names}) LEFT JOIN ${t} AS cur ON cur."id" = v."id"` +
+      ` WHERE cur."id" IS NULL OR cur."raw" IS DISTINCT FROM v."raw" ORDER BY v."id"`;
     const insert =
-      `INSERT INTO ${t} AS t (${cols.map((c) => c.name).join(', ')}) VALUES ${valuesList(n, cols.length)}` +
+      `INSERT INTO ${t} AS t (${names}) ${changed}` +
       ` ON CONFLICT ("id") DO UPDATE SET ${set.join(', ')} WHERE t."raw" IS DISTINCT FROM excluded."raw"` +
       ` RETURNING t."id", (t.xmax = 0) AS inserted`;
     if (!this.opts.adoptStubs) return insert;
