@@ -4,12 +4,12 @@
  * each first) runs a full sync into a fresh SQLite file, in its own process. Not part of `npm run bench`.
  * Usage: npx tsx bench/cpu-ab.ts OTHER_TREE [people=2000] [rounds=2]   (AB_LATENCY=ms: simulator latency)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimProcess } from './sim-process.js';
+import { childEnv, childRun } from './sync.js';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: npx tsx bench/cpu-ab.ts OTHER_TREE [people=2000] [rounds=2]');
@@ -23,16 +23,8 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const [name, tree] of round % 2 ? Object.entries(trees) : Object.entries(trees).reverse()) {
       const db = join(dir, `${name}-${round}.db`);
-      const out = await new Promise<string>((done, fail) => {
-        const child = spawn(process.execPath, [join(tree, 'bench/sync-child.mjs')], {
-          env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: db, LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let s = '';
-        child.stdout.on('data', (d: Buffer) => (s += d.toString()));
-        child.on('exit', (code) => (code === 0 ? done(s) : fail(new Error(`${name} exited ${code}: ${s}`))));
-      });
-      const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; cpuMs: number; systemMs: number; requests: number; ms: number; maxRssMb: number; io?: { writeBytes: number; syscw: number } };
+      const { code, out, result: r } = await childRun(childEnv(sim, db), { script: join(tree, 'bench/sync-child.mjs') });
+      if (code !== 0 || !r) throw new Error(`${name} exited ${code}: ${out}`);
       const io = r.io ? `, written ${(r.io.writeBytes / r.requests / 1024).toFixed(1)} KiB and ${(r.io.syscw / r.requests).toFixed(1)} write calls a request` : '';
       console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, ${Math.round(r.cpuMs)} ms CPU, ${(r.cpuMs / r.requests).toFixed(3)} ms CPU/request (system ${(r.systemMs / r.requests).toFixed(3)}), peak RSS ${Math.round(r.maxRssMb)} MB${io}`);
     }

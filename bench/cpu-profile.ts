@@ -7,14 +7,12 @@
  * Usage: npx tsx bench/cpu-profile.ts [--sim] [--latency=MS] [people=2000] [outDir=/tmp]
  *    or: npx tsx bench/cpu-profile.ts some.cpuprofile (summary of an existing profile only)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startSimProcess } from './sim-process.js';
+import { childEnv, childRun } from './sync.js';
 
-const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 const profileSim = process.argv.includes('--sim');
 // AB_LATENCY (as bench/cpu-ab.ts reads it) is the default of --latency.
 const latency = Number(process.argv.find((a) => a.startsWith('--latency='))?.slice('--latency='.length) ?? process.env.AB_LATENCY ?? 0);
@@ -34,16 +32,8 @@ const sim = await startSimProcess(['--people', String(people), '--seed', '42', '
 let stopped = false;
 try {
   const simCpuBefore = sim.cpuMs();
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [...(profileSim ? [] : prof), CHILD], {
-      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: join(dir, 'p.db'), LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let s = '';
-    child.stdout.on('data', (d: Buffer) => (s += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(s) : reject(new Error(`child exited ${code}: ${s}`))));
-  });
-  const r = JSON.parse(out.trim().split('\n').at(-1)!) as { cpuMs: number; requests: number; ms: number };
+  const { code, out, result: r } = await childRun(childEnv(sim, join(dir, 'p.db')), { nodeArgs: profileSim ? [] : prof });
+  if (code !== 0 || !r) throw new Error(`child exited ${code}: ${out}`);
   const simCpu = sim.cpuMs() - simCpuBefore;
   const connections = await sim.connections();
   // The simulator writes its profile when it exits.

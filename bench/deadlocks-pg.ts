@@ -14,7 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import pg from 'pg';
 import { scratchDatabase } from './pg-scratch.js';
 import { startSimProcess } from './sim-process.js';
-import { runChild } from './sync.js';
+import { childEnv, runChild } from './sync.js';
 
 const LOG = process.env.PG_LOG || '/var/log/postgresql/postgresql-15-main.log';
 
@@ -73,7 +73,7 @@ for (const latency of only(process.env.BENCH_LATENCY, [0, 20])) {
       for (let k = 0; k < rounds; k++) {
         const db = await scratchDatabase();
         try {
-          const env = { LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: String(concurrency), DATABASE_URL: db.url };
+          const env = childEnv(sim, db.url, { SYNC_CONCURRENCY: String(concurrency) });
           const at = logSize();
           const full = await runChild(env);
           const fullDeadlocks = await deadlocksOf(db.url, db.name);

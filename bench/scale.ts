@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureFloor, type Floor } from './floor.js';
 import { startSimProcess } from './sim-process.js';
-import { minimalFullRequests, runChild, shapeOf } from './sync.js';
+import { childEnv, minimalFullRequests, runChild, shapeOf } from './sync.js';
 import { measureTransportFloor, type TransportFloor } from './transport.js';
 
 const COUNTING_CHILD = fileURLToPath(new URL('./count-statements.mjs', import.meta.url));
@@ -66,17 +66,7 @@ export async function benchScale(opts: { people: number; latencyMs: number; conc
     // A full sync takes about 3 requests a person.
     await sim.record(join(dir, 'answers.txt'), Math.max(1, Math.round((3 * people) / FLOOR_SAMPLE)));
     const simCpuBefore = sim.cpuMs();
-    const run = await runChild(
-      {
-        LEELOO_API_URL: sim.url,
-        LEELOO_API_TOKEN: sim.token,
-        DATABASE_URL: dbPath,
-        LEELOO_RATE_LIMIT: '100000',
-        LEELOO_PAGE_SIZE: String(pageSize),
-        SYNC_CONCURRENCY: String(concurrency),
-      },
-      COUNTING_CHILD,
-    );
+    const run = await runChild(childEnv(sim, dbPath, { LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) }), COUNTING_CHILD);
     const simCpuMs = sim.cpuMs() - simCpuBefore;
     await sim.stopRecording();
     const minimal = minimalFullRequests(shapeOf(dbPath, pageSize), pageSize);

@@ -5,12 +5,12 @@
  * per run, so no run reads a history another one cached. Not part of `npm run bench`.
  * Usage: npx tsx bench/sim-ab.ts OTHER_TREE [people=2000] [rounds=2] [latencyMs=0]
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimProcess } from './sim-process.js';
+import { childEnv, childRun } from './sync.js';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: npx tsx bench/sim-ab.ts OTHER_TREE [people=2000] [rounds=2] [latencyMs=0]');
@@ -18,7 +18,6 @@ const people = Number(process.argv[3] ?? 2000);
 const rounds = Number(process.argv[4] ?? 2);
 const latency = Number(process.argv[5] ?? 0);
 const trees = { this: fileURLToPath(new URL('..', import.meta.url)), other: resolve(other) };
-const CHILD = fileURLToPath(new URL('./sync-child.mjs', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'ls-simab-'));
 const sums: Record<string, { cpu: number; requests: number }> = { this: { cpu: 0, requests: 0 }, other: { cpu: 0, requests: 0 } };
@@ -28,17 +27,9 @@ try {
       const sim = await startSimProcess(['--people', String(people), '--seed', '42', '--latency', String(latency)], { bin: join(tree, 'bin/leeloo-sync.js') });
       try {
         const before = sim.cpuMs();
-        const out = await new Promise<string>((done, fail) => {
-          const child = spawn(process.execPath, [CHILD], {
-            env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: join(dir, `${name}-${round}.db`), LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8' },
-            stdio: ['ignore', 'pipe', 'inherit'],
-          });
-          let s = '';
-          child.stdout.on('data', (d: Buffer) => (s += d.toString()));
-          child.on('exit', (code) => (code === 0 ? done(s) : fail(new Error(`sync against ${name} exited ${code}: ${s}`))));
-        });
+        const { code, out, result: r } = await childRun(childEnv(sim, join(dir, `${name}-${round}.db`)));
+        if (code !== 0 || !r) throw new Error(`sync against ${name} exited ${code}: ${out}`);
         const cpu = sim.cpuMs() - before;
-        const r = JSON.parse(out.trim().split('\n').at(-1)!) as { ok: boolean; requests: number; ms: number };
         sums[name]!.cpu += cpu;
         sums[name]!.requests += r.requests;
         console.log(`round ${round} ${name.padEnd(5)} ${r.ok ? 'ok' : 'FAILED'} ${r.requests} requests, ${Math.round(r.ms)} ms wall, simulator ${Math.round(cpu)} ms CPU, ${(cpu / r.requests).toFixed(3)} ms CPU/request`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startSimProcess } from './sim-process.js';
+import { childEnv } from './sync.js';
 
 const people = Number(process.argv[2] ?? 2000);
 const other = process.argv[3];
@@ -20,12 +21,7 @@ try {
       env: {
         PATH: process.env.PATH ?? '',
         LOG_LEVEL: 'silent',
-        LEELOO_API_URL: sim.url,
-        LEELOO_API_TOKEN: sim.token,
-        DATABASE_URL: join(dir, 'p.db'),
-        LEELOO_RATE_LIMIT: '100000',
-        SYNC_CONCURRENCY: '8',
-        ...(other ? { SYNC_CHILD: pathToFileURL(join(resolve(other), 'bench/sync-child.mjs')).href } : {}),
+        ...childEnv(sim, join(dir, 'p.db'), other ? { SYNC_CHILD: pathToFileURL(join(resolve(other), 'bench/sync-child.mjs')).href } : {}),
       },
       stdio: ['ignore', 'inherit', 'inherit'],
     });

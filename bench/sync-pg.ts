@@ -17,7 +17,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { startSimProcess } from './sim-process.js';
 import { ADMIN_URL, scratchDatabase } from './pg-scratch.js';
-import { runChild, type ChildRun } from './sync.js';
+import { childEnv, runChild, type ChildRun } from './sync.js';
 
 
 /** The mirror's synced tables, whose row counts must agree between the backends. */
@@ -110,7 +110,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
   const sim = await startSimProcess(['--people', String(people), '--latency', String(latencyMs), '--seed', '42']);
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-pg-'));
   const databases: { drop(): Promise<void> }[] = [];
-  const base = { LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, LEELOO_RATE_LIMIT: '100000', LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) };
+  const env = (databaseUrl: string) => childEnv(sim, databaseUrl, { LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) });
   const best = (runs: ChildRun[], k: keyof Pick<ChildRun, 'ms'>) => runs.reduce((a, r) => (r[k] < a[k] ? r : a));
   try {
     const rtt = await roundTripMs();
@@ -120,7 +120,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
     for (let k = 0; k < rounds; k++) {
       // A fresh mirror each time: every run is a full sync of the whole company.
       const path = join(dir, `r${k}.db`);
-      lite.push(await runChild({ ...base, DATABASE_URL: path }));
+      lite.push(await runChild(env(path)));
       const counts = sqliteCounts(path);
       rmSync(path, { force: true });
       if (expected && JSON.stringify(counts) !== JSON.stringify(expected)) throw new Error('two SQLite syncs of the same company disagree');
@@ -128,7 +128,7 @@ export async function benchSyncPg(opts: { people: number; latencyMs: number; con
 
       const scratch = await scratchDatabase();
       databases.push(scratch);
-      post.push(await runChild({ ...base, DATABASE_URL: scratch.url }));
+      post.push(await runChild(env(scratch.url)));
       const got = await pgCounts(scratch.url);
       const differ = TABLES.filter((t) => got[t] !== expected![t]);
       if (differ.length > 0) throw new Error(`PostgreSQL and SQLite mirrors differ: ${differ.map((t) => `${t} ${got[t]} vs ${expected![t]}`).join(', ')}`);

@@ -27,27 +27,56 @@ export interface ChildRun {
 }
 
 /**
- * One `syncOnce` in its own process (bench/sync-child.mjs, on the compiled dist/), configured by
- * `env`; `script` runs a wrapper of that child instead (bench/count-statements.mjs).
+ * The sync child's environment against a simulator: a client-side rate limit too high to pace
+ * and SYNC_CONCURRENCY 8, unless `extra` says otherwise.
  */
-export function runChild(env: Record<string, string>, script: string = CHILD): Promise<ChildRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
+export function childEnv(sim: { url: string; token: string }, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { LEELOO_API_URL: sim.url, LEELOO_API_TOKEN: sim.token, DATABASE_URL: databaseUrl, LEELOO_RATE_LIMIT: '100000', SYNC_CONCURRENCY: '8', ...extra };
+}
+
+export interface ChildExit {
+  code: number | null;
+  /** Everything the child printed on stdout. */
+  out: string;
+  /** Its last line, parsed; undefined when that is not JSON. */
+  result?: ChildRun;
+}
+
+/**
+ * One sync child run to its exit, whatever it reports: `script` is this tree's
+ * bench/sync-child.mjs unless given (another tree's, or a wrapper such as
+ * bench/count-statements.mjs), `nodeArgs` go to node before it (e.g. `--cpu-prof`).
+ */
+export function childRun(env: Record<string, string>, opts: { script?: string; nodeArgs?: readonly string[] } = {}): Promise<ChildExit> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.script ?? CHILD], {
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => {
+      let result: ChildRun | undefined;
       try {
-        const r = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChildRun;
-        if (!r.ok) reject(new Error(`bench sync failed: ${r.failed.join('; ')}`));
-        else resolve(r);
+        result = JSON.parse(out.trim().split('\n').at(-1) ?? '') as ChildRun;
       } catch {
-        reject(new Error(`bench sync exited with ${code}: ${out}`));
+        result = undefined;
       }
+      resolve({ code, out, result });
     });
   });
+}
+
+/**
+ * One `syncOnce` in its own process (bench/sync-child.mjs, on the compiled dist/), configured by
+ * `env`; `script` runs a wrapper of that child instead (bench/count-statements.mjs). Rejects
+ * unless the sync succeeded.
+ */
+export async function runChild(env: Record<string, string>, script: string = CHILD): Promise<ChildRun> {
+  const { code, out, result } = await childRun(env, { script });
+  if (!result) throw new Error(`bench sync exited with ${code}: ${out}`);
+  if (!result.ok) throw new Error(`bench sync failed: ${result.failed.join('; ')}`);
+  return result;
 }
 
 interface Shape {
@@ -112,14 +141,7 @@ export async function benchSync(opts: { people: number; latencyMs: number; concu
   const sim = await startSimProcess(['--people', String(people), '--latency', String(latencyMs), '--seed', '42']);
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-'));
   const dbPath = join(dir, 'bench.db');
-  const env = {
-    LEELOO_API_URL: sim.url,
-    LEELOO_API_TOKEN: sim.token,
-    DATABASE_URL: dbPath,
-    LEELOO_RATE_LIMIT: '100000',
-    LEELOO_PAGE_SIZE: String(pageSize),
-    SYNC_CONCURRENCY: String(concurrency),
-  };
+  const env = childEnv(sim, dbPath, { LEELOO_PAGE_SIZE: String(pageSize), SYNC_CONCURRENCY: String(concurrency) });
   try {
     const full = await runChild(env);
     const shape = shapeOf(dbPath, pageSize);
@@ -194,13 +216,7 @@ export async function benchRss(people: number): Promise<RssRun> {
   const sim = await startSimProcess(['--people', String(people), '--seed', '42']);
   const dir = mkdtempSync(join(tmpdir(), 'ls-bench-'));
   try {
-    const r = await runChild({
-      LEELOO_API_URL: sim.url,
-      LEELOO_API_TOKEN: sim.token,
-      DATABASE_URL: join(dir, 'rss.db'),
-      LEELOO_RATE_LIMIT: '100000',
-      SYNC_CONCURRENCY: '8',
-    });
+    const r = await runChild(childEnv(sim, join(dir, 'rss.db')));
     return {
       people,
       maxRssMb: Math.round(r.maxRssMb),
