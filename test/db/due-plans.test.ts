@@ -6,37 +6,24 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openMirror, type Mirror } from '../../src/db/connection.js';
 import { dueChannelsQuery, dueDetailsQuery } from '../../src/db/due.js';
-import type { Store } from '../../src/db/store/types.js';
-import { storeBackends } from '../helpers/store-backends.js';
+import { communicationChannels, orders, people } from '../../src/db/schema.js';
+import { storeBackends, storeSuite } from '../helpers/store-backends.js';
 
 const BACKENDS = storeBackends();
 
 const T = (n: number) => `2026-01-0${n}T00:00:00.000Z`;
 
 describe.each(BACKENDS)('due queries: %s', (_name, open, cleanup) => {
-  let store: Store;
-
-  beforeAll(async () => {
-    store = await open();
-  });
-  afterAll(async () => {
-    await store?.close();
-    await cleanup();
-  });
-  beforeEach(async () => {
-    await store.run(sql`DELETE FROM people`);
-    await store.run(sql`DELETE FROM orders`);
-    await store.run(sql`DELETE FROM communication_channels`);
-  });
+  const store = storeSuite(open, cleanup, [people, orders, communicationChannels]);
 
   it('details: due (NULL details, live) rows after the cursor, in id order, at most limit', async () => {
     for (const table of ['people', 'orders'] as const) {
       const t = sql.identifier(table);
       const row = (id: string, details: string | null, deleted: string | null) =>
-        store.run(sql`INSERT INTO ${t} (id, raw, synced_at, details_synced_at, deleted_at) VALUES (${id}, '{}', ${T(1)}, ${details}, ${deleted})`);
+        store().run(sql`INSERT INTO ${t} (id, raw, synced_at, details_synced_at, deleted_at) VALUES (${id}, '{}', ${T(1)}, ${details}, ${deleted})`);
       // Inserted out of id order: the order must come from the query, not from the table.
       await row('e', null, null);
       await row('a', null, null);
@@ -44,7 +31,7 @@ describe.each(BACKENDS)('due queries: %s', (_name, open, cleanup) => {
       await row('d', null, T(3)); // deleted
       await row('b', null, null);
       await row('f', null, null);
-      const due = store.prepare<{ id: string; raw: string }>(dueDetailsQuery(table));
+      const due = store().prepare<{ id: string; raw: string }>(dueDetailsQuery(table));
       const ids = async (after: string, limit: number) => (await due.all({ after, limit })).map((r) => r.id);
       expect(await ids('', 10)).toEqual(['a', 'b', 'e', 'f']);
       expect(await ids('', 2)).toEqual(['a', 'b']);
@@ -56,7 +43,7 @@ describe.each(BACKENDS)('due queries: %s', (_name, open, cleanup) => {
 
   it('channels: live channels whose last message is past the synced mark (or never synced), after the cursor, in id order', async () => {
     const channel = (id: string, lmt: string | null, hwm: string | null, deleted: string | null = null) =>
-      store.run(
+      store().run(
         sql`INSERT INTO communication_channels (id, last_message_time, messages_synced_lmt, synced_at, deleted_at) VALUES (${id}, ${lmt}, ${hwm}, ${T(1)}, ${deleted})`,
       );
     await channel('e', T(5), T(4)); // moved on
@@ -65,7 +52,7 @@ describe.each(BACKENDS)('due queries: %s', (_name, open, cleanup) => {
     await channel('d', null, null); // no message yet
     await channel('b', T(5), null, T(6)); // deleted
     await channel('f', T(5), null);
-    const due = store.prepare<{ id: string; lmt: string; hwm: string | null }>(dueChannelsQuery());
+    const due = store().prepare<{ id: string; lmt: string; hwm: string | null }>(dueChannelsQuery());
     expect(await due.all({ after: '', limit: 10 })).toEqual([
       { id: 'a', lmt: T(5), hwm: null },
       { id: 'e', lmt: T(5), hwm: T(4) },
@@ -73,7 +60,7 @@ describe.each(BACKENDS)('due queries: %s', (_name, open, cleanup) => {
     ]);
     expect((await due.all({ after: 'a', limit: 1 })).map((r) => r.id)).toEqual(['e']);
     // A synced channel leaves the due set (the partial index on SQLite and PostgreSQL).
-    await store.run(sql`UPDATE communication_channels SET messages_synced_lmt = last_message_time WHERE id = 'e'`);
+    await store().run(sql`UPDATE communication_channels SET messages_synced_lmt = last_message_time WHERE id = 'e'`);
     expect((await due.all({ after: '', limit: 10 })).map((r) => r.id)).toEqual(['a', 'f']);
   });
 });
