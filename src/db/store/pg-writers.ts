@@ -80,17 +80,13 @@ class Columns {
   }
 }
 
-/** `($1, $2), ($3, $4), …` for `n` rows of `width` columns. */
-function valuesList(n: number, width: number): string {
+/**
+ * `($1, $2), ($3, $4), …` for `n` rows of `cols`; `typed` casts each parameter to its column's
+ * type, for VALUES outside an INSERT, which has no target to take types from.
+ */
+function valuesList(n: number, cols: readonly Col[], typed = false): string {
   const rows: string[] = [];
-  for (let i = 0; i < n; i++) rows.push(`(${Array.from({ length: width }, (_, k) => `$${i * width + k + 1}`).join(', ')})`);
-  return rows.join(', ');
-}
-
-/** As valuesList, each parameter cast to its column's type: VALUES outside an INSERT has no target to take types from. */
-function typedValuesList(cols: readonly Col[], n: number): string {
-  const rows: string[] = [];
-  for (let i = 0; i < n; i++) rows.push(`(${cols.map((c, k) => `$${i * cols.length + k + 1}::${c.sqlType}`).join(', ')})`);
+  for (let i = 0; i < n; i++) rows.push(`(${cols.map((c, k) => `$${i * cols.length + k + 1}${typed ? `::${c.sqlType}` : ''}`).join(', ')})`);
   return rows.join(', ');
 }
 
@@ -171,7 +167,7 @@ export class PgEntityWriter<T extends SQLiteTable> implements EntityWriter<T> {
     // the named statement's cached plan (made while the table was small) hash-joined a scan of
     // the whole table for every page, and fresh inserts fell to a third (bench/upsert-pg.ts).
     const changed =
-      `SELECT v.* FROM (VALUES ${typedValuesList(cols, n)}) AS v(${names})` +
+      `SELECT v.* FROM (VALUES ${valuesList(n, cols, true)}) AS v(${names})` +
       ` LEFT JOIN LATERAL (SELECT c."id", c."raw" FROM ${t} AS c WHERE c."id" = v."id" LIMIT 1) AS cur ON true` +
       ` WHERE cur."id" IS NULL OR cur."raw" IS DISTINCT FROM v."raw" ORDER BY v."id"`;
     const insert =
@@ -326,7 +322,7 @@ export class PgChildWriter<T extends SQLiteTable, P extends keyof InsertRow<T> &
       name: this.exec.statementName(),
     };
     const select = this.select;
-    this.inserts ??= new StatementCache(this.exec, (n) => `INSERT INTO ${this.target.quoted} (${cols.map((c) => c.name).join(', ')}) VALUES ${valuesList(n, cols.length)} ON CONFLICT DO NOTHING`);
+    this.inserts ??= new StatementCache(this.exec, (n) => `INSERT INTO ${this.target.quoted} (${cols.map((c) => c.name).join(', ')}) VALUES ${valuesList(n, cols)} ON CONFLICT DO NOTHING`);
     const inserts = this.inserts;
     return this.exec.atomically(async () => {
       const stored = (await this.exec.query<Record<string, unknown>>(select.text, [parentValue], select.name)).rows;
