@@ -5,11 +5,12 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { adminQuery, createTestDatabase, pgUrl, sweepStaleTestDatabases } from '../helpers/pg.js';
+import { adminQuery, pgUrl, sweepStaleTestDatabases } from '../helpers/pg.js';
 import {
   hostTag,
   isStale,
   LEGACY_STALE_MS,
+  liveProbe,
   parseTestDatabaseName,
   processStart,
   staleDatabases,
@@ -63,26 +64,27 @@ describe('sweepStaleTestDatabases on PostgreSQL', () => {
   });
 
   it("drops a database whose creator exited, keeps this process's own and one in use", async () => {
-    // First, so this process's own once-per-process sweep has run before the databases below exist.
-    const mine = await createTestDatabase();
-    made.push(mine.name);
+    // Under a host tag of this test's own: to every other test process's sweep (each runs one
+    // before its first database) these are another machine's, kept, so none drops the orphan first.
+    const host = hostTag(`sweep-test-${process.pid}-${Date.now()}`);
+    const probe = { ...liveProbe(), host };
+    const mine = testDatabaseName({ host, pid: process.pid, start: processStart(process.pid)! });
     // A process that ran and exited: its pid is (almost surely) free now.
     const child = spawnSync(process.execPath, ['-e', '']);
     expect(processStart(child.pid!)).toBeUndefined();
-    const orphan = testDatabaseName({ host: hostTag(), pid: child.pid!, start: 1 });
-    const busy = testDatabaseName({ host: hostTag(), pid: child.pid!, start: 1 });
-    made.push(orphan, busy);
-    await adminQuery(`CREATE DATABASE ${orphan}`);
-    await adminQuery(`CREATE DATABASE ${busy}`);
+    const orphan = testDatabaseName({ host, pid: child.pid!, start: 1 });
+    const busy = testDatabaseName({ host, pid: child.pid!, start: 1 });
+    made.push(mine, orphan, busy);
+    for (const name of [mine, orphan, busy]) await adminQuery(`CREATE DATABASE ${name}`);
     const holder = new pg.Client({ connectionString: pgUrl(busy) });
     await holder.connect();
     try {
-      const dropped = await sweepStaleTestDatabases();
+      const dropped = await sweepStaleTestDatabases(probe);
       expect(dropped).toContain(orphan);
-      expect(dropped).not.toContain(mine.name);
+      expect(dropped).not.toContain(mine);
       expect(dropped).not.toContain(busy);
-      const left = (await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[orphan, busy, mine.name]])).rows.map((r) => r.datname).sort();
-      expect(left).toEqual([busy, mine.name].sort());
+      const left = (await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[orphan, busy, mine]])).rows.map((r) => r.datname).sort();
+      expect(left).toEqual([busy, mine].sort());
     } finally {
       await holder.end();
     }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { liveProbe, staleDatabases, testDatabaseName, type DatabaseSeen } from './pg-sweep.js';
+import { liveProbe, staleDatabases, testDatabaseName, type DatabaseSeen, type SweepProbe } from './pg-sweep.js';
 
 /**
  * The PostgreSQL server the suite uses: PGURL, or the local cluster (.ci/run starts it) as the
@@ -42,7 +42,7 @@ export interface TestDatabase {
  * returns their names. Without FORCE: a database someone connected to after all stays. Dropping
  * is best effort; a database another sweeper dropped first is simply gone.
  */
-export async function sweepStaleTestDatabases(): Promise<string[]> {
+export async function sweepStaleTestDatabases(probe: SweepProbe = liveProbe()): Promise<string[]> {
   const { rows } = await adminQuery(
     `SELECT d.datname AS name,
             (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.oid)::int AS connections,
@@ -55,7 +55,7 @@ export async function sweepStaleTestDatabases(): Promise<string[]> {
     ...(r.created ? { createdAt: r.created.getTime() } : {}),
   }));
   const dropped: string[] = [];
-  for (const name of staleDatabases(seen, liveProbe())) {
+  for (const name of staleDatabases(seen, probe)) {
     try {
       await adminQuery(`DROP DATABASE IF EXISTS ${name}`);
       dropped.push(name);
